@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the COLO in-kernel tests (kselftest conventions: TAP output,
+# exit 0 pass, 1 fail, 4 skip). Source it first thing in a test script.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
+SELFTESTS="$REPO/tools/testing/selftests/colo"
+export REPO SELFTESTS
+readonly KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
+
+t_number=0
+t_failures=0
+t_cleanups=()
+
+t_ok()
+{
+	t_number=$((t_number + 1))
+	echo "ok $t_number - $1"
+}
+
+t_fail()
+{
+	t_number=$((t_number + 1))
+	t_failures=$((t_failures + 1))
+	echo "not ok $t_number - $1"
+}
+
+t_skip()
+{
+	t_number=$((t_number + 1))
+	echo "ok $t_number - $1 # SKIP $2"
+}
+
+# t_check DESCRIPTION COMMAND...: one TAP line for the command's exit status;
+# its output is shown as TAP diagnostics only when it fails.
+t_check()
+{
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		t_ok "$desc"
+	else
+		t_fail "$desc"
+		printf '%s\n' "$out" | sed 's/^/# /' | tail -n 40
+		echo "# exit status $rc"
+	fi
+	return $rc
+}
+
+t_done()
+{
+	[ $t_failures -eq 0 ] && exit $KSFT_PASS
+	exit $KSFT_FAIL
+}
+
+# on_exit COMMAND: run COMMAND (with eval) when the script exits, last first.
+on_exit()
+{
+	t_cleanups+=("$1")
+}
+
+t_run_cleanups()
+{
+	local i
+	for ((i = ${#t_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${t_cleanups[i]}" > /dev/null 2>&1 || true
+	done
+	t_cleanups=()
+}
+trap t_run_cleanups EXIT
+
+# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+wait_for()
+{
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	until "$@" > /dev/null 2>&1; do
+		[ "$(date +%s%N)" -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+
+netns_add()
+{
+	ip netns add "$1" || return 1
+	on_exit "ip netns del '$1'"
+}
+
+module_path()
+{
+	echo "$REPO/kernel/$1/$1.ko"
+}
+
+# load_module NAME: load the kernel modules NAME needs from the running
+# kernel's tree, then our freshly built NAME.ko.
+load_module()
+{
+	local ko dep
+	ko=$(module_path "$1")
+	if [ ! -f "$ko" ]; then
+		echo "load_module: $ko is not built (run make)" >&2
+		return 1
+	fi
+	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+		modprobe "$dep" || return 1
+	done
+	insmod "$ko" "${@:2}"
+}
+
+unload_module()
+{
+	if ! rmmod "$1"; then
+		echo "unload_module: rmmod $1 failed" >&2
+		lsmod | grep -E "^$1 " >&2
+		return 1
+	fi
+}
+
+module_loaded()
+{
+	[ -d "/sys/module/$1" ]
+}

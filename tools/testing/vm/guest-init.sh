@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# First process inside the test VM, in the host's userspace (overlay over 9p).
+# Runs the command from /colo-out/command and writes the verdict there.
+OUTDIR=/colo-out
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb COLO_IN_VM=1 COLO_OUT=$OUTDIR
+
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ip link set lo up
+hostname colo-test
+ulimit -c 0
+# Modules are looked up in the host's tree: the running kernel is that one.
+depmod -a 2>/dev/null || true
+
+command=$(cat "$OUTDIR/command")
+echo "vm: $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s; running: $command"
+cd /
+bash -c "$command"
+rc=$?
+
+dmesg > "$OUTDIR/dmesg.log"
+if [ $rc -eq 0 ]; then
+	echo "pass" > "$OUTDIR/verdict"
+else
+	echo "fail exit=$rc" > "$OUTDIR/verdict"
+fi
+sync
+echo o > /proc/sysrq-trigger
+sleep 30

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's kernel under QEMU with the host's userspace, run the COLO
+# in-kernel tests (or one command) inside, and bring the verdict back out of
+# band through a writable 9p share. The host kernel cannot load modules, so
+# this is the only place our modules run.
+#
+#   host /  --9p ro-->  /lower ---+
+#   tmpfs   ----------> /upper ---+--overlay--> new root (chroot)
+#   $OUT    --9p rw-->  /out  (verdict, per-test logs, kernel log)
+#
+# Usage: run.sh [--mem MB] [--smp N] [--timeout SEC] [--out DIR] [--cmd 'command'] [PATTERN...]
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+MEM=${VM_MEM:-2048}
+SMP=${VM_SMP:-2}
+TIMEOUT=${VM_TIMEOUT:-1800}
+OUT=
+CMD=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mem) MEM=$2; shift 2 ;;
+	--smp) SMP=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--cmd) CMD=$2; shift 2 ;;
+	-h|--help) sed -n '3,14p' "$0"; exit 0 ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+if [ -z "$CMD" ]; then
+	CMD="$REPO/tools/testing/selftests/colo/run_tests.sh $*"
+fi
+
+# shellcheck source=tools/testing/vm/kernel.sh
+. "$REPO/tools/testing/vm/kernel.sh"
+KVER=$(colo_kernel_version)
+VMLINUZ=/boot/vmlinuz-$KVER
+
+if [ -z "$OUT" ]; then
+	OUT=$(mktemp -d /tmp/colo-vm.XXXXXX)
+fi
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/verdict "$OUT"/console.log "$OUT"/dmesg.log "$OUT"/command
+
+INITRD="$OUT/initrd.gz"
+"$REPO/tools/testing/vm/mkinitrd.sh" "$KVER" "$INITRD"
+
+# The command travels through the shared directory, not the kernel command
+# line, so it may hold any characters.
+printf '%s\n' "$CMD" > "$OUT/command"
+
+ACCEL=()
+if [ "${VM_ACCEL:-tcg}" != tcg ]; then
+	ACCEL=(-accel "$VM_ACCEL")
+fi
+
+echo "vm: kernel $KVER, ${MEM} MiB, $SMP cpus, timeout ${TIMEOUT}s, output in $OUT"
+start=$(date +%s)
+set +e
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" \
+	-M q35 -cpu max -m "$MEM" -smp "$SMP" \
+	-display none -no-reboot -nodefaults -monitor none \
+	-serial stdio \
+	-kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic softlockup_panic=0 colo.out=out" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
+	-device virtio-rng-pci < /dev/null 2>&1 | tee "$OUT/console.log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+fail=0
+if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
+	echo "vm: FAILED: timed out after ${TIMEOUT}s"
+	fail=1
+fi
+if [ ! -s "$OUT/verdict" ]; then
+	echo "vm: FAILED: no verdict came back (crash, panic or timeout); console log: $OUT/console.log"
+	fail=1
+else
+	read -r verdict rest < "$OUT/verdict"
+	if [ "$verdict" != pass ]; then
+		echo "vm: FAILED: verdict '$verdict $rest'"
+		fail=1
+	fi
+fi
+
+# The kernel log is judged here as well as inside, so that a splat printed
+# after the tests (module unload, poweroff) still fails the run.
+klog="$OUT/dmesg.log"
+[ -s "$klog" ] || klog="$OUT/console.log"
+if "$REPO/tools/testing/vm/klog-check.sh" "$klog" "$OUT/console.log"; then
+	:
+else
+	echo "vm: FAILED: kernel log shows a warning or crash (kept in $OUT)"
+	fail=1
+fi
+
+echo "vm: finished in ${elapsed}s"
+if [ $fail -ne 0 ]; then
+	echo "vm: kernel log and console kept in $OUT"
+	exit 1
+fi
+exit 0
