@@ -16,10 +16,9 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 ip link set lo up
 hostname colo-test
 ulimit -c 0
-# Modules are looked up in the host's tree: the running kernel is that one.
-depmod -a 2>/dev/null || true
 
 command=$(cat "$OUTDIR/command")
+dmesg | grep -m1 'Linux version' | sed 's/^/vm: /'
 echo "vm: $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s; running: $command"
 cd /
 bash -c "$command"

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -z "$CMD" ]; then
-	CMD="$REPO/tools/testing/selftests/colo/run_tests.sh $*"
+	CMD="COLO_INJECT=${COLO_INJECT:-} CI=${CI:-} $REPO/tools/testing/selftests/colo/run_tests.sh $(printf '%q ' "$@")"
 fi
 
 # shellcheck source=tools/testing/vm/kernel.sh
@@ -68,7 +68,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" \
 	-display none -no-reboot -nodefaults -monitor none \
 	-serial stdio \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic softlockup_panic=0 colo.out=out" \
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 colo.out=out" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
 	-device virtio-rng-pci < /dev/null 2>&1 | tee "$OUT/console.log"

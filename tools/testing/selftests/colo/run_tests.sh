@@ -28,6 +28,10 @@ for f in "$DIR"/*.sh; do
 	done
 done
 
+if [ -n "${COLO_INJECT:-}" ]; then
+	scripts+=("$REPO/tools/testing/vm/inject/$COLO_INJECT.sh")
+fi
+
 passed=0 failed=0 skipped=0
 echo "TAP version 13"
 echo "1..${#scripts[@]}"
@@ -35,14 +39,14 @@ n=0
 for f in "${scripts[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$f" .sh)
-	dmesg -c > /dev/null 2>&1 || dmesg -C
+	klog_lines=$(dmesg | wc -l)
 	start=$(date +%s)
 	echo "# $name"
 	bash "$f" > "$LOGS/$name.log" 2>&1 < /dev/null
 	rc=$?
 	elapsed=$(( $(date +%s) - start ))
 	sed 's/^/    /' "$LOGS/$name.log"
-	dmesg > "$LOGS/$name.dmesg"
+	dmesg | tail -n +$((klog_lines + 1)) > "$LOGS/$name.dmesg"
 	ok=$(grep -Ec '^ok [0-9]+' "$LOGS/$name.log" | head -1)
 	skip=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$LOGS/$name.log" | head -1)
 	bad=$(grep -Ec '^not ok [0-9]+' "$LOGS/$name.log" | head -1)
@@ -50,7 +54,8 @@ for f in "${scripts[@]}"; do
 	skipped=$((skipped + skip))
 	failed=$((failed + bad))
 	verdict=ok
-	if ! "$REPO/tools/testing/vm/klog-check.sh" "$LOGS/$name.dmesg" | sed 's/^/    # /'; then
+	if ! "$REPO/tools/testing/vm/klog-check.sh" "$LOGS/$name.dmesg" > "$LOGS/$name.splats"; then
+		sed 's/^/    # /' "$LOGS/$name.splats"
 		failed=$((failed + 1))
 		verdict="not ok"
 		echo "    # kernel log shows a warning during $name"

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+# COLO kernel modules and tools.
+#
+#   make               modules (colo_proxy.ko, colo_blk.ko, colo_ckpt.ko) and tools
+#   make check         unit tests, short fuzz runs, then the in-kernel tests in a VM
+#   make demo          the replication demonstration, in a VM
+#   make bench         benchmarks, in a VM (tables with baselines side by side)
+#   make fuzz          every fuzz target for FUZZ_SECONDS (default 60)
+#   make install       modules under /lib/modules/<ver>/extra, coloctl in /usr/sbin
+#   make setup         install the Debian packages all of this needs
+# KDIR= (or KVER=) selects the kernel; default: the newest installed with headers.
+
+ifeq ($(origin KDIR),undefined)
+KVER ?= $(shell bash -c '. tools/testing/vm/kernel.sh && colo_kernel_version')
+KDIR := /lib/modules/$(KVER)/build
+endif
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+TESTING := tools/testing
+
+all: modules tools
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools/coloctl
+
+test-helpers:
+	$(MAKE) -C $(TESTING)/selftests/colo
+
+# Harness self-check only: a module that provokes a kernel WARNING.
+inject-modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TESTING)/vm/inject modules
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+	install -D -m 0755 tools/coloctl/coloctl $(DESTDIR)$(SBINDIR)/coloctl
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TESTING)/vm/inject clean
+	$(MAKE) -C tools/coloctl clean
+	$(MAKE) -C $(TESTING)/selftests/colo clean
+	$(MAKE) -C $(TESTING)/unit clean
+	$(MAKE) -C $(TESTING)/fuzz clean
+
+setup:
+	scripts/setup.sh
+
+unit:
+	$(MAKE) -C $(TESTING)/unit check
+
+fuzz:
+	$(MAKE) -C $(TESTING)/fuzz fuzz
+
+check: setup
+	$(TESTING)/run-all.sh
+
+demo: setup
+	$(TESTING)/demo/run-demo.sh
+
+bench: setup
+	$(TESTING)/bench/run-bench.sh
+
+.PHONY: all modules tools test-helpers inject-modules install clean setup unit fuzz check demo bench

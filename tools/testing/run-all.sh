@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole test run ("make check"): build everything warning-free, run the
+# userspace unit tests, each fuzz target briefly, then boot the test VM and
+# run the in-kernel tests. Ends with one line "N passed, N failed, N skipped".
+#
+# COLO_INJECT=fail adds a test that fails, COLO_INJECT=warn one that makes the
+# kernel print a WARNING: both must make the run fail (harness self-check).
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO"
+OUT=${COLO_CHECK_OUT:-$(mktemp -d /tmp/colo-check.XXXXXX)}
+mkdir -p "$OUT"
+passed=0 failed=0 skipped=0
+
+add_counts()
+{
+	local p f s
+	if [ -s "$1" ]; then
+		read -r p f s < "$1"
+	else
+		p=0 f=1 s=0
+		echo "($2 left no counts: counted as one failure)"
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+step()
+{
+	echo
+	echo "=== $* ==="
+}
+
+step "build (kernel $(. tools/testing/vm/kernel.sh && colo_kernel_version))"
+build_ok=1
+{
+	make -s modules && make -s tools && make -s test-helpers
+} > "$OUT/build.log" 2>&1 || build_ok=0
+if [ "${COLO_INJECT:-}" = warn ]; then
+	make -s inject-modules >> "$OUT/build.log" 2>&1 || build_ok=0
+fi
+grep -v 'Skipping BTF generation' "$OUT/build.log"
+if [ $build_ok -eq 0 ]; then
+	echo "build failed"
+	failed=$((failed + 1))
+elif grep -q 'warning:' "$OUT/build.log"; then
+	echo "build has warnings"
+	failed=$((failed + 1))
+else
+	echo "build ok, no warnings"
+	passed=$((passed + 1))
+fi
+
+step "unit tests (ASan + UBSan)"
+make -s -C tools/testing/unit all > "$OUT/unit-build.log" 2>&1 || cat "$OUT/unit-build.log"
+COUNTS_FILE="$OUT/unit.counts" make -s -C tools/testing/unit check
+add_counts "$OUT/unit.counts" "unit tests"
+
+step "fuzz targets (${CHECK_SECONDS:-5} s each)"
+make -s -C tools/testing/fuzz all > "$OUT/fuzz-build.log" 2>&1 || cat "$OUT/fuzz-build.log"
+COUNTS_FILE="$OUT/fuzz.counts" make -s -C tools/testing/fuzz check
+add_counts "$OUT/fuzz.counts" "fuzz targets"
+
+step "in-kernel tests in a VM"
+vm_start=$(date +%s)
+tools/testing/vm/run.sh --out "$OUT/vm" ${COLO_TESTS:-}
+vm_rc=$?
+vm_elapsed=$(( $(date +%s) - vm_start ))
+add_counts "$OUT/vm/counts" "in-kernel tests"
+if [ $vm_rc -ne 0 ] && [ -s "$OUT/vm/counts" ] && [ "$(cut -d' ' -f2 "$OUT/vm/counts")" = 0 ]; then
+	# The tests passed but the VM run did not: a splat after the tests, or
+	# no clean poweroff.
+	failed=$((failed + 1))
+fi
+echo "VM part took ${vm_elapsed}s; logs in $OUT"
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
