@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0
+# colo_proxy core: parse + compare of frame sequences, TCP rewriting.
+FUZZ_PROXY_CORE := ../../kernel/colo_proxy/parse.c ../../kernel/colo_proxy/compare.c \
+	../../kernel/colo_proxy/rewrite.c
+FUZZERS += fuzz_proxy_compare fuzz_proxy_rewrite
+fuzz_proxy_compare_SRCS := fuzz/fuzz_proxy_compare.c $(FUZZ_PROXY_CORE)
+fuzz_proxy_rewrite_SRCS := fuzz/fuzz_proxy_rewrite.c $(FUZZ_PROXY_CORE)
