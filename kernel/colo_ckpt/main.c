@@ -1,30 +1,193 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * colo_ckpt: dirty-tracked guest memory (skeleton: registers the control device).
+ * colo_ckpt: dirty-tracked guest RAM objects for COLO checkpoints.
+ *
+ * This file holds the module-wide state: the control device
+ * /dev/colo_ckpt (create, list, resize, destroy), the "colo_ckpt" device
+ * class whose devices are the objects (/dev/colo_ram/<name>), the global
+ * statistics and the memory limit.
  */
 #include <linux/module.h>
 #include <linux/miscdevice.h>
-#include <linux/fs.h>
+#include <linux/capability.h>
+#include <linux/uaccess.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
 
-static const struct file_operations colo_ckpt_ctl_fops = {
+#include "ckpt.h"
+
+unsigned long ckpt_max_bytes;
+module_param_named(max_bytes, ckpt_max_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_bytes,
+		 "Limit on the summed size of all objects in bytes (0 at load: half of RAM)");
+
+dev_t ckpt_devt;
+DEFINE_MUTEX(ckpt_lock);
+LIST_HEAD(ckpt_objects);
+atomic64_t ckpt_committed;	/* bytes held by objects, until freed */
+
+static ssize_t objects_show(struct class *class, struct class_attribute *attr, char *buf)
+{
+	struct ckpt_obj *obj;
+	unsigned int n = 0;
+
+	mutex_lock(&ckpt_lock);
+	list_for_each_entry(obj, &ckpt_objects, node)
+		n++;
+	mutex_unlock(&ckpt_lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+static CLASS_ATTR_RO(objects);
+
+static ssize_t committed_bytes_show(struct class *class, struct class_attribute *attr,
+				    char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&ckpt_committed));
+}
+static CLASS_ATTR_RO(committed_bytes);
+
+static ssize_t max_bytes_show(struct class *class, struct class_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(ckpt_max_bytes));
+}
+static CLASS_ATTR_RO(max_bytes);
+
+static struct attribute *ckpt_class_attrs[] = {
+	&class_attr_objects.attr,
+	&class_attr_committed_bytes.attr,
+	&class_attr_max_bytes.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ckpt_class);
+
+static char *ckpt_devnode(struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return kasprintf(GFP_KERNEL, "colo_ram/%s", dev_name(dev));
+}
+
+struct class ckpt_class = {
+	.name = "colo_ckpt",
 	.owner = THIS_MODULE,
+	.devnode = ckpt_devnode,
+	.class_groups = ckpt_class_groups,
+	.dev_groups = ckpt_obj_groups,
 };
 
-static struct miscdevice colo_ckpt_ctl = {
+static int ckpt_list(struct colo_ckpt_list __user *uarg)
+{
+	struct colo_ckpt_obj_info __user *out;
+	struct colo_ckpt_obj_info *infos;
+	struct colo_ckpt_list arg;
+	struct ckpt_obj *obj;
+	u32 n = 0;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.max > CKPT_MAX_OBJECTS)
+		arg.max = CKPT_MAX_OBJECTS;
+	out = u64_to_user_ptr(arg.ptr);
+	infos = kcalloc(arg.max ? arg.max : 1, sizeof(*infos), GFP_KERNEL);
+	if (!infos)
+		return -ENOMEM;
+
+	mutex_lock(&ckpt_lock);
+	list_for_each_entry(obj, &ckpt_objects, node) {
+		if (n < arg.max)
+			ckpt_obj_fill_info(obj, &infos[n]);
+		n++;
+	}
+	mutex_unlock(&ckpt_lock);
+
+	if (n > arg.max)
+		ret = -E2BIG;
+	else if (n && copy_to_user(out, infos, n * sizeof(*infos)))
+		ret = -EFAULT;
+	kfree(infos);
+	if (ret != -EFAULT && put_user(n, &uarg->count))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long ckpt_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct colo_ckpt_obj_req req;
+	void __user *uarg = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	switch (cmd) {
+	case COLO_CKPT_CREATE:
+	case COLO_CKPT_DESTROY:
+	case COLO_CKPT_RESIZE:
+		if (copy_from_user(&req, uarg, sizeof(req)))
+			return -EFAULT;
+		if (cmd == COLO_CKPT_CREATE)
+			return ckpt_obj_create(&req);
+		if (cmd == COLO_CKPT_RESIZE)
+			return ckpt_obj_resize(&req);
+		return ckpt_obj_destroy(&req);
+	case COLO_CKPT_LIST:
+		return ckpt_list(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations ckpt_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = ckpt_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice ckpt_ctl = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "colo_ckpt",
-	.fops = &colo_ckpt_ctl_fops,
+	.fops = &ckpt_ctl_fops,
 	.mode = 0600,
 };
 
 static int __init colo_ckpt_init(void)
 {
-	return misc_register(&colo_ckpt_ctl);
+	int ret;
+
+	if (!ckpt_max_bytes)
+		ckpt_max_bytes = (totalram_pages() / 2) << PAGE_SHIFT;
+
+	ret = alloc_chrdev_region(&ckpt_devt, 0, CKPT_MAX_OBJECTS, "colo_ram");
+	if (ret)
+		return ret;
+
+	ret = class_register(&ckpt_class);
+	if (ret)
+		goto err_region;
+
+	ret = misc_register(&ckpt_ctl);
+	if (ret)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_unregister(&ckpt_class);
+err_region:
+	unregister_chrdev_region(ckpt_devt, CKPT_MAX_OBJECTS);
+	return ret;
 }
 
+/*
+ * Every open object file and every mapping pins the module (the cdev's
+ * owner), so objects left here are unused: destroying them frees them.
+ */
 static void __exit colo_ckpt_exit(void)
 {
-	misc_deregister(&colo_ckpt_ctl);
+	misc_deregister(&ckpt_ctl);
+	ckpt_obj_destroy_all();
+	class_unregister(&ckpt_class);
+	unregister_chrdev_region(ckpt_devt, CKPT_MAX_OBJECTS);
 }
 
 module_init(colo_ckpt_init);
