@@ -121,3 +121,27 @@ module_loaded()
 {
 	[ -d "/sys/module/$1" ]
 }
+
+# slab_active_objects: total active objects in all slab caches, after
+# flushing what is only waiting for RCU or reclaim.
+slab_active_objects()
+{
+	echo 2 > /proc/sys/vm/drop_caches
+	awk 'NR > 2 { sum += $2 } END { print sum }' /proc/slabinfo
+}
+
+# slab_settled BEFORE [TOLERANCE]: the slab total came back to BEFORE within
+# TOLERANCE objects (default 2000: background kernel work allocates too). A
+# per-message or per-object leak under a hostile test of thousands of inputs
+# shows far above that. Polls, since frees after RCU grace periods lag.
+slab_settled()
+{
+	local before=$1 tolerance=${2:-2000} now i
+	for i in $(seq 50); do
+		now=$(slab_active_objects)
+		[ $((now - before)) -le "$tolerance" ] && return 0
+		sleep 0.2
+	done
+	echo "slab objects: $before before, $now after (+$((now - before)))"
+	return 1
+}
