@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A real QEMU TCG guest with its RAM on a colo_ckpt object (unmodified
+# QEMU: memory-backend-file on the object's device node, share=on). The
+# guest is a few instructions booted as a multiboot kernel that sweeps a
+# counter over 1024 pages; ckpt_qemu.c collects while it runs, stops it over
+# QMP, copies its dirty pages through the RAM cache into an SVM object and
+# checks the copy is byte-identical.
+. "$(dirname "$0")/lib.sh"
+
+run_tap()
+{
+	local out line rc
+	out=$(mktemp)
+	"$@" > "$out" 2>&1
+	rc=$?
+	while read -r line; do
+		case "$line" in
+		"ok "*) t_ok "${line#ok * - }" ;;
+		"not ok "*) t_fail "${line#not ok * - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$out"
+	rm -f "$out"
+	[ $rc = 0 ] || t_fail "$(basename "$1") exited with status $rc"
+}
+
+command -v qemu-system-x86_64 > /dev/null || { echo "# no qemu-system-x86_64"; exit 4; }
+
+WORK=$(mktemp -d)
+on_exit "rm -rf '$WORK'"
+
+# Multiboot (v1) header, then a loop storing a running counter at the start
+# of each page of [4 MiB, 8 MiB) and at a moving offset inside it.
+cat > "$WORK/guest.S" <<'GUEST'
+	.text
+	.globl _start
+	.align 4
+	.long 0x1BADB002
+	.long 0
+	.long -0x1BADB002
+_start:
+	cli
+	xorl %ecx, %ecx
+1:	movl $0x400000, %edi
+	movl $1024, %edx
+2:	movl %ecx, (%edi)
+	movl %ecx, %eax
+	andl $1023, %eax
+	movl %ecx, (%edi,%eax,4)
+	addl $4096, %edi
+	incl %ecx
+	decl %edx
+	jnz 2b
+	jmp 1b
+GUEST
+t_check "guest builds (gcc -m32, multiboot ELF)" \
+	gcc -m32 -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none \
+	-o "$WORK/guest.elf" "$WORK/guest.S" || t_done
+
+t_check "colo_ckpt loads" load_module colo_ckpt || t_done
+on_exit "rmmod colo_ckpt"
+t_check "create guest, svm and cache objects of 64 MiB" "$SELFTESTS/ckpt_qemu" setup 16384
+on_exit "'$SELFTESTS/ckpt_qemu' teardown"
+
+qemu-system-x86_64 -M pc -m 64 -nographic -nodefaults \
+	-object memory-backend-file,id=ram0,mem-path=/dev/colo_ram/guest,share=on,size=64M \
+	-machine memory-backend=ram0 \
+	-kernel "$WORK/guest.elf" \
+	-qmp "unix:$WORK/qmp.sock,server=on,wait=off" > "$WORK/qemu.log" 2>&1 &
+QEMU_PID=$!
+on_exit "kill $QEMU_PID"
+
+run_tap "$SELFTESTS/ckpt_qemu" run "$WORK/qmp.sock"
+t_check "QEMU exits after QMP quit" wait_for 30 sh -c "! kill -0 $QEMU_PID"
+sed 's/^/# qemu: /' "$WORK/qemu.log"
+t_check "objects destroyed after QEMU exit" \
+	"$SELFTESTS/ckpt_qemu" teardown
+t_check "colo_ckpt unloads" unload_module colo_ckpt
+t_done
