@@ -58,7 +58,7 @@ add_counts "$OUT/unit.counts" "unit tests"
 
 step "fuzz targets (${CHECK_SECONDS:-5} s each)"
 make -s -C tools/testing/fuzz all > "$OUT/fuzz-build.log" 2>&1 || cat "$OUT/fuzz-build.log"
-COUNTS_FILE="$OUT/fuzz.counts" make -s -C tools/testing/fuzz check
+COUNTS_FILE="$OUT/fuzz.counts" EXECS_FILE="$OUT/fuzz.execs" make -s -C tools/testing/fuzz check
 add_counts "$OUT/fuzz.counts" "fuzz targets"
 
 step "in-kernel tests in a VM"
@@ -73,6 +73,18 @@ if [ $vm_rc -ne 0 ] && [ -s "$OUT/vm/counts" ] && [ "$(cut -d' ' -f2 "$OUT/vm/co
 	failed=$((failed + 1))
 fi
 echo "VM part took ${vm_elapsed}s; logs in $OUT"
+
+step "hostile input summary"
+fuzzers=$(grep -c . "$OUT/fuzz.execs" 2>/dev/null || echo 0)
+echo "fuzz targets: $fuzzers, executions in this run:"
+sed 's/^/  /' "$OUT/fuzz.execs" 2>/dev/null
+if [ -s "$OUT/vm/hostile-counts" ]; then
+	echo "distinct bad inputs tried in the kernel:"
+	awk '{ n[$2] += $3; t += $3 } END { for (k in n) printf "  %-10s %d\n", k, n[k]; printf "  %-10s %d\n", "total", t }' \
+		"$OUT/vm/hostile-counts"
+fi
+splats=$(cat "$OUT"/vm/logs/*.splats 2>/dev/null | grep -c 'dmesg:' || true)
+echo "test scripts with kernel warnings: $splats; leak checks: $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^ok .*leak check') passed, $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^not ok .*leak check') failed"
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

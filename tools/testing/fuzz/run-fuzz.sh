@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run each libFuzzer target for SECONDS on a scratch copy of its seed corpus
 # (the repo's corpus stays as committed), report executions per target, and
-# write "passed failed skipped" to $COUNTS_FILE when set. A crash, leak or
+# write "passed failed skipped" to $COUNTS_FILE and "target executions" lines
+# to $EXECS_FILE when set. A crash, leak or
 # sanitizer report fails the target and keeps the reproducer in build/.
 # Usage: run-fuzz.sh SECONDS BINARY...
 set -u
@@ -28,6 +29,7 @@ for bin in "$@"; do
 		failed=$((failed + 1))
 	fi
 	printf '%-28s %10s %12s %8s\n' "$name" "$seconds" "${execs:-?}" "$result"
+	[ -n "${EXECS_FILE:-}" ] && echo "$name ${execs:-0}" >> "$EXECS_FILE"
 	if [ $rc -ne 0 ]; then
 		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -10 | sed 's/^/    /'
 	fi
