@@ -83,7 +83,7 @@ if [ -s "$OUT/vm/hostile-counts" ]; then
 	awk '{ n[$2] += $3; t += $3 } END { for (k in n) printf "  %-10s %d\n", k, n[k]; printf "  %-10s %d\n", "total", t }' \
 		"$OUT/vm/hostile-counts"
 fi
-splats=$(cat "$OUT"/vm/logs/*.splats 2>/dev/null | grep -c 'dmesg:' || true)
+splats=$(find "$OUT/vm/logs" -name '*.splats' -size +0 2>/dev/null | wc -l)
 echo "test scripts with kernel warnings: $splats; leak checks: $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^ok .*leak check') passed, $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^not ok .*leak check') failed"
 
 echo
