@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shims that let the pure-C parts of dm-colo (table/message parsing and the
+ * sector map) build both in the kernel and in userspace, where the unit tests
+ * and fuzzers run them under ASan/UBSan.
+ */
+#ifndef COLO_BLK_COMPAT_H
+#define COLO_BLK_COMPAT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef uint64_t u64;
+#endif
+
+#define CB_SECTOR_SHIFT 9
+#define CB_SECTOR_SIZE (1U << CB_SECTOR_SHIFT)
+
+/*
+ * Allocation hooks. The kernel glue backs sector buffers and chunk nodes with
+ * kmem_caches of its own (so a leak shows up when the cache is destroyed) and
+ * allocates in a no-I/O scope; userspace uses malloc.
+ */
+void *cb_zalloc(size_t size);
+void cb_free(void *p);
+void *cb_sector_alloc(void);
+void cb_sector_free(void *p);
+void *cb_chunk_alloc(void);
+void cb_chunk_free(void *p);
+
+#endif

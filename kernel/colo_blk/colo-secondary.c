@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-colo secondary and replica faces.
+ *
+ * The SVM reads, per sector: its own write since the last checkpoint, else
+ * the pre-image saved before the primary overwrote the sector, else the base.
+ * The replica writes the primary's data to the base after saving the
+ * pre-image (first write per sector per interval only). checkpoint drops both
+ * buffers; failover writes them into the base (SVM's writes win) and turns
+ * the secondary into a pass-through.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/blkdev.h>
+
+#include "colo.h"
+
+/* Secondaries by name, for replicas to bind to. */
+static LIST_HEAD(colo_registry);
+static DEFINE_MUTEX(colo_registry_lock);
+
+static const u8 colo_zero_sector[CB_SECTOR_SIZE];
+
+static struct colo_sec *colo_registry_find(const char *name)
+{
+	struct colo_sec *s;
+
+	list_for_each_entry(s, &colo_registry, list)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+static void colo_sec_release(struct kref *ref)
+{
+	struct colo_sec *s = container_of(ref, struct colo_sec, ref);
+
+	destroy_workqueue(s->wq);
+	dm_io_client_destroy(s->io);
+	bioset_exit(&s->bs);
+	cb_map_destroy(&s->svm);
+	cb_map_destroy(&s->pre);
+	kfree(s);
+}
+
+static void colo_sec_put(struct colo_sec *s)
+{
+	kref_put(&s->ref, colo_sec_release);
+}
+
+/* Raises a dm event on the secondary device (the one the agent watches). */
+static void colo_sec_event(struct colo_sec *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (s->sec_ti)
+		dm_table_event(s->sec_ti->table);
+}
+
+static u64 colo_sec_used(struct colo_sec *s)
+{
+	return (s->svm.nr_sectors + s->pre.nr_sectors) << CB_SECTOR_SHIFT;
+}
+
+/*
+ * Whether adding `more` sectors stays within the limit. Going over fails the
+ * write (never drops data) and tells the agent through status and an event.
+ */
+static bool colo_sec_reserve(struct colo_sec *s, u64 more)
+{
+	if (colo_sec_used(s) + (more << CB_SECTOR_SHIFT) <= s->limit)
+		return true;
+	s->overflows++;
+	if (!s->overflowed) {
+		s->overflowed = true;
+		colo_sec_event(s);
+	}
+	return false;
+}
+
+static void colo_sec_check_threshold(struct colo_sec *s)
+{
+	if (s->event_raised ||
+	    colo_sec_used(s) * 100 < s->limit * s->event_percent)
+		return;
+	s->event_raised = true;
+	colo_sec_event(s);
+}
+
+static void colo_defer(struct colo_sec *s, struct bio *bio)
+{
+	spin_lock_irq(&s->defer_lock);
+	bio_list_add(&s->deferred, bio);
+	spin_unlock_irq(&s->defer_lock);
+	queue_work(s->wq, &s->defer_work);
+}
+
+static enum dm_io_mem_type colo_mem_type(void *buf)
+{
+	return is_vmalloc_addr(buf) ? DM_IO_VMA : DM_IO_KMEM;
+}
+
+/* Synchronous I/O on the base between [sector, sector + nr) and buf. */
+static int colo_base_io(struct colo_sec *s, struct block_device *bdev,
+			blk_opf_t opf, sector_t sector, unsigned int nr,
+			void *buf)
+{
+	struct dm_io_region where = {
+		.bdev = bdev,
+		.sector = sector,
+		.count = nr,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = colo_mem_type(buf),
+		.client = s->io,
+	};
+	unsigned long error_bits = 0;
+
+	if (req.mem.type == DM_IO_VMA)
+		req.mem.ptr.vma = buf;
+	else
+		req.mem.ptr.addr = buf;
+	return dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
+}
+
+/* SVM write, discard or write-zeroes: into the SVM buffer, under s->lock. */
+static blk_status_t colo_sec_buffer(struct colo_sec *s, struct bio *bio)
+{
+	bool has_data = bio_op(bio) == REQ_OP_WRITE;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int i, nr = bio_sectors(bio);
+	struct bvec_iter iter = bio->bi_iter;
+	u8 buf[CB_SECTOR_SIZE];
+
+	if (!colo_sec_reserve(s, cb_map_count_absent(&s->svm, sector, nr)))
+		return BLK_STS_NOSPC;
+	for (i = 0; i < nr; i++) {
+		if (has_data)
+			colo_bio_copy(bio, &iter, buf, CB_SECTOR_SIZE, false);
+		if (cb_map_put(&s->svm, sector + i, has_data ? buf : NULL,
+			       true) < 0) {
+			s->io_errors++;
+			return BLK_STS_RESOURCE;
+		}
+	}
+	colo_sec_check_threshold(s);
+	return BLK_STS_OK;
+}
+
+int colo_sec_map(struct colo_c *cc, struct bio *bio)
+{
+	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct colo_sec *s = cc->sec;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int nr = bio_sectors(bio);
+	blk_status_t st;
+
+	/* empty flush: the buffers are volatile by design, flush the base */
+	if (!nr && bio_op(bio) != REQ_OP_READ)
+		return DM_MAPIO_REMAPPED;
+
+	mutex_lock(&s->lock);
+	if (s->state == COLO_SEC_FAILED_OVER) {
+		mutex_unlock(&s->lock);
+		return DM_MAPIO_REMAPPED;
+	}
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		if (cb_map_overlaps(&s->svm, sector, nr) ||
+		    cb_map_overlaps(&s->pre, sector, nr)) {
+			mutex_unlock(&s->lock);
+			pb->kind = COLO_BIO_SLOW_READ;
+			colo_defer(s, bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		spin_lock_irq(&s->fast_lock);
+		pb->kind = COLO_BIO_FAST_READ;
+		pb->fast_idx = s->fast_gen & 1;
+		s->fast_reads[pb->fast_idx]++;
+		spin_unlock_irq(&s->fast_lock);
+		mutex_unlock(&s->lock);
+		return DM_MAPIO_REMAPPED;
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		st = colo_sec_buffer(s, bio);
+		break;
+	default:
+		st = BLK_STS_NOTSUPP;
+		break;
+	}
+	mutex_unlock(&s->lock);
+	bio->bi_status = st;
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+void colo_sec_end_io(struct colo_c *cc, struct bio *bio)
+{
+	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct colo_sec *s = pb->sec;
+	unsigned long flags;
+
+	if (pb->kind != COLO_BIO_FAST_READ)
+		return;
+	spin_lock_irqsave(&s->fast_lock, flags);
+	if (!--s->fast_reads[pb->fast_idx])
+		wake_up_all(&s->fast_wait);
+	spin_unlock_irqrestore(&s->fast_lock, flags);
+	pb->kind = COLO_BIO_PLAIN;
+}
+
+/* Read the base, then lay the buffered sectors over it. */
+static void colo_slow_read(struct colo_sec *s, struct bio *bio)
+{
+	struct block_device *base = bio->bi_bdev;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int i, nr = bio_sectors(bio);
+	struct bvec_iter iter = bio->bi_iter;
+	struct bio *clone;
+	int ret;
+
+	clone = bio_alloc_clone(base, bio, GFP_NOIO, &s->bs);
+	if (!clone) {
+		bio->bi_status = BLK_STS_RESOURCE;
+		goto out;
+	}
+	ret = submit_bio_wait(clone);
+	bio_put(clone);
+	if (ret) {
+		bio->bi_status = errno_to_blk_status(ret);
+		goto out;
+	}
+
+	mutex_lock(&s->lock);
+	for (i = 0; i < nr; i++) {
+		const void *data;
+
+		if (s->state != COLO_SEC_FAILED_OVER &&
+		    (cb_map_get(&s->svm, sector + i, &data) ||
+		     cb_map_get(&s->pre, sector + i, &data)))
+			colo_bio_copy(bio, &iter, (void *)(data ?: colo_zero_sector),
+				      CB_SECTOR_SIZE, true);
+		else
+			bio_advance_iter(bio, &iter, CB_SECTOR_SIZE);
+	}
+	mutex_unlock(&s->lock);
+out:
+	bio_endio(bio);
+}
+
+/*
+ * Primary write arriving on the replica: save the pre-images the SVM must
+ * keep reading, make sure no earlier unbuffered SVM read is still on its way
+ * to the base, then let the write through.
+ */
+static void colo_replica_write(struct colo_sec *s, struct bio *bio)
+{
+	struct block_device *base = bio->bi_bdev;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int i, idx, nr = bio_sectors(bio);
+	void *buf = NULL;
+	u64 absent;
+	int ret;
+
+	mutex_lock(&s->lock);
+	if (s->state != COLO_SEC_ACTIVE || !s->sec_ti) {
+		mutex_unlock(&s->lock);
+		bio->bi_status = BLK_STS_IOERR;
+		goto out;
+	}
+	absent = cb_map_count_absent(&s->pre, sector, nr);
+	mutex_unlock(&s->lock);
+
+	if (absent) {
+		/*
+		 * Only this worker writes the base while the secondary is
+		 * active, so what is read here stays the pre-image until the
+		 * write below is issued.
+		 */
+		buf = kvmalloc((size_t)nr << SECTOR_SHIFT, GFP_NOIO);
+		if (!buf) {
+			bio->bi_status = BLK_STS_RESOURCE;
+			goto out;
+		}
+		ret = colo_base_io(s, base, REQ_OP_READ, sector, nr, buf);
+		if (ret) {
+			bio->bi_status = errno_to_blk_status(ret);
+			goto out;
+		}
+	}
+
+	mutex_lock(&s->lock);
+	if (s->state != COLO_SEC_ACTIVE) {
+		mutex_unlock(&s->lock);
+		bio->bi_status = BLK_STS_IOERR;
+		goto out;
+	}
+	if (buf) {
+		if (!colo_sec_reserve(s, cb_map_count_absent(&s->pre, sector, nr))) {
+			mutex_unlock(&s->lock);
+			bio->bi_status = BLK_STS_NOSPC;
+			goto out;
+		}
+		for (i = 0; i < nr; i++) {
+			if (cb_map_put(&s->pre, sector + i,
+				       (u8 *)buf + ((size_t)i << SECTOR_SHIFT),
+				       false) < 0) {
+				s->io_errors++;
+				mutex_unlock(&s->lock);
+				bio->bi_status = BLK_STS_RESOURCE;
+				goto out;
+			}
+		}
+		colo_sec_check_threshold(s);
+	}
+	spin_lock_irq(&s->fast_lock);
+	idx = s->fast_gen++ & 1;
+	spin_unlock_irq(&s->fast_lock);
+	mutex_unlock(&s->lock);
+
+	wait_event(s->fast_wait, !READ_ONCE(s->fast_reads[idx]));
+	kvfree(buf);
+	dm_submit_bio_remap(bio, NULL);
+	return;
+out:
+	kvfree(buf);
+	bio_endio(bio);
+}
+
+static void colo_defer_work(struct work_struct *work)
+{
+	struct colo_sec *s = container_of(work, struct colo_sec, defer_work);
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&s->defer_lock);
+	bios = s->deferred;
+	bio_list_init(&s->deferred);
+	spin_unlock_irq(&s->defer_lock);
+
+	while ((bio = bio_list_pop(&bios))) {
+		struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+		if (pb->kind == COLO_BIO_SLOW_READ)
+			colo_slow_read(s, bio);
+		else
+			colo_replica_write(s, bio);
+	}
+}
+
+int colo_rep_map(struct colo_c *cc, struct bio *bio)
+{
+	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		if (!bio_sectors(bio))
+			return DM_MAPIO_REMAPPED;
+		pb->kind = COLO_BIO_REPLICA_WRITE;
+		colo_defer(cc->sec, bio);
+		return DM_MAPIO_SUBMITTED;
+	default:
+		/* reads and flushes see the base: the primary's view */
+		return DM_MAPIO_REMAPPED;
+	}
+}
+
+int colo_sec_ctr(struct colo_c *cc)
+{
+	struct dm_target *ti = cc->ti;
+	struct colo_sec *s;
+	int ret = -ENOMEM;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s) {
+		ti->error = "Cannot allocate secondary state";
+		return -ENOMEM;
+	}
+	kref_init(&s->ref);
+	strscpy(s->name, cc->t.name, sizeof(s->name));
+	s->base_dev = cc->dev[0]->bdev->bd_dev;
+	s->len = ti->len;
+	mutex_init(&s->lock);
+	s->limit = cc->t.limit;
+	s->event_percent = cc->t.event_percent;
+	spin_lock_init(&s->fast_lock);
+	init_waitqueue_head(&s->fast_wait);
+	spin_lock_init(&s->defer_lock);
+	bio_list_init(&s->deferred);
+	INIT_WORK(&s->defer_work, colo_defer_work);
+
+	ti->error = "Cannot allocate secondary buffers";
+	if (cb_map_init(&s->svm))
+		goto bad_svm;
+	if (cb_map_init(&s->pre))
+		goto bad_pre;
+	ret = bioset_init(&s->bs, 64, 0, BIOSET_NEED_BVECS);
+	if (ret)
+		goto bad_bioset;
+	s->io = dm_io_client_create();
+	if (IS_ERR(s->io)) {
+		ret = PTR_ERR(s->io);
+		goto bad_io;
+	}
+	s->wq = alloc_workqueue("kcolo_%s", WQ_MEM_RECLAIM, 1, s->name);
+	if (!s->wq) {
+		ret = -ENOMEM;
+		goto bad_wq;
+	}
+
+	mutex_lock(&colo_registry_lock);
+	if (colo_registry_find(s->name)) {
+		mutex_unlock(&colo_registry_lock);
+		ti->error = "A secondary with this name already exists";
+		ret = -EEXIST;
+		goto bad_name;
+	}
+	s->sec_ti = ti;
+	list_add(&s->list, &colo_registry);
+	mutex_unlock(&colo_registry_lock);
+
+	ti->error = NULL;
+	ti->discards_supported = true;
+	ti->num_write_zeroes_bios = 1;
+	cc->sec = s;
+	return 0;
+
+bad_name:
+	destroy_workqueue(s->wq);
+bad_wq:
+	dm_io_client_destroy(s->io);
+bad_io:
+	bioset_exit(&s->bs);
+bad_bioset:
+	cb_map_destroy(&s->pre);
+bad_pre:
+	cb_map_destroy(&s->svm);
+bad_svm:
+	kfree(s);
+	return ret;
+}
+
+void colo_sec_dtr(struct colo_c *cc)
+{
+	struct colo_sec *s = cc->sec;
+
+	mutex_lock(&colo_registry_lock);
+	list_del(&s->list);
+	mutex_unlock(&colo_registry_lock);
+	mutex_lock(&s->lock);
+	s->sec_ti = NULL;
+	mutex_unlock(&s->lock);
+	flush_workqueue(s->wq);
+	colo_sec_put(s);
+}
+
+int colo_rep_ctr(struct colo_c *cc)
+{
+	struct dm_target *ti = cc->ti;
+	struct colo_sec *s;
+
+	mutex_lock(&colo_registry_lock);
+	s = colo_registry_find(cc->t.name);
+	if (!s) {
+		ti->error = "No secondary with this name";
+		goto bad;
+	}
+	if (s->base_dev != cc->dev[0]->bdev->bd_dev) {
+		ti->error = "Base device differs from the secondary's";
+		goto bad;
+	}
+	if (s->len != ti->len) {
+		ti->error = "Length differs from the secondary's (size mismatch)";
+		goto bad;
+	}
+	mutex_lock(&s->lock);
+	if (s->rep_ti) {
+		mutex_unlock(&s->lock);
+		ti->error = "The secondary already has a replica";
+		goto bad;
+	}
+	s->rep_ti = ti;
+	mutex_unlock(&s->lock);
+	kref_get(&s->ref);
+	mutex_unlock(&colo_registry_lock);
+
+	ti->num_write_zeroes_bios = 1;
+	cc->sec = s;
+	return 0;
+bad:
+	mutex_unlock(&colo_registry_lock);
+	return -EINVAL;
+}
+
+void colo_rep_dtr(struct colo_c *cc)
+{
+	struct colo_sec *s = cc->sec;
+
+	mutex_lock(&s->lock);
+	s->rep_ti = NULL;
+	mutex_unlock(&s->lock);
+	flush_workqueue(s->wq);
+	colo_sec_put(s);
+}
+
+int colo_sec_checkpoint(struct colo_c *cc, const char **why)
+{
+	struct colo_sec *s = cc->sec;
+
+	mutex_lock(&s->lock);
+	if (s->state != COLO_SEC_ACTIVE) {
+		mutex_unlock(&s->lock);
+		*why = "The secondary has failed over";
+		return -EINVAL;
+	}
+	cb_map_clear(&s->svm);
+	cb_map_clear(&s->pre);
+	s->event_raised = false;
+	s->overflowed = false;
+	s->checkpoints++;
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+struct colo_commit {
+	struct colo_sec *s;
+	struct block_device *base;
+	u64 done;
+};
+
+static int colo_count_run(void *ctx, u64 sector, u32 nr, const void *data)
+{
+	struct colo_commit *c = ctx;
+
+	c->done += nr;
+	return 0;
+}
+
+static int colo_commit_run(void *ctx, u64 sector, u32 nr, const void *data)
+{
+	struct colo_commit *c = ctx;
+	int ret;
+
+	ret = colo_base_io(c->s, c->base, REQ_OP_WRITE, sector, nr,
+			   (void *)data);
+	if (ret)
+		return ret;
+	c->done += nr;
+	WRITE_ONCE(c->s->commit_done, c->done);
+	return 0;
+}
+
+/*
+ * Failover: the base becomes what the SVM saw. SVM writes win over
+ * pre-images, pre-images undo the primary's writes since the checkpoint.
+ * I/O on both faces waits on s->lock meanwhile.
+ */
+int colo_sec_failover(struct colo_c *cc, const char **why)
+{
+	struct colo_sec *s = cc->sec;
+	struct colo_commit c = { .s = s, .base = cc->dev[0]->bdev };
+	void *buf;
+	int ret;
+
+	buf = kmalloc(CB_CHUNK_SECTORS << CB_SECTOR_SHIFT, GFP_KERNEL);
+	if (!buf) {
+		*why = "Out of memory";
+		return -ENOMEM;
+	}
+	mutex_lock(&s->lock);
+	if (s->state == COLO_SEC_FAILED_OVER) {
+		ret = 0;
+		goto out;
+	}
+	cb_map_merge_runs(&s->svm, &s->pre, buf, colo_count_run, &c);
+	WRITE_ONCE(s->commit_total, c.done);
+	WRITE_ONCE(s->commit_done, 0);
+	c.done = 0;
+	WRITE_ONCE(s->state, COLO_SEC_COMMITTING);
+	ret = cb_map_merge_runs(&s->svm, &s->pre, buf, colo_commit_run, &c);
+	if (!ret)
+		ret = blkdev_issue_flush(c.base);
+	if (ret) {
+		/* buffers are kept: the agent may retry */
+		s->io_errors++;
+		WRITE_ONCE(s->state, COLO_SEC_ACTIVE);
+		*why = "Writing the buffers into the base failed";
+		goto out;
+	}
+	cb_map_clear(&s->svm);
+	cb_map_clear(&s->pre);
+	WRITE_ONCE(s->state, COLO_SEC_FAILED_OVER);
+out:
+	mutex_unlock(&s->lock);
+	kfree(buf);
+	return ret;
+}
+
+static const char *colo_sec_state_name(struct colo_sec *s)
+{
+	switch (READ_ONCE(s->state)) {
+	case COLO_SEC_ACTIVE:
+		return READ_ONCE(s->overflowed) ? "overflow" : "active";
+	case COLO_SEC_COMMITTING:
+		return "committing";
+	case COLO_SEC_FAILED_OVER:
+		return "failed_over";
+	}
+	return "unknown";
+}
+
+/* Lockless on purpose: status must answer while a failover commits. */
+void colo_sec_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *psz)
+{
+	struct colo_sec *s = cc->sec;
+	unsigned int sz = *psz;
+	u64 svm = READ_ONCE(s->svm.nr_sectors), pre = READ_ONCE(s->pre.nr_sectors);
+
+	DMEMIT("secondary %s svm_sectors=%llu pre_sectors=%llu buffered_bytes=%llu limit=%llu overflows=%llu errors=%llu checkpoints=%llu replica=%s commit=%llu/%llu",
+	       colo_sec_state_name(s), svm, pre,
+	       (svm + pre) << CB_SECTOR_SHIFT, s->limit,
+	       READ_ONCE(s->overflows), READ_ONCE(s->io_errors),
+	       READ_ONCE(s->checkpoints), READ_ONCE(s->rep_ti) ? "bound" : "none",
+	       READ_ONCE(s->commit_done), READ_ONCE(s->commit_total));
+	*psz = sz;
+}
+
+void colo_rep_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *psz)
+{
+	struct colo_sec *s = cc->sec;
+	unsigned int sz = *psz;
+	const char *state;
+
+	if (!READ_ONCE(s->sec_ti))
+		state = "unbound";
+	else if (READ_ONCE(s->state) == COLO_SEC_ACTIVE)
+		state = "active";
+	else
+		state = "failed_over";
+	DMEMIT("replica %s secondary=%s pre_sectors=%llu",
+	       state, s->name, READ_ONCE(s->pre.nr_sectors));
+	*psz = sz;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-colo internals shared by the target core (dm-colo.c), the secondary and
+ * replica faces (colo-secondary.c) and the primary (colo-primary.c).
+ */
+#ifndef DM_COLO_H
+#define DM_COLO_H
+
+#include <linux/device-mapper.h>
+#include <linux/dm-io.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/wait.h>
+#include <linux/bio.h>
+
+#include "sectormap.h"
+#include "table.h"
+
+#define DM_MSG_PREFIX "colo"
+
+/* Largest bio a colo target handles in one piece (sectors). */
+#define COLO_MAX_IO_SECTORS 512U
+
+enum colo_sec_state {
+	COLO_SEC_ACTIVE,	/* buffering */
+	COLO_SEC_COMMITTING,	/* failover merging buffers into the base */
+	COLO_SEC_FAILED_OVER,	/* pass-through to the base */
+};
+
+/*
+ * State shared by a secondary target and the replica bound to it by name.
+ * Reference counted: either face may be removed first.
+ */
+struct colo_sec {
+	struct list_head list;		/* colo_registry */
+	struct kref ref;
+	char name[CB_NAME_MAX];
+	dev_t base_dev;
+	sector_t len;
+
+	/* lock protects the maps, state, targets and counters written below */
+	struct mutex lock;
+	struct cb_map svm;		/* the SVM's own writes */
+	struct cb_map pre;		/* pre-images of sectors the primary wrote */
+	enum colo_sec_state state;
+	struct dm_target *sec_ti;	/* NULL once the secondary is removed */
+	struct dm_target *rep_ti;	/* NULL while no replica is bound */
+	u64 limit;
+	u32 event_percent;
+	bool event_raised;		/* threshold event sent this interval */
+	bool overflowed;		/* a write went over the limit this interval */
+	u64 overflows;
+	u64 io_errors;
+	u64 checkpoints;
+	u64 commit_done;		/* read locklessly by status */
+	u64 commit_total;
+
+	/*
+	 * SVM reads of unbuffered ranges go straight to the base. A replica
+	 * write saves its pre-images, then waits for the fast reads started
+	 * before that (generation counting) so none of them sees the new data.
+	 */
+	spinlock_t fast_lock;
+	unsigned int fast_gen;
+	unsigned long fast_reads[2];
+	wait_queue_head_t fast_wait;
+
+	/* SVM reads that need merging and replica writes, in arrival order */
+	spinlock_t defer_lock;
+	struct bio_list deferred;
+	struct work_struct defer_work;
+	struct workqueue_struct *wq;
+	struct dm_io_client *io;
+	struct bio_set bs;
+};
+
+struct colo_pri;
+
+struct colo_c {
+	struct dm_target *ti;
+	struct cb_table t;		/* parsed line; t.dev[] is not kept */
+	struct dm_dev *dev[2];		/* base; or local, forward */
+	struct colo_sec *sec;		/* secondary and replica */
+	struct colo_pri *pri;		/* primary */
+};
+
+enum colo_bio_kind {
+	COLO_BIO_PLAIN,
+	COLO_BIO_FAST_READ,
+	COLO_BIO_SLOW_READ,
+	COLO_BIO_REPLICA_WRITE,
+};
+
+/* Per-bio data (ti->per_io_data_size). */
+struct colo_bio {
+	enum colo_bio_kind kind;
+	unsigned int fast_idx;
+	struct colo_sec *sec;
+};
+
+/* colo-secondary.c */
+int colo_sec_ctr(struct colo_c *cc);
+int colo_rep_ctr(struct colo_c *cc);
+void colo_sec_dtr(struct colo_c *cc);
+void colo_rep_dtr(struct colo_c *cc);
+int colo_sec_map(struct colo_c *cc, struct bio *bio);
+int colo_rep_map(struct colo_c *cc, struct bio *bio);
+void colo_sec_end_io(struct colo_c *cc, struct bio *bio);
+int colo_sec_checkpoint(struct colo_c *cc, const char **why);
+int colo_sec_failover(struct colo_c *cc, const char **why);
+void colo_sec_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *sz);
+void colo_rep_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *sz);
+
+/* colo-primary.c */
+int colo_pri_ctr(struct colo_c *cc);
+void colo_pri_dtr(struct colo_c *cc);
+int colo_pri_map(struct colo_c *cc, struct bio *bio);
+int colo_pri_checkpoint(struct colo_c *cc, const char **why);
+int colo_pri_failover(struct colo_c *cc, const char **why);
+void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *sz);
+
+/* dm-colo.c */
+void colo_bio_copy(struct bio *bio, struct bvec_iter *iter, void *buf,
+		   unsigned int len, bool to_bio);
+
+#endif

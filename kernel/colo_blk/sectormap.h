@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sector map: an in-memory buffer of 512-byte sectors keyed by sector number.
+ *
+ * Sectors are grouped in chunks of CB_CHUNK_SECTORS (one 4 KiB page) so that
+ * a lookup costs one hash probe per page, while each sector is stored on its
+ * own: a 512-byte write buffers 512 bytes, not a page. A present sector
+ * without a buffer reads as zeroes (discard / write-zeroes).
+ */
+#ifndef COLO_BLK_SECTORMAP_H
+#define COLO_BLK_SECTORMAP_H
+
+#include "cb_compat.h"
+
+#define CB_CHUNK_SHIFT 3
+#define CB_CHUNK_SECTORS (1U << CB_CHUNK_SHIFT)
+
+struct cb_chunk {
+	struct cb_chunk *next;
+	u64 index;			/* sector >> CB_CHUNK_SHIFT */
+	u8 present;			/* bit i: sector i of the chunk is buffered */
+	void *data[CB_CHUNK_SECTORS];	/* NULL with the bit set: zeroes */
+};
+
+struct cb_map {
+	struct cb_chunk **buckets;
+	u32 nr_buckets;			/* power of two */
+	u64 nr_chunks;
+	u64 nr_sectors;			/* buffered sectors, zero ones included */
+	u64 nr_data;			/* sectors holding a 512-byte buffer */
+};
+
+int cb_map_init(struct cb_map *m);
+void cb_map_destroy(struct cb_map *m);
+void cb_map_clear(struct cb_map *m);
+
+/* true when any sector of [sector, sector + nr) is buffered */
+bool cb_map_overlaps(const struct cb_map *m, u64 sector, u64 nr);
+/* number of sectors of [sector, sector + nr) that are not buffered */
+u64 cb_map_count_absent(const struct cb_map *m, u64 sector, u64 nr);
+
+/*
+ * Look one sector up: returns true if buffered; *data is its buffer or NULL
+ * for a zero sector.
+ */
+bool cb_map_get(const struct cb_map *m, u64 sector, const void **data);
+
+/*
+ * Buffer one sector: copy CB_SECTOR_SIZE bytes from src, or record zeroes
+ * when src is NULL. With replace false an already buffered sector is kept
+ * (first pre-image wins). Returns 1 if the sector was added, 0 if it was
+ * already there, -ENOMEM.
+ */
+int cb_map_put(struct cb_map *m, u64 sector, const void *src, bool replace);
+
+/*
+ * Walk the union of two maps chunk by chunk, calling fn for each run of
+ * consecutive buffered sectors with their content: a sector of top wins over
+ * the same sector of bottom. buf is CB_CHUNK_SECTORS sectors of scratch the
+ * caller provides; fn gets a pointer into it. Stops at the first non-zero
+ * return of fn and returns it.
+ */
+typedef int (*cb_run_fn)(void *ctx, u64 sector, u32 nr, const void *data);
+int cb_map_merge_runs(const struct cb_map *top, const struct cb_map *bottom,
+		      void *buf, cb_run_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Argument parsing for the "colo" target: constructor lines and messages.
+ * Plain C so that the unit tests and the fuzzer run exactly this code.
+ */
+#include "table.h"
+
+/* Like dm_arg: a range and the message given when a value falls outside. */
+struct cb_arg {
+	u64 min;
+	u64 max;
+	const char *error;
+};
+
+static const struct cb_arg cb_arg_limit = {
+	CB_MIN_LIMIT, CB_MAX_LIMIT,
+	"Invalid buffer limit (64k..1024g bytes, k/m/g suffix allowed)"
+};
+static const struct cb_arg cb_arg_nr_opt_secondary = {
+	0, 2, "Invalid number of optional secondary arguments"
+};
+static const struct cb_arg cb_arg_nr_opt_primary = {
+	0, 4, "Invalid number of optional primary arguments"
+};
+static const struct cb_arg cb_arg_percent = {
+	1, 100, "Invalid event_percent (1..100)"
+};
+static const struct cb_arg cb_arg_inflight = {
+	1, CB_MAX_INFLIGHT, "Invalid max_inflight (1..4096)"
+};
+static const struct cb_arg cb_arg_event_bytes = {
+	0, CB_MAX_LIMIT, "Invalid event_bytes (0..1024g, 0 = off)"
+};
+
+static int cb_parse_u64(const char *s, u64 *out)
+{
+	u64 v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (~0ULL - (u64)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (u64)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int cb_parse_size(const char *s, u64 *out)
+{
+	char digits[24];
+	size_t len;
+	unsigned int shift = 0;
+	u64 v;
+
+	if (!s)
+		return -EINVAL;
+	len = strlen(s);
+	if (!len || len >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, s, len + 1);
+	switch (digits[len - 1]) {
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	}
+	if (shift)
+		digits[--len] = '\0';
+	if (cb_parse_u64(digits, &v))
+		return -EINVAL;
+	if (shift && v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static int cb_read_arg(const struct cb_arg *arg, const char *s, bool size,
+		       u64 *out, const char **error)
+{
+	u64 v;
+	int ret = size ? cb_parse_size(s, &v) : cb_parse_u64(s, &v);
+
+	if (ret || v < arg->min || v > arg->max) {
+		*error = arg->error;
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cb_parse_name(const char *s, char *name, const char **error)
+{
+	size_t i, len = strlen(s);
+
+	if (!len || len >= CB_NAME_MAX) {
+		*error = "Invalid name (1..31 characters)";
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) {
+			*error = "Invalid name (letters, digits, '_', '-', '.')";
+			return -EINVAL;
+		}
+	}
+	memcpy(name, s, len + 1);
+	return 0;
+}
+
+static int cb_parse_secondary(unsigned int argc, char **argv,
+			      struct cb_table *t, const char **error)
+{
+	u64 v;
+	unsigned int i;
+
+	if (argc < 3) {
+		*error = "Not enough arguments: secondary <name> <base_dev> <buffer_limit> [<#opt_args> ...]";
+		return -EINVAL;
+	}
+	if (cb_parse_name(argv[0], t->name, error))
+		return -EINVAL;
+	t->dev[0] = argv[1];
+	if (cb_read_arg(&cb_arg_limit, argv[2], true, &t->limit, error))
+		return -EINVAL;
+	argc -= 3;
+	argv += 3;
+	if (!argc)
+		return 0;
+	if (cb_read_arg(&cb_arg_nr_opt_secondary, argv[0], false, &v, error))
+		return -EINVAL;
+	if (argc - 1 != v) {
+		*error = "Optional argument count does not match the arguments given";
+		return -EINVAL;
+	}
+	for (i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "event_percent")) {
+			*error = "Unrecognised optional secondary argument";
+			return -EINVAL;
+		}
+		if (i + 1 >= argc) {
+			*error = "event_percent needs a value";
+			return -EINVAL;
+		}
+		if (cb_read_arg(&cb_arg_percent, argv[i + 1], false, &v, error))
+			return -EINVAL;
+		t->event_percent = (u32)v;
+		t->opt_given |= CB_OPT_EVENT_PERCENT;
+	}
+	return 0;
+}
+
+static int cb_parse_replica(unsigned int argc, char **argv, struct cb_table *t,
+			    const char **error)
+{
+	if (argc != 2) {
+		*error = "Wrong number of arguments: replica <name> <base_dev>";
+		return -EINVAL;
+	}
+	if (cb_parse_name(argv[0], t->name, error))
+		return -EINVAL;
+	t->dev[0] = argv[1];
+	return 0;
+}
+
+static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
+			    const char **error)
+{
+	u64 v;
+	unsigned int i;
+
+	if (argc < 2) {
+		*error = "Not enough arguments: primary <local_dev> <forward_dev> [<#opt_args> ...]";
+		return -EINVAL;
+	}
+	t->dev[0] = argv[0];
+	t->dev[1] = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (!argc)
+		return 0;
+	if (cb_read_arg(&cb_arg_nr_opt_primary, argv[0], false, &v, error))
+		return -EINVAL;
+	if (argc - 1 != v) {
+		*error = "Optional argument count does not match the arguments given";
+		return -EINVAL;
+	}
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			*error = "Optional primary argument needs a value";
+			return -EINVAL;
+		}
+		if (!strcmp(argv[i], "max_inflight")) {
+			if (t->opt_given & CB_OPT_MAX_INFLIGHT) {
+				*error = "max_inflight given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_MAX_INFLIGHT;
+			if (cb_read_arg(&cb_arg_inflight, argv[i + 1], false, &v,
+					error))
+				return -EINVAL;
+			t->max_inflight = (u32)v;
+		} else if (!strcmp(argv[i], "event_bytes")) {
+			if (t->opt_given & CB_OPT_EVENT_BYTES) {
+				*error = "event_bytes given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_EVENT_BYTES;
+			if (cb_read_arg(&cb_arg_event_bytes, argv[i + 1], true,
+					&t->event_bytes, error))
+				return -EINVAL;
+		} else {
+			*error = "Unrecognised optional primary argument";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
+		   const char **error)
+{
+	memset(t, 0, sizeof(*t));
+	t->event_percent = CB_DEF_EVENT_PERCENT;
+	t->max_inflight = CB_DEF_MAX_INFLIGHT;
+	if (!argc) {
+		*error = "Missing mode: secondary, replica or primary";
+		return -EINVAL;
+	}
+	if (!strcmp(argv[0], "secondary")) {
+		t->mode = CB_SECONDARY;
+		return cb_parse_secondary(argc - 1, argv + 1, t, error);
+	}
+	if (!strcmp(argv[0], "replica")) {
+		t->mode = CB_REPLICA;
+		return cb_parse_replica(argc - 1, argv + 1, t, error);
+	}
+	if (!strcmp(argv[0], "primary")) {
+		t->mode = CB_PRIMARY;
+		return cb_parse_primary(argc - 1, argv + 1, t, error);
+	}
+	*error = "Unknown mode (secondary, replica or primary)";
+	return -EINVAL;
+}
+
+int cb_parse_message(unsigned int argc, char **argv, enum cb_msg *msg,
+		     const char **error)
+{
+	if (argc != 1) {
+		*error = "Messages take no arguments: checkpoint or failover";
+		return -EINVAL;
+	}
+	if (!strcmp(argv[0], "checkpoint")) {
+		*msg = CB_MSG_CHECKPOINT;
+		return 0;
+	}
+	if (!strcmp(argv[0], "failover")) {
+		*msg = CB_MSG_FAILOVER;
+		return 0;
+	}
+	*error = "Unknown message (checkpoint or failover)";
+	return -EINVAL;
+}
+
+const char *cb_mode_name(enum cb_mode mode)
+{
+	switch (mode) {
+	case CB_SECONDARY:
+		return "secondary";
+	case CB_REPLICA:
+		return "replica";
+	case CB_PRIMARY:
+		return "primary";
+	}
+	return "unknown";
+}

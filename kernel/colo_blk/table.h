@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Constructor lines and messages of the "colo" target, parsed in plain C:
+ *
+ *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> [event_percent <p>]]
+ *   replica   <name> <base_dev>
+ *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
+ *                                                    [event_bytes <n>]]
+ *
+ * Messages: "checkpoint", "failover".
+ */
+#ifndef COLO_BLK_TABLE_H
+#define COLO_BLK_TABLE_H
+
+#include "cb_compat.h"
+
+#define CB_NAME_MAX 32			/* including the terminating NUL */
+#define CB_MIN_LIMIT (64ULL << 10)
+#define CB_MAX_LIMIT (1ULL << 40)
+#define CB_DEF_EVENT_PERCENT 75U
+#define CB_DEF_MAX_INFLIGHT 64U
+#define CB_MAX_INFLIGHT 4096U
+
+enum cb_mode {
+	CB_SECONDARY,
+	CB_REPLICA,
+	CB_PRIMARY,
+};
+
+struct cb_table {
+	enum cb_mode mode;
+	char name[CB_NAME_MAX];		/* secondary, replica */
+	const char *dev[2];		/* base; or local, forward (points into argv) */
+	u64 limit;			/* secondary: buffer limit in bytes */
+	u32 event_percent;		/* secondary: event when buffers pass this share */
+	u32 max_inflight;		/* primary: forwarded writes in flight */
+	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
+	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
+};
+
+#define CB_OPT_EVENT_PERCENT	(1U << 0)
+#define CB_OPT_MAX_INFLIGHT	(1U << 1)
+#define CB_OPT_EVENT_BYTES	(1U << 2)
+
+enum cb_msg {
+	CB_MSG_CHECKPOINT,
+	CB_MSG_FAILOVER,
+};
+
+/* Both return 0 or -EINVAL with *error set to a static message. */
+int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
+		   const char **error);
+int cb_parse_message(unsigned int argc, char **argv, enum cb_msg *msg,
+		     const char **error);
+
+/* Parses "<digits>[k|m|g]" into bytes; 0 or -EINVAL. */
+int cb_parse_size(const char *s, u64 *out);
+
+const char *cb_mode_name(enum cb_mode mode);
+
+#endif

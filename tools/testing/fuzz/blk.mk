@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0
+# colo_blk core: table/message parser, sector map against a model.
+FUZZERS += fuzz_blk_table fuzz_blk_sectormap
+fuzz_blk_table_SRCS := fuzz/fuzz_blk_table.c ../../kernel/colo_blk/table.c
+fuzz_blk_sectormap_SRCS := fuzz/fuzz_blk_sectormap.c ../../kernel/colo_blk/sectormap.c

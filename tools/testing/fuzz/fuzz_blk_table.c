@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fuzz the colo constructor and message parsers. The input is a line split
+ * on spaces into argv, as dm hands it to the target. Whatever the input, the
+ * parsers must not crash, must give an error string on failure, and on
+ * success must only produce values inside the documented ranges.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "colo_blk/table.h"
+
+#define MAX_ARGS 32
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *line, *argv[MAX_ARGS], *tok;
+	unsigned int argc = 0;
+	struct cb_table t;
+	const char *err = NULL;
+	enum cb_msg msg;
+	size_t i;
+
+	if (size > 4096)
+		return 0;
+	line = malloc(size + 1);
+	memcpy(line, data, size);
+	line[size] = '\0';
+	for (tok = strtok(line, " \n"); tok && argc < MAX_ARGS; tok = strtok(NULL, " \n"))
+		argv[argc++] = tok;
+
+	if (cb_parse_table(argc, argv, &t, &err)) {
+		if (!err)
+			abort();
+	} else {
+		if (t.mode == CB_PRIMARY) {
+			if (!t.dev[0] || !t.dev[1] || !t.max_inflight ||
+			    t.max_inflight > CB_MAX_INFLIGHT || t.event_bytes > CB_MAX_LIMIT)
+				abort();
+		} else {
+			size_t len = strnlen(t.name, CB_NAME_MAX);
+
+			if (!t.dev[0] || !len || len >= CB_NAME_MAX)
+				abort();
+			for (i = 0; i < len; i++)
+				if (t.name[i] == '/' || t.name[i] == ' ')
+					abort();
+			if (t.mode == CB_SECONDARY &&
+			    (t.limit < CB_MIN_LIMIT || t.limit > CB_MAX_LIMIT ||
+			     !t.event_percent || t.event_percent > 100))
+				abort();
+		}
+	}
+	err = NULL;
+	if (cb_parse_message(argc, argv, &msg, &err)) {
+		if (!err)
+			abort();
+	} else if (msg != CB_MSG_CHECKPOINT && msg != CB_MSG_FAILOVER) {
+		abort();
+	}
+	free(line);
+	return 0;
+}

@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the colo_blk tests (blk_*.sh source this file). Run on
+# its own, it only checks that the helpers it needs are installed.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BLK_IO="$SELFTESTS/blk_io"
+# no udev in the test VM: dmsetup makes the /dev/mapper nodes itself
+export DM_DISABLE_UDEV=1
+
+# blk_setup: load dm, loop and colo_blk, make a tmpfs for the backing files
+# in $BLK_DIR, and arrange for blk_teardown at exit. Call it directly (not
+# through t_check: that runs in a subshell).
+blk_setup()
+{
+	modprobe loop || return 1
+	modprobe dm-mod || return 1
+	load_module colo_blk || return 1
+	BLK_DIR=$(mktemp -d /tmp/colo-blk.XXXXXX) || return 1
+	mount -t tmpfs -o size=768m colo-blk "$BLK_DIR" || return 1
+	on_exit "blk_teardown"
+}
+
+# blk_loop NAME MIB: a loop device over a tmpfs file; prints /dev/loopN.
+blk_loop()
+{
+	local dev
+	truncate -s "${2}M" "$BLK_DIR/$1.img" || return 1
+	dev=$(losetup -f --show "$BLK_DIR/$1.img") || return 1
+	# a file, not a variable: callers run this in a subshell
+	echo "$dev" >> "$BLK_DIR/loops"
+	echo "$dev"
+}
+
+blk_create()
+{
+	dmsetup create "$1" --table "$2"
+}
+
+blk_mode()
+{
+	dmsetup table "$1" 2> /dev/null | awk '{ print $4 }'
+}
+
+# blk_teardown: remove every colo device (primaries, then whatever
+# $BLK_TEARDOWN_HOOK stops, e.g. NBD, then replicas, then secondaries), the
+# loop devices and the tmpfs, then unload colo_blk. Fails if any step does:
+# tests call it as their last check; it also runs at exit.
+blk_teardown()
+{
+	local mode name dev rc=0
+	for mode in primary hook replica secondary; do
+		if [ $mode = hook ]; then
+			[ -n "${BLK_TEARDOWN_HOOK:-}" ] && { eval "$BLK_TEARDOWN_HOOK" || rc=1; }
+			BLK_TEARDOWN_HOOK=
+			continue
+		fi
+		for name in $(dmsetup ls --target colo 2> /dev/null | awk '{ print $1 }'); do
+			[ "$(blk_mode "$name")" = $mode ] || continue
+			dmsetup remove "$name" || rc=1
+		done
+	done
+	if [ -n "${BLK_DIR:-}" ] && [ -d "$BLK_DIR" ]; then
+		for dev in $(cat "$BLK_DIR/loops" 2> /dev/null); do
+			losetup -d "$dev" || rc=1
+		done
+		umount "$BLK_DIR" && rmdir "$BLK_DIR" || rc=1
+		BLK_DIR=
+	fi
+	if module_loaded colo_blk; then
+		unload_module colo_blk || rc=1
+	fi
+	return $rc
+}
+
+# blk_field DM_NAME KEY: value of KEY=value in the target's status line.
+blk_field()
+{
+	dmsetup status "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# blk_state DM_NAME: the state word of the status line.
+blk_state()
+{
+	dmsetup status "$1" | awk '{ print $5 }'
+}
+
+blk_events()
+{
+	dmsetup info -c --noheadings -o events "$1" | tr -d ' '
+}
+
+blk_sectors()
+{
+	blockdev --getsz "$1"
+}
+
+# blk_sum DEV: checksum of the whole device, read around the page cache.
+blk_sum()
+{
+	dd if="$1" iflag=direct bs=1M status=none | md5sum | cut -d' ' -f1
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	for tool in dmsetup losetup blockdev dd md5sum; do
+		t_check "blk helpers: $tool is installed" command -v "$tool"
+	done
+	t_check "blk helpers: blk_io is built" test -x "$BLK_IO"
+	t_done
+fi

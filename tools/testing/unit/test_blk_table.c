@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the colo target's constructor and message parsing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "colo_blk/table.h"
+
+/* Splits a line on spaces into a static argv (the parser does not copy). */
+static unsigned int split(const char *line, char **argv, char *store)
+{
+	unsigned int argc = 0;
+	char *tok;
+
+	strcpy(store, line);
+	for (tok = strtok(store, " "); tok; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	return argc;
+}
+
+static int parse(const char *line, struct cb_table *t, const char **err)
+{
+	static char store[512];
+	char *argv[64];
+	unsigned int argc = split(line, argv, store);
+
+	*err = NULL;
+	return cb_parse_table(argc, argv, t, err);
+}
+
+static void bad(const char *line, const char *want)
+{
+	struct cb_table t;
+	const char *err;
+	int ret = parse(line, &t, &err);
+
+	tap_check(ret == -EINVAL && err && strstr(err, want),
+		  "rejects '%s': %s", line, err ? err : "(accepted)");
+}
+
+int main(void)
+{
+	struct cb_table t;
+	const char *err;
+	enum cb_msg msg;
+	u64 v;
+	char *m1[] = { "checkpoint" }, *m2[] = { "failover" };
+	char *m3[] = { "rollback" }, *m4[] = { "checkpoint", "now" };
+
+	tap_check(!parse("secondary disk0 /dev/loop0 64m", &t, &err) &&
+		  t.mode == CB_SECONDARY && !strcmp(t.name, "disk0") &&
+		  !strcmp(t.dev[0], "/dev/loop0") && t.limit == 64ULL << 20 &&
+		  t.event_percent == CB_DEF_EVENT_PERCENT && !t.opt_given,
+		  "secondary with defaults");
+	tap_check(!parse("secondary d 7:0 1048576 2 event_percent 90", &t, &err) &&
+		  t.limit == 1048576 && t.event_percent == 90 &&
+		  t.opt_given == CB_OPT_EVENT_PERCENT,
+		  "secondary with event_percent");
+	tap_check(!parse("replica disk0 /dev/loop0", &t, &err) &&
+		  t.mode == CB_REPLICA && !strcmp(t.name, "disk0"),
+		  "replica");
+	tap_check(!parse("primary /dev/loop1 /dev/nbd0", &t, &err) &&
+		  t.mode == CB_PRIMARY && !strcmp(t.dev[1], "/dev/nbd0") &&
+		  t.max_inflight == CB_DEF_MAX_INFLIGHT && !t.event_bytes,
+		  "primary with defaults");
+	tap_check(!parse("primary a b 4 event_bytes 2g max_inflight 7", &t, &err) &&
+		  t.max_inflight == 7 && t.event_bytes == 2ULL << 30 &&
+		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES),
+		  "primary with options in any order");
+
+	bad("", "Missing mode");
+	bad("tertiary a b", "Unknown mode");
+	bad("secondary", "Not enough arguments");
+	bad("secondary d b", "Not enough arguments");
+	bad("secondary d b 12x", "Invalid buffer limit");
+	bad("secondary d b 1k", "Invalid buffer limit");
+	bad("secondary d b 99999999999999999999", "Invalid buffer limit");
+	bad("secondary d b 18446744073709551615g", "Invalid buffer limit");
+	bad("secondary d b 2048g", "Invalid buffer limit");
+	bad("secondary d b 1m 1", "Optional argument count");
+	bad("secondary d b 1m 1 event_percent", "event_percent needs a value");
+	bad("secondary d b 1m 3 event_percent 5 x", "Invalid number of optional");
+	bad("secondary d b 1m 2 event_percent 101", "Invalid event_percent");
+	bad("secondary d b 1m 2 event_percent -1", "Invalid event_percent");
+	bad("secondary d b 1m 2 percent 10", "Unrecognised optional secondary");
+	bad("secondary d b 1m x", "Invalid number of optional");
+	bad("secondary a/b b 1m", "Invalid name");
+	bad("secondary 0123456789012345678901234567890123 b 1m", "Invalid name");
+	bad("replica d", "Wrong number of arguments");
+	bad("replica d b c", "Wrong number of arguments");
+	bad("replica d$ b", "Invalid name");
+	bad("primary a", "Not enough arguments");
+	bad("primary a b 1", "Optional argument count");
+	bad("primary a b 2 max_inflight 0", "Invalid max_inflight");
+	bad("primary a b 2 max_inflight 4097", "Invalid max_inflight");
+	bad("primary a b 2 event_bytes 1t", "Invalid event_bytes");
+	bad("primary a b 2 speed 1", "Unrecognised optional primary");
+	bad("primary a b 1 max_inflight", "needs a value");
+	bad("primary a b 5 max_inflight 1 event_bytes 1 x", "Invalid number of optional");
+	bad("primary a b 4 max_inflight 1 max_inflight 2", "max_inflight given twice");
+	bad("primary a b 4 event_bytes 1 event_bytes 2", "event_bytes given twice");
+
+	tap_check(!cb_parse_size("0", &v) && v == 0, "size 0");
+	tap_check(!cb_parse_size("3K", &v) && v == 3072, "size 3K");
+	tap_check(!cb_parse_size("18446744073709551615", &v) && v == ~0ULL,
+		  "size u64 max");
+	tap_check(cb_parse_size("18446744073709551616", &v) == -EINVAL,
+		  "size u64 max + 1 rejected");
+	tap_check(cb_parse_size("k", &v) == -EINVAL, "size without digits rejected");
+	tap_check(cb_parse_size("17179869184g", &v) == -EINVAL,
+		  "size overflowing with suffix rejected");
+
+	tap_check(!cb_parse_message(1, m1, &msg, &err) && msg == CB_MSG_CHECKPOINT,
+		  "message checkpoint");
+	tap_check(!cb_parse_message(1, m2, &msg, &err) && msg == CB_MSG_FAILOVER,
+		  "message failover");
+	tap_check(cb_parse_message(1, m3, &msg, &err) == -EINVAL &&
+		  strstr(err, "Unknown message"), "unknown message rejected");
+	tap_check(cb_parse_message(2, m4, &msg, &err) == -EINVAL &&
+		  strstr(err, "no arguments"), "message with arguments rejected");
+	tap_check(cb_parse_message(0, m4, &msg, &err) == -EINVAL,
+		  "empty message rejected");
+	tap_check(!strcmp(cb_mode_name(CB_PRIMARY), "primary"), "mode names");
+	return tap_done();
+}
