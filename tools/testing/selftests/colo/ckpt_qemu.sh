@@ -63,6 +63,33 @@ on_exit "rmmod colo_ckpt"
 t_check "create guest, svm and cache objects of 64 MiB" "$SELFTESTS/ckpt_qemu" setup 16384
 on_exit "'$SELFTESTS/ckpt_qemu' teardown"
 
+# fails_with TEXT CMD...: CMD exits non-zero and says TEXT.
+fails_with()
+{
+	local text=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "unexpected success: $out"
+		return 1
+	fi
+	echo "$out"
+	grep -qF -- "$text" <<< "$out"
+}
+
+# QEMU's own checks against the object: size from lseek, shared mapping.
+"$REPO/tools/coloctl/coloctl" ram create small 32M
+on_exit "'$REPO/tools/coloctl/coloctl' ram destroy small"
+t_check "QEMU refuses an object smaller than its size= option" \
+	fails_with "does not match 'size' option" timeout 60 qemu-system-x86_64 -M pc -m 64 \
+	-nodefaults -display none -kernel "$WORK/guest.elf" -machine memory-backend=ram0 \
+	-object memory-backend-file,id=ram0,mem-path=/dev/colo_ram/small,share=on,size=64M
+t_check "QEMU with share=off fails: private mappings are refused" \
+	fails_with "Invalid argument" timeout 60 qemu-system-x86_64 -M pc -m 32 \
+	-nodefaults -display none -kernel "$WORK/guest.elf" -machine memory-backend=ram0 \
+	-object memory-backend-file,id=ram0,mem-path=/dev/colo_ram/small,share=off,size=32M
+t_check "object small was never written" \
+	test "$(cat /sys/class/colo_ckpt/small/resident_pages)" = 0
+
 qemu-system-x86_64 -M pc -m 64 -nographic -nodefaults \
 	-object memory-backend-file,id=ram0,mem-path=/dev/colo_ram/guest,share=on,size=64M \
 	-machine memory-backend=ram0 \
