@@ -19,7 +19,7 @@ fi
 printf '%s\n' "$out" | sed 's/^/# /'
 distinct=$(printf '%s\n' "$out" | sed -n 's/.*distinct=\([0-9]*\).*/\1/p')
 echo "hostile-inputs ioctl ${distinct:-0}" >> "${COLO_OUT:-/tmp}/hostile-counts"
-t_check "module reference count back to 0" wait_for 10 test "$(cat /sys/module/colo_ckpt/refcnt)" = 0
+t_check "module reference count back to 0" wait_for 10 sh -c 'test "$(cat /sys/module/colo_ckpt/refcnt)" = 0'
 t_check "colo_ckpt unloads" unload_module colo_ckpt
 t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
 t_done

@@ -113,7 +113,7 @@ distinct=$(printf '%s\n' "$out" | sed -n 's/.*distinct=\([0-9]*\).*/\1/p')
 echo "hostile-inputs dm ${distinct:-0}" >> "${COLO_OUT:-/tmp}/hostile-counts"
 dmsetup --noudevsync remove hostile-s0
 t_check "no colo device left behind" test -z "$(dmsetup ls --target colo 2>/dev/null | grep -v 'No devices')"
-t_check "module reference count back to 0" wait_for 10 test "$(cat /sys/module/colo_blk/refcnt)" = 0
+t_check "module reference count back to 0" wait_for 10 sh -c 'test "$(cat /sys/module/colo_blk/refcnt)" = 0'
 t_check "colo_blk unloads" unload_module colo_blk
 t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
 t_done

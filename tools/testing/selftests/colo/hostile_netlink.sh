@@ -33,7 +33,7 @@ fi
 
 ip netns del hostile
 t_check "module reference count back to 0 after the namespace is gone" \
-	wait_for 10 test "$(cat /sys/module/colo_proxy/refcnt)" = 0
+	wait_for 10 sh -c 'test "$(cat /sys/module/colo_proxy/refcnt)" = 0'
 t_check "colo_proxy unloads" unload_module colo_proxy
 t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
 t_done
