@@ -15,11 +15,25 @@
 #include <linux/uaccess.h>
 #include <linux/capability.h>
 #include <linux/timekeeping.h>
+#include <linux/sched/signal.h>
 
 #include "ckpt.h"
 
 /* Longest run of pages locked and zapped in one go by a collect. */
 #define CKPT_REARM_BATCH 64
+
+/* Temporary copies of caller-sized sets: charged to the caller, no splat. */
+#define CKPT_GFP_SET (GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+
+/*
+ * Long page loops yield and stop for fatal signals. A partial transfer is
+ * reported in done, so it must not be restarted behind the caller's back.
+ */
+static int ckpt_page_loop_check(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
 
 /*
  * Copies a set from userspace and returns it as an ascending list of page
@@ -37,7 +51,7 @@ static int ckpt_set_load(const struct colo_ckpt_set *set, u64 npages, u64 **list
 		return ret;
 
 	if (set->format == COLO_CKPT_SET_LIST) {
-		list = kvmalloc_array(max_t(u64, set->len, 1), sizeof(u64), GFP_KERNEL);
+		list = kvmalloc_array(max_t(u64, set->len, 1), sizeof(u64), CKPT_GFP_SET);
 		if (!list)
 			return -ENOMEM;
 		if (copy_from_user(list, uptr, set->len * sizeof(u64)))
@@ -54,7 +68,7 @@ static int ckpt_set_load(const struct colo_ckpt_set *set, u64 npages, u64 **list
 	}
 
 	words = DIV_ROUND_UP_ULL(set->len, 64);
-	bitmap = kvmalloc_array(max_t(u64, words, 1), sizeof(u64), GFP_KERNEL);
+	bitmap = kvmalloc_array(max_t(u64, words, 1), sizeof(u64), CKPT_GFP_SET);
 	if (!bitmap)
 		return -ENOMEM;
 	if (copy_from_user(bitmap, uptr, words * sizeof(u64)))
@@ -64,7 +78,7 @@ static int ckpt_set_load(const struct colo_ckpt_set *set, u64 npages, u64 **list
 	if (ret)
 		goto out;
 	n = ckpt_bitmap_weight(bitmap, set->len);
-	list = kvmalloc_array(max_t(u64, n, 1), sizeof(u64), GFP_KERNEL);
+	list = kvmalloc_array(max_t(u64, n, 1), sizeof(u64), CKPT_GFP_SET);
 	if (!list) {
 		ret = -ENOMEM;
 		goto out;
@@ -86,7 +100,7 @@ static int ckpt_snapshot(struct ckpt_obj *obj, u64 **listp, u64 *np)
 		cap = obj->dirty.count + 64;
 		spin_unlock(&obj->dlock);
 
-		list = kvmalloc_array(cap, sizeof(u64), GFP_KERNEL);
+		list = kvmalloc_array(cap, sizeof(u64), CKPT_GFP_SET);
 		if (!list)
 			return -ENOMEM;
 
@@ -137,6 +151,7 @@ static void ckpt_rearm(struct ckpt_obj *obj, const u64 *list, u64 n)
 		for (k = 0; k < nlocked; k++)
 			unlock_page(locked[k]);
 		i = j;
+		cond_resched();
 	}
 }
 
@@ -179,6 +194,8 @@ static int ckpt_write_fd(struct file *file, const void *data, loff_t *pos)
 
 	while (done < PAGE_SIZE) {
 		w = kernel_write(file, data + done, PAGE_SIZE - done, pos);
+		if (w == -ERESTARTSYS)
+			return -EINTR;
 		if (w < 0)
 			return w;
 		if (!w)
@@ -218,7 +235,12 @@ static int ckpt_read(struct ckpt_obj *obj, const struct colo_ckpt_io *arg, u64 *
 
 	for (i = 0; i < n && !ret; i++) {
 		struct page *page = ckpt_obj_page(obj, list[i], false);
-		void *kaddr = kmap_local_page(page ? page : ZERO_PAGE(0));
+		void *kaddr;
+
+		ret = ckpt_page_loop_check();
+		if (ret)
+			break;
+		kaddr = kmap_local_page(page ? page : ZERO_PAGE(0));
 
 		if (out)
 			ret = ckpt_write_fd(out, kaddr, &pos);
@@ -254,9 +276,13 @@ static int ckpt_write(struct ckpt_obj *obj, const struct colo_ckpt_io *arg, u64 
 		ret = -E2BIG;
 
 	for (i = 0; i < n && !ret; i++) {
-		struct page *page = ckpt_obj_page(obj, list[i], true);
+		struct page *page;
 		void *kaddr;
 
+		ret = ckpt_page_loop_check();
+		if (ret)
+			break;
+		page = ckpt_obj_page(obj, list[i], true);
 		if (!page) {
 			ret = -ENOMEM;
 			break;
@@ -308,6 +334,7 @@ static int ckpt_copy_pages(struct ckpt_obj *dst, struct ckpt_obj *src, const u64
 
 		if (!d)
 			return -ENOMEM;
+		cond_resched();
 		if (s)
 			copy_highpage(d, s);
 		else
@@ -368,7 +395,7 @@ static int ckpt_restore(struct ckpt_obj *dst, struct colo_ckpt_restore __user *u
 		if (ret)
 			goto out_free;
 	}
-	all = kvmalloc_array(ngiven + nown + 1, sizeof(u64), GFP_KERNEL);
+	all = kvmalloc_array(ngiven + nown + 1, sizeof(u64), CKPT_GFP_SET);
 	if (!all) {
 		ret = -ENOMEM;
 		goto out_free;

@@ -22,8 +22,11 @@
 
 #include "ckpt.h"
 
-/* 1 TiB of 4 KiB pages: keeps the page pointer array a sane allocation. */
-#define CKPT_MAX_PAGES (1ULL << 28)
+/*
+ * 512 GiB of 4 KiB pages: keeps the page pointer array and any page list
+ * (8 bytes a page) below kvmalloc's INT_MAX bound.
+ */
+#define CKPT_MAX_PAGES (1ULL << 27)
 
 static DEFINE_IDA(ckpt_minors);
 
@@ -171,9 +174,12 @@ static void ckpt_obj_free_pages(struct page **pages, u64 from, u64 to)
 {
 	u64 i;
 
-	for (i = from; i < to; i++)
+	for (i = from; i < to; i++) {
 		if (pages[i])
 			put_page(pages[i]);
+		if (!(i % 4096))
+			cond_resched();
+	}
 }
 
 static void ckpt_obj_release(struct device *dev)
@@ -195,9 +201,10 @@ static void ckpt_obj_release(struct device *dev)
 /* Page array and dirty set storage for npages pages. */
 static int ckpt_obj_alloc_storage(u64 npages, struct page ***pages, u64 **bits, u64 **summary)
 {
-	*pages = kvcalloc(npages, sizeof(**pages), GFP_KERNEL);
-	*bits = kvcalloc(ckpt_dset_bits_words(npages), sizeof(u64), GFP_KERNEL);
-	*summary = kvcalloc(ckpt_dset_summary_words(npages), sizeof(u64), GFP_KERNEL);
+	*pages = kvcalloc(npages, sizeof(**pages), GFP_KERNEL | __GFP_NOWARN);
+	*bits = kvcalloc(ckpt_dset_bits_words(npages), sizeof(u64), GFP_KERNEL | __GFP_NOWARN);
+	*summary = kvcalloc(ckpt_dset_summary_words(npages), sizeof(u64),
+			    GFP_KERNEL | __GFP_NOWARN);
 	if (*pages && *bits && *summary)
 		return 0;
 	kvfree(*pages);
