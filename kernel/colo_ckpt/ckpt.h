@@ -35,14 +35,18 @@ struct ckpt_obj {
 	char name[COLO_CKPT_NAME_MAX];
 
 	/*
-	 * Serializes the ioctls of the object, mmap and resize. The fault
-	 * path does not take it: while a VMA exists the size cannot change.
+	 * Serializes the ioctls of the object and resize. mmap cannot take it
+	 * (it runs under mmap_lock, which the ioctls' user copies take inside
+	 * the mutex): it checks the size and counts the new VMA under dlock,
+	 * where resize claims the object by setting resizing. The fault path
+	 * takes neither: while a VMA exists the size cannot change.
 	 */
 	struct mutex mutex;
 	u64 npages;
 	struct page **pages;		/* allocated on first touch */
 	atomic64_t resident;
 	atomic_t mappings;		/* live VMAs */
+	bool resizing;			/* under dlock */
 	bool dead;			/* destroyed, waiting for last close */
 
 	/*
@@ -53,7 +57,7 @@ struct ckpt_obj {
 	struct address_space *mapping;
 	struct inode *mapping_inode;
 
-	spinlock_t dlock;		/* protects dirty */
+	spinlock_t dlock;		/* protects dirty, resizing */
 	struct ckpt_dset dirty;
 
 	struct ckpt_stats stats;

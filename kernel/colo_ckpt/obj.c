@@ -111,9 +111,11 @@ static int ckpt_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
-	mutex_lock(&obj->mutex);
-	if (obj->dead) {
+	spin_lock(&obj->dlock);
+	if (READ_ONCE(obj->dead)) {
 		ret = -ENODEV;
+	} else if (obj->resizing) {
+		ret = -EBUSY;
 	} else if (vma->vm_pgoff >= obj->npages ||
 		   vma_pages(vma) > obj->npages - vma->vm_pgoff) {
 		ret = -EINVAL;
@@ -123,7 +125,7 @@ static int ckpt_obj_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_private_data = obj;
 		atomic_inc(&obj->mappings);
 	}
-	mutex_unlock(&obj->mutex);
+	spin_unlock(&obj->dlock);
 	return ret;
 }
 
@@ -317,7 +319,7 @@ static void ckpt_obj_unlink(struct ckpt_obj *obj)
 	cdev_device_del(&obj->cdev, &obj->dev);
 	list_del(&obj->node);
 	mutex_lock(&obj->mutex);
-	obj->dead = true;
+	WRITE_ONCE(obj->dead, true);
 	mutex_unlock(&obj->mutex);
 }
 
@@ -387,13 +389,17 @@ int ckpt_obj_resize(const struct colo_ckpt_obj_req *req)
 		goto out_unlock;
 	}
 	mutex_lock(&obj->mutex);
-	if (atomic_read(&obj->mappings)) {
+	spin_lock(&obj->dlock);
+	if (atomic_read(&obj->mappings))
 		ret = -EBUSY;
-		goto out_obj;
-	}
-	ret = ckpt_obj_alloc_storage(npages, &pages, &bits, &summary);
+	else
+		obj->resizing = true;
+	spin_unlock(&obj->dlock);
 	if (ret)
 		goto out_obj;
+	ret = ckpt_obj_alloc_storage(npages, &pages, &bits, &summary);
+	if (ret)
+		goto out_resizing;
 	list = kvmalloc_array(obj->dirty.count + 1, sizeof(*list), GFP_KERNEL);
 	if (!list) {
 		ret = -ENOMEM;
@@ -416,9 +422,9 @@ int ckpt_obj_resize(const struct colo_ckpt_obj_req *req)
 	for (i = 0; i < n; i++)
 		ckpt_dset_add(&nd, list[i]);
 	swap(obj->dirty, nd);
-	spin_unlock(&obj->dlock);
 	swap(obj->pages, pages);
 	WRITE_ONCE(obj->npages, npages);
+	spin_unlock(&obj->dlock);
 
 	/* Now the old storage. */
 	bits = nd.bits;
@@ -428,6 +434,10 @@ out_storage:
 	kvfree(bits);
 	kvfree(summary);
 	kvfree(list);
+out_resizing:
+	spin_lock(&obj->dlock);
+	obj->resizing = false;
+	spin_unlock(&obj->dlock);
 out_obj:
 	mutex_unlock(&obj->mutex);
 out_unlock:

@@ -26,7 +26,7 @@ run_tap()
 t_check "colo_ckpt loads" load_module colo_ckpt || t_done
 on_exit "rmmod colo_ckpt"
 t_check "control device /dev/colo_ckpt exists" test -c /dev/colo_ckpt
-run_tap "$SELFTESTS/ckpt_track" 5
+run_tap timeout 300 "$SELFTESTS/ckpt_track" 5
 t_check "no object left behind" test "$(cat /sys/class/colo_ckpt/objects)" = 0
 t_check "colo_ckpt unloads" unload_module colo_ckpt
 t_done
