@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The full colo disk path on one machine: primary dm device -> nbd-client ->
+# nbd-server (127.0.0.1) -> replica face -> secondary base. Checks that
+# checkpoint makes all disks byte-identical (checksums) after mixed and
+# random overlapping writes, that the SVM keeps its pre-checkpoint view until
+# then, the sent-bytes event, and that losing the secondary degrades the
+# primary without failing guest writes.
+. "$(dirname "$0")/blk_lib.sh"
+
+PORT=10899
+if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
+modprobe nbd nbds_max=2 || { t_fail "nbd module"; t_done; }
+BASE=$(blk_loop base 32) && LOCAL=$(blk_loop local 32) || { t_fail "loop devices"; t_done; }
+S=$(blk_sectors "$BASE")
+t_check "both disks start equal (pattern 1)" eval \
+	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
+t_check "secondary and replica created" eval \
+	"blk_create sec '0 $S colo secondary disk0 $BASE 64m' &&
+	 blk_create rep '0 $S colo replica disk0 $BASE'"
+
+cat > "$BLK_DIR/nbd.conf" <<EOC
+[generic]
+	listenaddr = 127.0.0.1
+	port = $PORT
+	allowlist = false
+[disk0]
+	exportname = /dev/mapper/rep
+	sync = true
+	flush = true
+	fua = true
+	trim = true
+EOC
+nbd_stop()
+{
+	nbd-client -d /dev/nbd0 > /dev/null 2>&1
+	[ -n "${NBD_PID:-}" ] && kill "$NBD_PID" 2> /dev/null && wait "$NBD_PID" 2> /dev/null
+	NBD_PID=
+	return 0
+}
+BLK_TEARDOWN_HOOK=nbd_stop
+nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
+NBD_PID=$!
+t_check "nbd-server listens on 127.0.0.1:$PORT" wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$PORT '"
+t_check "nbd-client connects /dev/nbd0" \
+	nbd-client 127.0.0.1 $PORT /dev/nbd0 -N disk0 -b 512 -t 10
+t_check "primary created over local + nbd" \
+	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 16 event_bytes 1m"
+PRI=/dev/mapper/pri SEC=/dev/mapper/sec REP=/dev/mapper/rep
+pre_sum=$(blk_sum $SEC)
+
+ev=$(blk_events pri)
+mixed()
+{
+	"$BLK_IO" fill $PRI 0 2048 2 &&		# 1 MiB
+	"$BLK_IO" fill $PRI 5000 1 3 &&		# single sectors
+	"$BLK_IO" fill $PRI 5002 1 4 &&
+	"$BLK_IO" fill $PRI 9001 77 5 &&		# odd size, odd start
+	"$BLK_IO" fill $PRI 100 8 6 &&		# rewrite of the first run
+	"$BLK_IO" verify $PRI 100 8 6
+}
+t_check "guest writes on the primary (1 MiB + odd sizes + rewrites)" mixed
+t_check "primary checkpoint returns once the secondary acknowledged" dmsetup message pri 0 checkpoint
+t_check "primary status: nothing pending, no errors" eval \
+	"test \"\$(blk_state pri) \$(blk_field pri pending) \$(blk_field pri errors)\" = 'active 0 0'"
+t_check "sent-bytes event raised past event_bytes" test "$(blk_events pri)" -gt "$ev"
+t_check "secondary base equals the primary's disk" test "$(blk_sum "$BASE")" = "$(blk_sum "$LOCAL")"
+t_check "rewrite arrived in order" "$BLK_IO" verify "$BASE" 100 8 6
+t_check "SVM still sees the last checkpoint" test "$(blk_sum $SEC)" = "$pre_sum"
+t_check "SVM writes meanwhile" "$BLK_IO" fill $SEC 20000 64 7
+t_check "secondary checkpoint" dmsetup message sec 0 checkpoint
+t_check "after checkpoint on both: SVM disk == PVM disk" \
+	test "$(blk_sum $SEC)" = "$(blk_sum "$LOCAL")"
+
+fio_rand()
+{
+	fio --name=pri --filename=$PRI --direct=1 --ioengine=libaio --iodepth=8 \
+		--rw=randwrite --bsrange=512-64k --size=8m --io_size=8m \
+		--randseed="$1" --output="$BLK_DIR/fio.out" > /dev/null
+}
+intervals()
+{
+	local r
+	for r in 1 2 3; do
+		fio_rand $r || return 1
+		"$BLK_IO" fill $SEC $((r * 9000)) 100 $((70 + r)) || return 1
+		dmsetup message pri 0 checkpoint || return 1
+		dmsetup message sec 0 checkpoint || return 1
+		[ "$(blk_sum $SEC)" = "$(blk_sum "$LOCAL")" ] || { echo "interval $r: SVM != PVM"; return 1; }
+		[ "$(blk_sum "$BASE")" = "$(blk_sum "$LOCAL")" ] || { echo "interval $r: base != PVM"; return 1; }
+	done
+}
+t_check "three intervals of random overlapping writes (fio, 512 B-64 KiB, QD 8): equal after each checkpoint" intervals
+t_check "forwarded bytes counted" test "$(blk_field pri total_bytes)" -gt $((24 << 20))
+
+# the secondary goes away
+nbd_stop
+t_check "guest writes still succeed on the primary" eval \
+	"$BLK_IO fill $PRI 30000 64 9 && $BLK_IO verify $PRI 30000 64 9 && $BLK_IO verify $LOCAL 30000 64 9"
+t_check "primary reports degraded" wait_for 10 eval "test \"\$(blk_state pri)\" = degraded"
+t_check "primary errors counted" test "$(blk_field pri errors)" -ge 1
+mark=$(dmesg | wc -l)
+t_check "checkpoint fails on a degraded primary" eval "! dmsetup message pri 0 checkpoint"
+t_check "with the reason in the kernel log" eval \
+	"dmesg | tail -n +$((mark + 1)) | grep -q 'Degraded: the forward device failed'"
+t_check "failover stops forwarding" eval \
+	"dmsetup message pri 0 failover && test \"\$(blk_state pri)\" = stopped"
+t_check "teardown: devices removed, colo_blk unloads" blk_teardown
+t_done
