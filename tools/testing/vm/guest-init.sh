@@ -6,8 +6,15 @@ OUTDIR=/colo-out
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb COLO_IN_VM=1 COLO_OUT=$OUTDIR
 
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
+# The tree under test may live below a directory that just got a tmpfs (a CI
+# clone in /tmp): mount it again at its own path, writable in memory only.
+mkdir -p /run/colo-repo/lower /run/colo-repo/upper /run/colo-repo/work "$REPO"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 repo /run/colo-repo/lower
+mount -t overlay overlay -o lowerdir=/run/colo-repo/lower,upperdir=/run/colo-repo/upper,workdir=/run/colo-repo/work "$REPO"
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm

@@ -8,7 +8,9 @@
 #
 #   host /  --9p ro-->  /lower ---+
 #   tmpfs   ----------> /upper ---+--overlay--> new root (chroot)
-#   $OUT    --9p rw-->  /out  (verdict, per-test logs, kernel log)
+#   $OUT    --9p rw-->  /colo-out  (command, verdict, per-test logs, kernel log)
+#   $REPO   --9p ro-->  $REPO again, with its own tmpfs overlay, so the tree
+#                       stays visible wherever it lives (/tmp gets a tmpfs)
 #
 # Usage: run.sh [--mem MB] [--smp N] [--timeout SEC] [--out DIR] [--cmd 'command'] [PATTERN...]
 set -euo pipefail
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -z "$CMD" ]; then
-	CMD="COLO_INJECT=${COLO_INJECT:-} CI=${CI:-} $REPO/tools/testing/selftests/colo/run_tests.sh $(printf '%q ' "$@")"
+	CMD="COLO_INJECT=${COLO_INJECT:-} CI=${CI:-} $REPO/tools/testing/selftests/colo/run_tests.sh"
+	[ $# -gt 0 ] && CMD="$CMD $(printf '%q ' "$@")"
 fi
 
 # shellcheck source=tools/testing/vm/kernel.sh
@@ -71,6 +74,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" \
 	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 colo.out=out" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
+	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 	-device virtio-rng-pci < /dev/null 2>&1 | tee "$OUT/console.log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
