@@ -48,6 +48,26 @@ t_check()
 	return $rc
 }
 
+# run_tap COMMAND...: run a helper program that prints its own TAP lines and
+# renumber them into this script's sequence; other output becomes
+# diagnostics, and a non-zero exit status is one more failure.
+run_tap()
+{
+	local out line rc
+	out=$(mktemp)
+	"$@" > "$out" 2>&1
+	rc=$?
+	while read -r line; do
+		case "$line" in
+		"ok "*) t_ok "${line#ok * - }" ;;
+		"not ok "*) t_fail "${line#not ok * - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$out"
+	rm -f "$out"
+	[ $rc = 0 ] || t_fail "$(basename "$1") exited with status $rc"
+}
+
 t_done()
 {
 	[ $t_failures -eq 0 ] && exit $KSFT_PASS
