@@ -14,7 +14,7 @@ BENCH="$SELFTESTS/ckpt_bench"
 load_module colo_ckpt max_bytes=$((8 << 30))
 trap 'rmmod colo_ckpt 2>/dev/null' EXIT
 
-echo "--- collect: 1000 dirty pages, median of 20 collects"
+echo "--- collect: 1000 dirty pages"
 "$BENCH" collect 1000 256 1024 4096
 echo
 echo "--- collect: 10000 dirty pages"
