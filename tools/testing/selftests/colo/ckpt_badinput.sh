@@ -71,7 +71,7 @@ t_check "destroy of a mapped object succeeds" "$COLOCTL" ram destroy b
 t_check "its node is gone" test ! -e /dev/colo_ram/b
 t_check "rmmod refused while a destroyed object is still mapped" fails_with "in use" rmmod colo_ckpt
 t_check "its memory is still accounted" test "$(cat /sys/class/colo_ckpt/committed_bytes)" = 83886080
-exec {HOLD[1]}>&-
+eval "exec ${HOLD[1]}>&-"
 wait "$HOLD_PID"
 t_check "memory released when the holder unmaps" \
 	wait_for 5 test "$(cat /sys/class/colo_ckpt/committed_bytes)" = 50331648
