@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the COLO in-kernel tests inside the test VM: every *.sh here but lib.sh
-# and this file, or those whose names match the glob PATTERNs given. Each
+# Run the COLO in-kernel tests inside the test VM: every *.sh here but the
+# libraries (lib.sh, *_lib.sh) and this file, or those whose names match the glob PATTERNs given. Each
 # script's TAP lines are counted; a script that fails without a "not ok" line,
 # or after which the kernel log shows a warning, counts as one more failure.
 # Writes the counts to $COLO_OUT/counts and ends with "N passed, N failed, N skipped".
@@ -18,7 +18,7 @@ patterns=("$@")
 scripts=()
 for f in "$DIR"/*.sh; do
 	name=$(basename "$f" .sh)
-	case "$name" in lib|run_tests) continue ;; esac
+	case "$name" in lib|*_lib|run_tests) continue ;; esac
 	for p in "${patterns[@]}"; do
 		# shellcheck disable=SC2053
 		if [[ $name == $p ]]; then
