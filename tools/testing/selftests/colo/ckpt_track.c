@@ -311,6 +311,19 @@ static void test_data(void)
 		ok = !memcmp(buf + i * PG, a + set[i] * PG, PG);
 	tap(ok, "read %lu pages into a buffer: bytes match the mapping", ns);
 
+	/* The same pages named by a bitmap (bits 0, 1, 2, 17, 100, 255). */
+	{
+		uint64_t bm[4] = { 0x20007, 1ULL << 36, 0, 1ULL << 63 };
+		struct colo_ckpt_io io = {
+			.set = { .ptr = (uintptr_t)bm, .len = np, .format = COLO_CKPT_SET_BITMAP },
+			.buf = (uintptr_t)(buf + ns * PG), .buf_len = ns * PG,
+		};
+
+		ok = ioctl(fa, COLO_CKPT_READ, &io) == 0 && io.done == ns &&
+		     !memcmp(buf, buf + ns * PG, ns * PG);
+		tap(ok, "the same set as a bitmap reads the same bytes");
+	}
+
 	/* Read into a pipe. */
 	ok = pipe(pfd) == 0;
 	if (ok) {
