@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "ckpt_lib.h"
@@ -276,6 +279,43 @@ static void test_lifetime(void)
 	    committed(), before);
 }
 
+/*
+ * A second device node for the same object (another inode, as a node in a
+ * container's /dev would be): collect must re-arm mappings made through it
+ * too, or its second write would go unseen.
+ */
+static void test_second_node(void)
+{
+	const char *alt = "/tmp/ckpt-track-alt-node";
+	char *a, *b;
+	struct stat st;
+	int fa, fb;
+	long n1, n2;
+
+	ckpt_req(ctl, COLO_CKPT_CREATE, "node", 16 * PG);
+	if (stat(COLO_CKPT_NODE_DIR "/node", &st) || (unlink(alt), mknod(alt, S_IFCHR | 0600, st.st_rdev))) {
+		tap(0, "second node for the object: %s", strerror(errno));
+		return;
+	}
+	fa = ckpt_open("node");
+	fb = open(alt, O_RDWR);
+	a = map_obj(fa, 16);
+	b = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fb, 0);
+	b[5 * PG] = 1;
+	n1 = ckpt_collect(fa, list, 16);
+	b[5 * PG] = 2;
+	a[6 * PG] = 3;
+	n2 = ckpt_collect(fb, list, 16);
+	tap(n1 == 1 && n2 == 2 && list[0] == 5 && list[1] == 6 && a[5 * PG] == 2,
+	    "mappings through a second node of the object are re-armed too (%ld, %ld)", n1, n2);
+	munmap(a, 16 * PG);
+	munmap(b, 16 * PG);
+	close(fa);
+	close(fb);
+	unlink(alt);
+	ckpt_req(ctl, COLO_CKPT_DESTROY, "node", 0);
+}
+
 static void fill(char *p, uint64_t pg, int salt)
 {
 	uint64_t i;
@@ -339,6 +379,21 @@ static void test_data(void)
 		close(pfd[1]);
 	}
 	tap(ok, "read 3 pages into a pipe: bytes match");
+
+	ok = socketpair(AF_UNIX, SOCK_STREAM, 0, pfd) == 0;
+	if (ok) {
+		struct colo_ckpt_io io = {
+			.set = { .ptr = (uintptr_t)(set + 3), .len = 3 },
+			.fd = pfd[0], .flags = COLO_CKPT_IO_FD,
+		};
+		ok = ioctl(fa, COLO_CKPT_READ, &io) == 0 && io.done == 3;
+		for (i = 0; ok && i < 3; i++)
+			ok = recv(pfd[1], expect, PG, MSG_WAITALL) == (ssize_t)PG &&
+			     !memcmp(expect, a + set[3 + i] * PG, PG);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	tap(ok, "read 3 pages into a socket: bytes match");
 
 	/* Write the buffer into the cache object at the same indices. */
 	ok = ckpt_io(fc, COLO_CKPT_WRITE, set, ns, buf, ns * PG, &done) == 0 && done == ns;
@@ -454,6 +509,7 @@ int main(int argc, char **argv)
 	test_known_set();
 	test_hammer(hammer_s);
 	test_lifetime();
+	test_second_node();
 	test_data();
 	test_mmap_race();
 	return ckpt_tap_fail ? 1 : 0;
