@@ -38,5 +38,11 @@ else
 	echo "fail exit=$rc" > "$OUTDIR/verdict"
 fi
 sync
+# Power off synchronously (busybox calls reboot(2) itself). init must not
+# exit meanwhile, or the kernel panics: wait with shell builtins only, as
+# programs can no longer be loaded once the file systems go away.
+/bin/busybox poweroff -f
 echo o > /proc/sysrq-trigger
-sleep 30
+while :; do
+	read -r -t 1 < /dev/console || :
+done
