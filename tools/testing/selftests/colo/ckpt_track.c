@@ -181,6 +181,7 @@ static void test_hammer(double seconds)
 
 	if (ckpt_req(ctl, COLO_CKPT_CREATE, "hammer", HPAGES * PG)) {
 		tap(0, "create hammer object");
+		free(shadow);
 		return;
 	}
 	fd = ckpt_open("hammer");
