@@ -51,6 +51,13 @@ else
 	passed=$((passed + 1))
 fi
 
+step "packaging: make install into DESTDIR, DKMS build in private trees"
+tools/testing/packaging.sh > "$OUT/packaging.log" 2>&1
+cat "$OUT/packaging.log"
+COUNTS_FILE="$OUT/packaging.counts"
+echo "$(grep -c '^ok ' "$OUT/packaging.log") $(grep -c '^not ok ' "$OUT/packaging.log") 0" > "$COUNTS_FILE"
+add_counts "$COUNTS_FILE" "packaging"
+
 step "unit tests (ASan + UBSan)"
 make -s -C tools/testing/unit all > "$OUT/unit-build.log" 2>&1 || cat "$OUT/unit-build.log"
 COUNTS_FILE="$OUT/unit.counts" make -s -C tools/testing/unit check

@@ -16,6 +16,8 @@ mkdir -p /run/colo-repo/lower /run/colo-repo/upper /run/colo-repo/work "$REPO"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 repo /run/colo-repo/lower
 mount -t overlay overlay -o lowerdir=/run/colo-repo/lower,upperdir=/run/colo-repo/upper,workdir=/run/colo-repo/work "$REPO"
 mkdir -p /dev/pts /dev/shm
+# devtmpfs has no /dev/fd; bash process substitution needs it.
+ln -sfn /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
