@@ -36,5 +36,9 @@ void *cb_sector_alloc(void);
 void cb_sector_free(void *p);
 void *cb_chunk_alloc(void);
 void cb_chunk_free(void *p);
+void *cb_page_alloc(void);		/* 4 KiB, for a whole chunk */
+void cb_page_free(void *p);
+void cb_sort(void *base, size_t num, size_t size,
+	     int (*cmp)(const void *, const void *));
 
 #endif

@@ -87,12 +87,14 @@ static void colo_sec_check_threshold(struct colo_sec *s)
 	colo_sec_event(s);
 }
 
+static void colo_defer_work(struct work_struct *work);
+
 static void colo_defer(struct colo_sec *s, struct bio *bio)
 {
-	spin_lock_irq(&s->defer_lock);
-	bio_list_add(&s->deferred, bio);
-	spin_unlock_irq(&s->defer_lock);
-	queue_work(s->wq, &s->defer_work);
+	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	INIT_WORK(&pb->work, colo_defer_work);
+	queue_work(s->wq, &pb->work);
 }
 
 static enum dm_io_mem_type colo_mem_type(void *buf)
@@ -131,18 +133,31 @@ static blk_status_t colo_sec_buffer(struct colo_sec *s, struct bio *bio)
 	sector_t sector = bio->bi_iter.bi_sector;
 	unsigned int i, nr = bio_sectors(bio);
 	struct bvec_iter iter = bio->bi_iter;
-	u8 buf[CB_SECTOR_SIZE];
+	int added;
 
 	if (!colo_sec_reserve(s, cb_map_count_absent(&s->svm, sector, nr)))
 		return BLK_STS_NOSPC;
-	for (i = 0; i < nr; i++) {
-		if (has_data)
-			colo_bio_copy(bio, &iter, buf, CB_SECTOR_SIZE, false);
-		if (cb_map_put(&s->svm, sector + i, has_data ? buf : NULL,
-			       true) < 0) {
+	for (i = 0; i < nr; ) {
+		u64 at = sector + i;
+		unsigned int n = 1;
+		void *buf = NULL;
+
+		/* straight from the bio into the buffer: one copy */
+		if (has_data && !(at & (CB_CHUNK_SECTORS - 1)) &&
+		    nr - i >= CB_CHUNK_SECTORS) {
+			n = CB_CHUNK_SECTORS;
+			buf = cb_map_chunk_slot(&s->svm, at >> CB_CHUNK_SHIFT, &added);
+		} else if (has_data) {
+			buf = cb_map_slot(&s->svm, at, &added);
+		}
+		if ((has_data && !buf) ||
+		    (!has_data && cb_map_put(&s->svm, at, NULL, true) < 0)) {
 			s->io_errors++;
 			return BLK_STS_RESOURCE;
 		}
+		if (buf)
+			colo_bio_copy(bio, &iter, buf, n << CB_SECTOR_SHIFT, false);
+		i += n;
 	}
 	colo_sec_check_threshold(s);
 	return BLK_STS_OK;
@@ -275,9 +290,10 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 
 	if (absent) {
 		/*
-		 * Only this worker writes the base while the secondary is
-		 * active, so what is read here stays the pre-image until the
-		 * write below is issued.
+		 * Only replica writes change the base while the secondary is
+		 * active, and each saves its pre-images before it is issued:
+		 * if another one wrote these sectors since this read, its
+		 * pre-image is in the map already and wins below.
 		 */
 		buf = kvmalloc((size_t)nr << SECTOR_SHIFT, GFP_NOIO);
 		if (!buf) {
@@ -303,15 +319,35 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 			bio->bi_status = BLK_STS_NOSPC;
 			goto out;
 		}
-		for (i = 0; i < nr; i++) {
-			if (cb_map_put(&s->pre, sector + i,
-				       (u8 *)buf + ((size_t)i << SECTOR_SHIFT),
-				       false) < 0) {
+		for (i = 0; i < nr; ) {
+			u64 at = sector + i;
+			u8 *src = (u8 *)buf + ((size_t)i << SECTOR_SHIFT);
+			unsigned int n = 1;
+			int ret = 0, added;
+
+			/* a chunk with no pre-image yet takes one 4 KiB copy */
+			if (!(at & (CB_CHUNK_SECTORS - 1)) &&
+			    nr - i >= CB_CHUNK_SECTORS &&
+			    cb_map_chunk_empty(&s->pre, at >> CB_CHUNK_SHIFT)) {
+				void *dst = cb_map_chunk_slot(&s->pre,
+							      at >> CB_CHUNK_SHIFT,
+							      &added);
+
+				n = CB_CHUNK_SECTORS;
+				if (dst)
+					memcpy(dst, src, n << SECTOR_SHIFT);
+				else
+					ret = -ENOMEM;
+			} else {
+				ret = cb_map_put(&s->pre, at, src, false);
+			}
+			if (ret < 0) {
 				s->io_errors++;
 				mutex_unlock(&s->lock);
 				bio->bi_status = BLK_STS_RESOURCE;
 				goto out;
 			}
+			i += n;
 		}
 		colo_sec_check_threshold(s);
 	}
@@ -331,23 +367,13 @@ out:
 
 static void colo_defer_work(struct work_struct *work)
 {
-	struct colo_sec *s = container_of(work, struct colo_sec, defer_work);
-	struct bio_list bios;
-	struct bio *bio;
+	struct colo_bio *pb = container_of(work, struct colo_bio, work);
+	struct bio *bio = dm_bio_from_per_bio_data(pb, sizeof(*pb));
 
-	spin_lock_irq(&s->defer_lock);
-	bios = s->deferred;
-	bio_list_init(&s->deferred);
-	spin_unlock_irq(&s->defer_lock);
-
-	while ((bio = bio_list_pop(&bios))) {
-		struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-
-		if (pb->kind == COLO_BIO_SLOW_READ)
-			colo_slow_read(s, bio);
-		else
-			colo_replica_write(s, bio);
-	}
+	if (pb->kind == COLO_BIO_SLOW_READ)
+		colo_slow_read(pb->sec, bio);
+	else
+		colo_replica_write(pb->sec, bio);
 }
 
 int colo_rep_map(struct colo_c *cc, struct bio *bio)
@@ -389,9 +415,6 @@ int colo_sec_ctr(struct colo_c *cc)
 	s->event_percent = cc->t.event_percent;
 	spin_lock_init(&s->fast_lock);
 	init_waitqueue_head(&s->fast_wait);
-	spin_lock_init(&s->defer_lock);
-	bio_list_init(&s->deferred);
-	INIT_WORK(&s->defer_work, colo_defer_work);
 
 	ti->error = "Cannot allocate secondary buffers";
 	if (cb_map_init(&s->svm))
@@ -406,7 +429,8 @@ int colo_sec_ctr(struct colo_c *cc)
 		ret = PTR_ERR(s->io);
 		goto bad_io;
 	}
-	s->wq = alloc_workqueue("kcolo_%s", WQ_MEM_RECLAIM, 1, s->name);
+	s->wq = alloc_workqueue("kcolo_%s", WQ_MEM_RECLAIM, COLO_DEFER_ACTIVE,
+				s->name);
 	if (!s->wq) {
 		ret = -ENOMEM;
 		goto bad_wq;
@@ -526,9 +550,15 @@ int colo_sec_checkpoint(struct colo_c *cc, const char **why)
 	return 0;
 }
 
+/* Failover writes runs of sectors in ascending order, merged up to 1 MiB. */
+#define COLO_COMMIT_BYTES (1U << 20)
+
 struct colo_commit {
 	struct colo_sec *s;
 	struct block_device *base;
+	u8 *stage;
+	u64 start;		/* first sector staged */
+	unsigned int nr;	/* sectors staged */
 	u64 done;
 };
 
@@ -540,17 +570,38 @@ static int colo_count_run(void *ctx, u64 sector, u32 nr, const void *data)
 	return 0;
 }
 
+static int colo_commit_flush(struct colo_commit *c)
+{
+	int ret;
+
+	if (!c->nr)
+		return 0;
+	ret = colo_base_io(c->s, c->base, REQ_OP_WRITE, c->start, c->nr,
+			   c->stage);
+	if (ret)
+		return ret;
+	c->done += c->nr;
+	c->nr = 0;
+	WRITE_ONCE(c->s->commit_done, c->done);
+	return 0;
+}
+
 static int colo_commit_run(void *ctx, u64 sector, u32 nr, const void *data)
 {
 	struct colo_commit *c = ctx;
 	int ret;
 
-	ret = colo_base_io(c->s, c->base, REQ_OP_WRITE, sector, nr,
-			   (void *)data);
-	if (ret)
-		return ret;
-	c->done += nr;
-	WRITE_ONCE(c->s->commit_done, c->done);
+	if (c->nr && (sector != c->start + c->nr ||
+		      ((c->nr + nr) << CB_SECTOR_SHIFT) > COLO_COMMIT_BYTES)) {
+		ret = colo_commit_flush(c);
+		if (ret)
+			return ret;
+	}
+	if (!c->nr)
+		c->start = sector;
+	memcpy(c->stage + ((size_t)c->nr << CB_SECTOR_SHIFT), data,
+	       (size_t)nr << CB_SECTOR_SHIFT);
+	c->nr += nr;
 	return 0;
 }
 
@@ -567,21 +618,29 @@ int colo_sec_failover(struct colo_c *cc, const char **why)
 	int ret;
 
 	buf = kmalloc(CB_CHUNK_SECTORS << CB_SECTOR_SHIFT, GFP_KERNEL);
-	if (!buf) {
+	c.stage = kvmalloc(COLO_COMMIT_BYTES, GFP_KERNEL);
+	if (!buf || !c.stage) {
+		ret = -ENOMEM;
 		*why = "Out of memory";
-		return -ENOMEM;
+		goto out_free;
 	}
 	mutex_lock(&s->lock);
 	if (s->state == COLO_SEC_FAILED_OVER) {
 		ret = 0;
 		goto out;
 	}
-	cb_map_merge_runs(&s->svm, &s->pre, buf, colo_count_run, &c);
+	ret = cb_map_merge_runs(&s->svm, &s->pre, buf, colo_count_run, &c);
+	if (ret) {
+		*why = "Out of memory";
+		goto out;
+	}
 	WRITE_ONCE(s->commit_total, c.done);
 	WRITE_ONCE(s->commit_done, 0);
 	c.done = 0;
 	WRITE_ONCE(s->state, COLO_SEC_COMMITTING);
 	ret = cb_map_merge_runs(&s->svm, &s->pre, buf, colo_commit_run, &c);
+	if (!ret)
+		ret = colo_commit_flush(&c);
 	if (!ret)
 		ret = blkdev_issue_flush(c.base);
 	if (ret) {
@@ -596,6 +655,8 @@ int colo_sec_failover(struct colo_c *cc, const char **why)
 	WRITE_ONCE(s->state, COLO_SEC_FAILED_OVER);
 out:
 	mutex_unlock(&s->lock);
+out_free:
+	kvfree(c.stage);
 	kfree(buf);
 	return ret;
 }

@@ -22,6 +22,9 @@
 /* Largest bio a colo target handles in one piece (sectors). */
 #define COLO_MAX_IO_SECTORS 512U
 
+/* Deferred bios of one secondary processed at the same time. */
+#define COLO_DEFER_ACTIVE 16
+
 enum colo_sec_state {
 	COLO_SEC_ACTIVE,	/* buffering */
 	COLO_SEC_COMMITTING,	/* failover merging buffers into the base */
@@ -66,10 +69,10 @@ struct colo_sec {
 	unsigned long fast_reads[2];
 	wait_queue_head_t fast_wait;
 
-	/* SVM reads that need merging and replica writes, in arrival order */
-	spinlock_t defer_lock;
-	struct bio_list deferred;
-	struct work_struct defer_work;
+	/*
+	 * SVM reads that need merging and replica writes run as work items,
+	 * several at a time: both may sleep on base I/O.
+	 */
 	struct workqueue_struct *wq;
 	struct dm_io_client *io;
 	struct bio_set bs;
@@ -97,6 +100,7 @@ struct colo_bio {
 	enum colo_bio_kind kind;
 	unsigned int fast_idx;
 	struct colo_sec *sec;
+	struct work_struct work;	/* deferred SVM read or replica write */
 };
 
 /* colo-secondary.c */

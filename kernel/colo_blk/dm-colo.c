@@ -16,11 +16,13 @@
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
+#include <linux/sort.h>
 
 #include "colo.h"
 
 static struct kmem_cache *colo_sector_cache;
 static struct kmem_cache *colo_chunk_cache;
+static struct kmem_cache *colo_page_cache;
 
 /*
  * The sector map allocates while bios are being mapped: never recurse into
@@ -58,6 +60,22 @@ void *cb_chunk_alloc(void)
 void cb_chunk_free(void *p)
 {
 	kmem_cache_free(colo_chunk_cache, p);
+}
+
+void *cb_page_alloc(void)
+{
+	return kmem_cache_alloc(colo_page_cache, GFP_NOIO | __GFP_NOWARN);
+}
+
+void cb_page_free(void *p)
+{
+	kmem_cache_free(colo_page_cache, p);
+}
+
+void cb_sort(void *base, size_t num, size_t size,
+	     int (*cmp)(const void *, const void *))
+{
+	sort(base, num, size, cmp, NULL);
 }
 
 /*
@@ -375,11 +393,19 @@ static int __init dm_colo_init(void)
 					     sizeof(struct cb_chunk), 0, 0, NULL);
 	if (!colo_chunk_cache)
 		goto out_sector;
+	colo_page_cache = kmem_cache_create("colo_blk_page",
+					    CB_CHUNK_SECTORS << CB_SECTOR_SHIFT,
+					    CB_CHUNK_SECTORS << CB_SECTOR_SHIFT,
+					    0, NULL);
+	if (!colo_page_cache)
+		goto out_chunk;
 	ret = dm_register_target(&colo_target);
 	if (ret)
-		goto out_chunk;
+		goto out_page;
 	return 0;
 
+out_page:
+	kmem_cache_destroy(colo_page_cache);
 out_chunk:
 	kmem_cache_destroy(colo_chunk_cache);
 out_sector:
@@ -391,6 +417,7 @@ out:
 static void __exit dm_colo_exit(void)
 {
 	dm_unregister_target(&colo_target);
+	kmem_cache_destroy(colo_page_cache);
 	kmem_cache_destroy(colo_chunk_cache);
 	kmem_cache_destroy(colo_sector_cache);
 }

@@ -24,13 +24,31 @@ int cb_map_init(struct cb_map *m)
 	return 0;
 }
 
+/* Whether sector buffer p is a piece of the chunk's page. */
+static bool cb_in_page(const struct cb_chunk *c, const void *p)
+{
+	const char *page = c->page;
+
+	return page && (const char *)p >= page &&
+	       (const char *)p < page + (CB_CHUNK_SECTORS << CB_SECTOR_SHIFT);
+}
+
+static void cb_free_sector(struct cb_chunk *c, unsigned int i)
+{
+	if (!cb_in_page(c, c->data[i]))
+		cb_sector_free(c->data[i]);
+	c->data[i] = NULL;
+}
+
 static void cb_chunk_release(struct cb_chunk *c)
 {
 	unsigned int i;
 
 	for (i = 0; i < CB_CHUNK_SECTORS; i++)
 		if (c->data[i])
-			cb_sector_free(c->data[i]);
+			cb_free_sector(c, i);
+	if (c->page)
+		cb_page_free(c->page);
 	cb_chunk_free(c);
 }
 
@@ -173,51 +191,116 @@ static void cb_maybe_grow(struct cb_map *m)
 	m->nr_buckets = n;
 }
 
+/* The chunk holding `index`, created empty if absent; NULL on -ENOMEM. */
+static struct cb_chunk *cb_get_chunk(struct cb_map *m, u64 index)
+{
+	struct cb_chunk *c = cb_find(m, index);
+	u32 h;
+
+	if (c)
+		return c;
+	c = cb_chunk_alloc();
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->index = index;
+	h = cb_hash(index, m->nr_buckets);
+	c->next = m->buckets[h];
+	m->buckets[h] = c;
+	m->nr_chunks++;
+	cb_maybe_grow(m);
+	return c;
+}
+
+void *cb_map_slot(struct cb_map *m, u64 sector, int *added)
+{
+	struct cb_chunk *c = cb_get_chunk(m, sector >> CB_CHUNK_SHIFT);
+	unsigned int i = sector & (CB_CHUNK_SECTORS - 1);
+
+	/*
+	 * On failure an empty chunk may stay behind: it holds no sector, and
+	 * the next clear frees it.
+	 */
+	if (!c)
+		return NULL;
+	if (!c->data[i]) {
+		c->data[i] = cb_sector_alloc();
+		if (!c->data[i])
+			return NULL;
+		m->nr_data++;
+	}
+	*added = !(c->present & (1U << i));
+	c->present |= 1U << i;
+	m->nr_sectors += *added;
+	return c->data[i];
+}
+
+void *cb_map_chunk_slot(struct cb_map *m, u64 index, int *added)
+{
+	struct cb_chunk *c = cb_get_chunk(m, index);
+	unsigned int i, n = 0;
+	char *page;
+
+	if (!c)
+		return NULL;
+	/* a page the chunk already has is reused, else a fresh one */
+	page = c->page;
+	if (!page) {
+		page = cb_page_alloc();
+		if (!page)
+			return NULL;
+	}
+	for (i = 0; i < CB_CHUNK_SECTORS; i++) {
+		void *want = page + (i << CB_SECTOR_SHIFT);
+
+		if (c->data[i] == want)
+			continue;
+		if (c->data[i])
+			cb_free_sector(c, i);
+		else
+			m->nr_data++;
+		c->data[i] = want;
+	}
+	c->page = page;
+	for (i = 0; i < CB_CHUNK_SECTORS; i++)
+		n += !(c->present & (1U << i));
+	c->present = (u8)((1U << CB_CHUNK_SECTORS) - 1);
+	m->nr_sectors += n;
+	*added = (int)n;
+	return page;
+}
+
+bool cb_map_chunk_empty(const struct cb_map *m, u64 index)
+{
+	const struct cb_chunk *c = m->nr_chunks ? cb_find(m, index) : NULL;
+
+	return !c || !c->present;
+}
+
 int cb_map_put(struct cb_map *m, u64 sector, const void *src, bool replace)
 {
-	u64 index = sector >> CB_CHUNK_SHIFT;
 	unsigned int i = sector & (CB_CHUNK_SECTORS - 1);
-	struct cb_chunk *c = cb_find(m, index);
-	void *buf = NULL;
+	struct cb_chunk *c = cb_find(m, sector >> CB_CHUNK_SHIFT);
 	int added;
 
 	if (c && (c->present & (1U << i)) && !replace)
 		return 0;
 	if (src) {
-		/* reuse the buffer the sector already has, if any */
-		buf = c ? c->data[i] : NULL;
-		if (!buf) {
-			buf = cb_sector_alloc();
-			if (!buf)
-				return -ENOMEM;
-		}
-		memcpy(buf, src, CB_SECTOR_SIZE);
-	}
-	if (!c) {
-		u32 h;
+		void *buf = cb_map_slot(m, sector, &added);
 
-		c = cb_chunk_alloc();
-		if (!c) {
-			if (buf)
-				cb_sector_free(buf);
+		if (!buf)
 			return -ENOMEM;
-		}
-		memset(c, 0, sizeof(*c));
-		c->index = index;
-		h = cb_hash(index, m->nr_buckets);
-		c->next = m->buckets[h];
-		m->buckets[h] = c;
-		m->nr_chunks++;
-		cb_maybe_grow(m);
+		memcpy(buf, src, CB_SECTOR_SIZE);
+		return added;
+	}
+	c = cb_get_chunk(m, sector >> CB_CHUNK_SHIFT);
+	if (!c)
+		return -ENOMEM;
+	if (c->data[i]) {
+		cb_free_sector(c, i);
+		m->nr_data--;
 	}
 	added = !(c->present & (1U << i));
-	if (c->data[i] && !buf) {
-		cb_sector_free(c->data[i]);
-		m->nr_data--;
-	} else if (!c->data[i] && buf) {
-		m->nr_data++;
-	}
-	c->data[i] = buf;
 	c->present |= 1U << i;
 	m->nr_sectors += added;
 	return added;
@@ -273,39 +356,50 @@ static int cb_emit_runs(u64 index, u8 mask, const u8 *buf, cb_run_fn fn,
 	return 0;
 }
 
+static int cb_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int cb_map_merge_runs(const struct cb_map *top, const struct cb_map *bottom,
 		      void *buf, cb_run_fn fn, void *ctx)
 {
+	u64 n = 0, i, *order;
 	u32 b;
-	int ret;
+	int ret = 0;
 
-	/* chunks of top, merged with the same chunk of bottom */
+	if (!top->nr_chunks && !bottom->nr_chunks)
+		return 0;
+	/* chunk indexes of the union, sorted: the caller can write sequentially */
+	order = cb_zalloc((size_t)(top->nr_chunks + bottom->nr_chunks) *
+			  sizeof(*order));
+	if (!order)
+		return -ENOMEM;
 	for (b = 0; b < top->nr_buckets; b++) {
 		const struct cb_chunk *c;
 
-		for (c = top->buckets[b]; c; c = c->next) {
-			const struct cb_chunk *under = cb_find(bottom, c->index);
-
-			ret = cb_emit_runs(c->index, cb_merge_chunk(c, under, buf),
-					   buf, fn, ctx);
-			if (ret)
-				return ret;
-		}
+		for (c = top->buckets[b]; c; c = c->next)
+			order[n++] = c->index;
 	}
-	/* chunks only bottom has */
 	for (b = 0; b < bottom->nr_buckets; b++) {
 		const struct cb_chunk *c;
 
-		for (c = bottom->buckets[b]; c; c = c->next) {
-			if (top->nr_chunks && cb_find(top, c->index))
-				continue;
-			ret = cb_emit_runs(c->index, cb_merge_chunk(NULL, c, buf),
-					   buf, fn, ctx);
-			if (ret)
-				return ret;
-		}
+		for (c = bottom->buckets[b]; c; c = c->next)
+			if (!top->nr_chunks || !cb_find(top, c->index))
+				order[n++] = c->index;
 	}
-	return 0;
+	cb_sort(order, n, sizeof(*order), cb_cmp_u64);
+	for (i = 0; i < n && !ret; i++) {
+		const struct cb_chunk *t = top->nr_chunks ? cb_find(top, order[i]) : NULL;
+		const struct cb_chunk *u = bottom->nr_chunks ?
+					   cb_find(bottom, order[i]) : NULL;
+
+		ret = cb_emit_runs(order[i], cb_merge_chunk(t, u, buf), buf, fn, ctx);
+	}
+	cb_free(order);
+	return ret;
 }
 
 #ifndef __KERNEL__
@@ -334,6 +428,22 @@ void cb_sector_free(void *p)
 void *cb_chunk_alloc(void)
 {
 	return malloc(sizeof(struct cb_chunk));
+}
+
+void *cb_page_alloc(void)
+{
+	return malloc(CB_CHUNK_SECTORS << CB_SECTOR_SHIFT);
+}
+
+void cb_sort(void *base, size_t num, size_t size,
+	     int (*cmp)(const void *, const void *))
+{
+	qsort(base, num, size, cmp);
+}
+
+void cb_page_free(void *p)
+{
+	free(p);
 }
 
 void cb_chunk_free(void *p)

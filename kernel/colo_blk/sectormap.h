@@ -20,6 +20,11 @@ struct cb_chunk {
 	u64 index;			/* sector >> CB_CHUNK_SHIFT */
 	u8 present;			/* bit i: sector i of the chunk is buffered */
 	void *data[CB_CHUNK_SECTORS];	/* NULL with the bit set: zeroes */
+	/*
+	 * A write covering the whole chunk gets one 4 KiB buffer instead of
+	 * eight: data[i] then points into it.
+	 */
+	void *page;
 };
 
 struct cb_map {
@@ -54,11 +59,30 @@ bool cb_map_get(const struct cb_map *m, u64 sector, const void **data);
 int cb_map_put(struct cb_map *m, u64 sector, const void *src, bool replace);
 
 /*
- * Walk the union of two maps chunk by chunk, calling fn for each run of
- * consecutive buffered sectors with their content: a sector of top wins over
- * the same sector of bottom. buf is CB_CHUNK_SECTORS sectors of scratch the
- * caller provides; fn gets a pointer into it. Stops at the first non-zero
- * return of fn and returns it.
+ * Writable buffer for one sector, which is buffered from now on (replacing
+ * its content or a zero sector): the caller fills all CB_SECTOR_SIZE bytes
+ * before anyone reads the map. *added tells whether the sector is new.
+ * NULL on allocation failure (the map is unchanged but for an empty chunk).
+ */
+void *cb_map_slot(struct cb_map *m, u64 sector, int *added);
+
+/*
+ * Writable 4 KiB buffer for a whole chunk (sectors index * CB_CHUNK_SECTORS
+ * on), all of whose sectors are buffered from now on; same contract as
+ * cb_map_slot. *added is the number of sectors that were not buffered.
+ */
+void *cb_map_chunk_slot(struct cb_map *m, u64 index, int *added);
+
+/* true if no sector of chunk `index` is buffered */
+bool cb_map_chunk_empty(const struct cb_map *m, u64 index);
+
+/*
+ * Walk the union of two maps chunk by chunk in ascending sector order,
+ * calling fn for each run of consecutive buffered sectors within a chunk with
+ * their content: a sector of top wins over the same sector of bottom. buf is
+ * CB_CHUNK_SECTORS sectors of scratch the caller provides; fn gets a pointer
+ * into it. Stops at the first non-zero return of fn and returns it; -ENOMEM
+ * if the sort array cannot be allocated.
  */
 typedef int (*cb_run_fn)(void *ctx, u64 sector, u32 nr, const void *data);
 int cb_map_merge_runs(const struct cb_map *top, const struct cb_map *bottom,

@@ -16,13 +16,16 @@
 
 static u8 model[2][WINDOW];	/* 0 absent, 1 zeroes, else the data byte */
 static u8 seen[WINDOW];
-static u64 origin;
+static u64 origin, last;
 
 static int merge_check(void *ctx, u64 sector, u32 nr, const void *data)
 {
 	const u8 *p = data;
 	u32 i;
 
+	if (last != ~0ULL && sector <= last)
+		abort();	/* runs come in ascending order */
+	last = sector + nr - 1;
 	for (i = 0; i < nr; i++) {
 		u64 s = sector + i - origin;
 		u8 want;
@@ -97,8 +100,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memset(model[which], 0, WINDOW);
 			}
 			break;
+		case 6:			/* write through a slot */
+		{
+			int added;
+			u8 *p = cb_map_slot(&m[which], origin + at, &added);
+
+			if (!p || added != !model[which][at])
+				abort();
+			memset(p, val < 2 ? 2 : val, CB_SECTOR_SIZE);
+			model[which][at] = val < 2 ? 2 : val;
+			break;
+		}
+		case 7:			/* whole-chunk write (half the time) */
+			if (val & 1) {
+				int added, want = 0;
+				u64 first = ((origin + at) & ~(u64)(CB_CHUNK_SECTORS - 1)) - origin;
+				u8 *p;
+
+				if (first + CB_CHUNK_SECTORS > WINDOW || first > WINDOW)
+					break;
+				for (k = 0; k < CB_CHUNK_SECTORS; k++)
+					want += !model[which][first + k];
+				if (cb_map_chunk_empty(&m[which], (origin + first) >> CB_CHUNK_SHIFT) !=
+				    (want == CB_CHUNK_SECTORS))
+					abort();
+				p = cb_map_chunk_slot(&m[which], (origin + first) >> CB_CHUNK_SHIFT,
+						      &added);
+				if (!p || added != want)
+					abort();
+				memset(p, val < 2 ? 2 : val, CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+				memset(&model[which][first], val < 2 ? 2 : val, CB_CHUNK_SECTORS);
+				break;
+			}
+			/* fall through */
 		default:		/* merge */
 			memset(seen, 0, sizeof(seen));
+			last = ~0ULL;
 			cb_map_merge_runs(&m[0], &m[1], buf, merge_check, NULL);
 			for (s = 0; s < WINDOW; s++)
 				if (seen[s] != !!(model[0][s] || model[1][s]))

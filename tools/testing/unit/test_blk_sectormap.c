@@ -84,6 +84,7 @@ static int check_ranges(const struct cb_map *m, const unsigned char *model,
 
 struct merged {
 	unsigned char seen[DISK];
+	u64 last;
 	int ok;
 };
 
@@ -93,6 +94,9 @@ static int merge_fn(void *ctx, u64 sector, u32 nr, const void *data)
 	const unsigned char *p = data;
 	u32 i;
 
+	if (mg->last != ~0ULL && sector <= mg->last)
+		mg->ok = 0;
+	mg->last = sector + nr - 1;
 	if (!nr || nr > CB_CHUNK_SECTORS ||
 	    (sector >> CB_CHUNK_SHIFT) != ((sector + nr - 1) >> CB_CHUNK_SHIFT))
 		mg->ok = 0;
@@ -119,7 +123,7 @@ int main(void)
 	struct cb_map a, b;
 	unsigned int seed = 1;
 	unsigned char buf[CB_SECTOR_SIZE * CB_CHUNK_SECTORS];
-	struct merged mg = { .ok = 1 };
+	struct merged mg = { .ok = 1, .last = ~0ULL };
 	u64 s;
 
 	tap_check(!cb_map_init(&a) && !cb_map_init(&b), "init");
@@ -145,6 +149,47 @@ int main(void)
 		tap_check(cb_map_put(&a, 7, NULL, true) == 0 && cb_map_get(&a, 7, &p) &&
 			  !p && a.nr_data == 0, "zeroing a sector frees its buffer");
 	}
+	{
+		const void *p;
+		int added = -1;
+		unsigned char *slot = cb_map_slot(&a, 7, &added);
+
+		tap_check(slot && added == 0 && a.nr_data == 1,
+			  "slot over a zero sector gives it a buffer");
+		memset(slot, 0x5a, CB_SECTOR_SIZE);
+		slot = cb_map_slot(&a, 9, &added);
+		tap_check(slot && added == 1 && a.nr_sectors == 2,
+			  "slot adds an absent sector");
+		memset(slot, 0x5b, CB_SECTOR_SIZE);
+		tap_check(cb_map_get(&a, 7, &p) && ((const unsigned char *)p)[511] == 0x5a &&
+			  cb_map_get(&a, 9, &p) && ((const unsigned char *)p)[0] == 0x5b,
+			  "slot content is what the caller wrote");
+	}
+	{
+		const void *p;
+		int added = -1;
+		unsigned char *page;
+
+		/* chunk 1 (sectors 8-15) holds sector 9 from above */
+		tap_check(!cb_map_chunk_empty(&a, 1) && cb_map_chunk_empty(&a, 2),
+			  "chunk_empty");
+		page = cb_map_chunk_slot(&a, 1, &added);
+		tap_check(page && added == 7 && a.nr_sectors == 9 && a.nr_data == 9,
+			  "chunk slot over a partly buffered chunk");
+		memset(page, 0x61, CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+		tap_check(cb_map_put(&a, 12, NULL, true) == 0 && a.nr_data == 8 &&
+			  cb_map_get(&a, 12, &p) && !p, "zeroing a sector of a page chunk");
+		memset(buf, 0x62, CB_SECTOR_SIZE);
+		tap_check(cb_map_put(&a, 12, buf, true) == 0 && cb_map_get(&a, 12, &p) &&
+			  ((const unsigned char *)p)[0] == 0x62 && a.nr_data == 9,
+			  "rewriting it gives it a buffer of its own");
+		page = cb_map_chunk_slot(&a, 1, &added);
+		tap_check(page && added == 0 && a.nr_data == 9 && cb_map_get(&a, 12, &p) &&
+			  p == page + 4 * CB_SECTOR_SIZE, "chunk slot again reuses the page");
+		memset(page, 0x63, CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+		tap_check(cb_map_get(&a, 15, &p) && ((const unsigned char *)p)[0] == 0x63,
+			  "page content readable per sector");
+	}
 	cb_map_clear(&a);
 	tap_check(!a.nr_sectors && !a.nr_chunks && !cb_map_overlaps(&a, 0, 100),
 		  "clear empties the map");
@@ -167,7 +212,7 @@ int main(void)
 	for (s = 0; s < DISK; s++)
 		if (!!mg.seen[s] != !!(model_a[s] || model_b[s]))
 			mg.ok = 0;
-	tap_check(mg.ok, "merge yields every sector once, top winning");
+	tap_check(mg.ok, "merge yields every sector once, ascending, top winning");
 	tap_check(cb_map_merge_runs(&a, &b, buf, stop_fn, NULL) == -5,
 		  "merge stops at the first error");
 

@@ -26,7 +26,6 @@ cat > "$BLK_DIR/nbd.conf" <<EOC
 	allowlist = false
 [disk0]
 	exportname = /dev/mapper/rep
-	sync = true
 	flush = true
 	fua = true
 	trim = true
@@ -57,15 +56,18 @@ mixed()
 	"$BLK_IO" fill $PRI 5002 1 4 &&
 	"$BLK_IO" fill $PRI 9001 77 5 &&		# odd size, odd start
 	"$BLK_IO" fill $PRI 100 8 6 &&		# rewrite of the first run
-	"$BLK_IO" verify $PRI 100 8 6
+	"$BLK_IO" verify $PRI 100 8 6 &&
+	blkdiscard -o $((12000 * 512)) -l $((64 * 512)) $PRI &&
+	"$BLK_IO" verify "$LOCAL" 12000 64 0
 }
-t_check "guest writes on the primary (1 MiB + odd sizes + rewrites)" mixed
+t_check "guest writes on the primary (1 MiB + odd sizes + rewrites + discard)" mixed
 t_check "primary checkpoint returns once the secondary acknowledged" dmsetup message pri 0 checkpoint
 t_check "primary status: nothing pending, no errors" eval \
 	"test \"\$(blk_state pri) \$(blk_field pri pending) \$(blk_field pri errors)\" = 'active 0 0'"
 t_check "sent-bytes event raised past event_bytes" test "$(blk_events pri)" -gt "$ev"
 t_check "secondary base equals the primary's disk" test "$(blk_sum "$BASE")" = "$(blk_sum "$LOCAL")"
 t_check "rewrite arrived in order" "$BLK_IO" verify "$BASE" 100 8 6
+t_check "discard reached the secondary's base" "$BLK_IO" verify "$BASE" 12000 64 0
 t_check "SVM still sees the last checkpoint" test "$(blk_sum $SEC)" = "$pre_sum"
 t_check "SVM writes meanwhile" "$BLK_IO" fill $SEC 20000 64 7
 t_check "secondary checkpoint" dmsetup message sec 0 checkpoint
@@ -75,7 +77,7 @@ t_check "after checkpoint on both: SVM disk == PVM disk" \
 fio_rand()
 {
 	fio --name=pri --filename=$PRI --direct=1 --ioengine=libaio --iodepth=8 \
-		--rw=randwrite --bsrange=512-64k --size=8m --io_size=8m \
+		--rw=randwrite --bsrange=512-64k --size=8m --io_size=8m --fdatasync=32 \
 		--randseed="$1" --output="$BLK_DIR/fio.out" > /dev/null
 }
 intervals()
@@ -90,7 +92,7 @@ intervals()
 		[ "$(blk_sum "$BASE")" = "$(blk_sum "$LOCAL")" ] || { echo "interval $r: base != PVM"; return 1; }
 	done
 }
-t_check "three intervals of random overlapping writes (fio, 512 B-64 KiB, QD 8): equal after each checkpoint" intervals
+t_check "three intervals of random overlapping writes (fio, 512 B-64 KiB, QD 8, flushes): equal after each checkpoint" intervals
 t_check "forwarded bytes counted" test "$(blk_field pri total_bytes)" -gt $((24 << 20))
 
 # the secondary goes away

@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# colo_blk for an operator: a primary disk forwarding over NBD (127.0.0.1) to
+# a secondary; the SVM's own view; a checkpoint making both disks equal; a
+# failover leaving in the base what the SVM saw. Loop devices over tmpfs.
+. "$(dirname "$0")/../selftests/colo/blk_lib.sh"
+set -e
+show()
+{
+	echo "  \$ $*"
+	"$@" 2>&1 | sed 's/^/    /'
+}
+sum()
+{
+	blk_sum "$1" | cut -c1-12
+}
+
+blk_setup
+modprobe nbd nbds_max=1
+BASE=$(blk_loop secondary-disk 16)
+LOCAL=$(blk_loop primary-disk 16)
+S=$(blk_sectors "$BASE")
+"$BLK_IO" fill "$BASE" 0 "$S" 1
+"$BLK_IO" fill "$LOCAL" 0 "$S" 1
+echo "Two 16 MiB disks with the same content: secondary $BASE, primary $LOCAL."
+echo
+echo "Secondary host: the SVM's disk and the replica face bound to it by name."
+show dmsetup create svm --table "0 $S colo secondary vm1 $BASE 8m 2 event_percent 50"
+show dmsetup create svm-replica --table "0 $S colo replica vm1 $BASE"
+cat > "$BLK_DIR/nbd.conf" <<EOC
+[generic]
+	listenaddr = 127.0.0.1
+	port = 10897
+[vm1]
+	exportname = /dev/mapper/svm-replica
+	flush = true
+	fua = true
+EOC
+nbd-server -d -C "$BLK_DIR/nbd.conf" > /dev/null 2>&1 &
+NBD_PID=$!
+nbd_stop()
+{
+	nbd-client -d /dev/nbd0 > /dev/null 2>&1
+	kill $NBD_PID 2> /dev/null
+	wait $NBD_PID 2> /dev/null
+	return 0
+}
+BLK_TEARDOWN_HOOK=nbd_stop
+wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:10897 '"
+echo "  (nbd-server exports /dev/mapper/svm-replica on 127.0.0.1:10897, flush = true)"
+echo
+echo "Primary host: nbd-client, then the PVM's disk forwarding to it."
+show nbd-client 127.0.0.1 10897 /dev/nbd0 -N vm1 -b 512
+show dmsetup create pvm --table "0 $S colo primary $LOCAL /dev/nbd0 2 max_inflight 32"
+echo
+echo "The PVM writes 1 MiB (pattern 2); the SVM writes 64 KiB elsewhere (pattern 3)."
+"$BLK_IO" fill /dev/mapper/pvm 0 2048 2
+"$BLK_IO" fill /dev/mapper/svm 8192 128 3
+show dmsetup message pvm 0 checkpoint
+show dmsetup status pvm
+show dmsetup status svm
+echo "  checksums: primary disk $(sum "$LOCAL"), secondary base $(sum "$BASE"), SVM view $(sum /dev/mapper/svm)"
+echo "  the base already has the PVM's data; the SVM still sees the last checkpoint plus its own write."
+echo
+echo "Checkpoint on the secondary: the SVM's writes and the pre-images are dropped."
+show dmsetup message svm 0 checkpoint
+echo "  checksums: primary disk $(sum "$LOCAL"), SVM view $(sum /dev/mapper/svm) (equal)"
+echo
+echo "Next interval: PVM writes (pattern 4), SVM writes (pattern 5); then the primary dies."
+"$BLK_IO" fill /dev/mapper/pvm 4096 256 4
+"$BLK_IO" fill /dev/mapper/svm 4200 256 5
+dmsetup message pvm 0 checkpoint
+svm_view=$(sum /dev/mapper/svm)
+show dmsetup message svm 0 failover
+show dmsetup status svm
+echo "  SVM view before failover $svm_view, secondary base now $(sum "$BASE") (equal: the SVM's disk is the disk)"
+show dmsetup table svm
+blk_teardown
+echo "Devices removed, colo_blk unloaded."
