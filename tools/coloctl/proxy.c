@@ -1,10 +1,541 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * coloctl proxy: control of colo_proxy.ko instances over its generic netlink
+ * family (include/uapi/linux/colo_proxy.h).
+ *
+ *   coloctl proxy add DEV role primary|secondary local ADDR:PORT peer ADDR:PORT
+ *                     [timeout MS] [queue-packets N] [queue-bytes N]
+ *   coloctl proxy del DEV
+ *   coloctl proxy show [DEV] [-j]
+ *   coloctl proxy stats DEV [-j]
+ *   coloctl proxy checkpoint DEV
+ *   coloctl proxy failover DEV
+ *   coloctl proxy monitor [-j] [count N]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/colo_proxy.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
 
 #include "coloctl.h"
 
+static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
+	[COLO_PROXY_STAT_PVM_FRAMES] = "pvm_frames",
+	[COLO_PROXY_STAT_PVM_BYTES] = "pvm_bytes",
+	[COLO_PROXY_STAT_SVM_FRAMES] = "svm_frames",
+	[COLO_PROXY_STAT_SVM_BYTES] = "svm_bytes",
+	[COLO_PROXY_STAT_COMPARED_BYTES] = "compared_bytes",
+	[COLO_PROXY_STAT_HELD] = "held",
+	[COLO_PROXY_STAT_RELEASED] = "released",
+	[COLO_PROXY_STAT_PASSED] = "passed",
+	[COLO_PROXY_STAT_MISMATCHES] = "mismatches",
+	[COLO_PROXY_STAT_REQ_MISMATCH] = "requests_mismatch",
+	[COLO_PROXY_STAT_REQ_TIMEOUT] = "requests_timeout",
+	[COLO_PROXY_STAT_REQ_QUEUE_PACKETS] = "requests_queue_packets",
+	[COLO_PROXY_STAT_REQ_QUEUE_BYTES] = "requests_queue_bytes",
+	[COLO_PROXY_STAT_REQ_TUNNEL_LOSS] = "requests_tunnel_loss",
+	[COLO_PROXY_STAT_CHECKPOINTS] = "checkpoints",
+	[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] = "queue_hwm_packets",
+	[COLO_PROXY_STAT_QUEUE_HWM_BYTES] = "queue_hwm_bytes",
+	[COLO_PROXY_STAT_MIRRORED] = "mirrored",
+	[COLO_PROXY_STAT_INJECTED] = "injected",
+	[COLO_PROXY_STAT_REWRITTEN] = "rewritten",
+	[COLO_PROXY_STAT_TUNNEL_TX] = "tunnel_tx",
+	[COLO_PROXY_STAT_TUNNEL_RX] = "tunnel_rx",
+	[COLO_PROXY_STAT_TUNNEL_LOST] = "tunnel_lost",
+	[COLO_PROXY_STAT_TUNNEL_REORDERED] = "tunnel_reordered",
+	[COLO_PROXY_STAT_TUNNEL_ERRORS] = "tunnel_errors",
+	[COLO_PROXY_STAT_BAD_FRAMES] = "bad_frames",
+	[COLO_PROXY_STAT_CONNECTIONS] = "connections",
+};
+
+static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {
+	[COLO_PROXY_REASON_MISMATCH] = "mismatch",
+	[COLO_PROXY_REASON_TIMEOUT] = "timeout",
+	[COLO_PROXY_REASON_QUEUE_PACKETS] = "queue-packets",
+	[COLO_PROXY_REASON_QUEUE_BYTES] = "queue-bytes",
+	[COLO_PROXY_REASON_TUNNEL_LOSS] = "tunnel-loss",
+};
+
+struct px {
+	struct nl_sock *sk;
+	int family;
+	int json;
+	int stats_only;
+	int printed;		/* objects printed so far (JSON separators) */
+	int done;
+	int err;
+	char errmsg[256];
+	long count;		/* monitor: stop after this many events */
+};
+
+static int px_open(struct px *px)
+{
+	int one = 1;
+
+	px->sk = nl_socket_alloc();
+	if (!px->sk || genl_connect(px->sk)) {
+		fprintf(stderr, "coloctl proxy: cannot open a generic netlink socket\n");
+		return -1;
+	}
+	setsockopt(nl_socket_get_fd(px->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	px->family = genl_ctrl_resolve(px->sk, COLO_PROXY_GENL_NAME);
+	if (px->family < 0) {
+		fprintf(stderr, "coloctl proxy: generic netlink family '%s' not found (is colo_proxy.ko loaded?)\n",
+			COLO_PROXY_GENL_NAME);
+		return -1;
+	}
+	return 0;
+}
+
+/* Extended ack: the kernel's message for the rejection, if any. */
+static int px_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct px *px = arg;
+	struct nlattr *a;
+	int len, rem;
+
+	px->err = e->error;
+	px->done = 1;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	len = NLMSG_HDRLEN + sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		len += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if ((int)nlh->nlmsg_len <= len)
+		return NL_STOP;
+	a = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(len));
+	rem = nlh->nlmsg_len - NLMSG_ALIGN(len);
+	for (; nla_ok(a, rem); a = nla_next(a, &rem))
+		if (nla_type(a) == NLMSGERR_ATTR_MSG)
+			snprintf(px->errmsg, sizeof(px->errmsg), "%s", (char *)nla_data(a));
+	return NL_STOP;
+}
+
+static int px_ack_cb(struct nl_msg *msg, void *arg)
+{
+	((struct px *)arg)->done = 1;
+	return NL_STOP;
+}
+
+static int px_finish_cb(struct nl_msg *msg, void *arg)
+{
+	((struct px *)arg)->done = 1;
+	return NL_SKIP;
+}
+
+static void put_addr(char *buf, size_t n, uint32_t be_addr, uint16_t port)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &be_addr, a, sizeof(a));
+	snprintf(buf, n, "%s:%u", a, port);
+}
+
+static int px_instance_cb(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *st[COLO_PROXY_STAT_MAX + 1];
+	uint64_t stats[COLO_PROXY_STAT_MAX + 1] = { 0 };
+	struct px *px = arg;
+	char local[64], peer[64];
+	const char *role, *state;
+	int i;
+
+	if (nla_parse(tb, COLO_PROXY_A_MAX, genlmsg_attrdata(gh, 0),
+		      genlmsg_attrlen(gh, 0), NULL) ||
+	    !tb[COLO_PROXY_A_IFNAME] || !tb[COLO_PROXY_A_ROLE] || !tb[COLO_PROXY_A_STATS])
+		return NL_SKIP;
+	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], NULL))
+		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
+			if (st[i] && stat_names[i])
+				stats[i] = nla_get_u64(st[i]);
+	role = nla_get_u8(tb[COLO_PROXY_A_ROLE]) == COLO_PROXY_ROLE_PRIMARY ? "primary" : "secondary";
+	state = nla_get_u8(tb[COLO_PROXY_A_STATE]) == COLO_PROXY_STATE_FAILED_OVER ?
+		"failed-over" : "replicating";
+	put_addr(local, sizeof(local), nla_get_u32(tb[COLO_PROXY_A_LOCAL_ADDR]),
+		 nla_get_u16(tb[COLO_PROXY_A_LOCAL_PORT]));
+	put_addr(peer, sizeof(peer), nla_get_u32(tb[COLO_PROXY_A_PEER_ADDR]),
+		 nla_get_u16(tb[COLO_PROXY_A_PEER_PORT]));
+	if (px->json) {
+		printf("%s{\"dev\":\"%s\",\"ifindex\":%u,\"role\":\"%s\",\"state\":\"%s\","
+		       "\"local\":\"%s\",\"peer\":\"%s\",\"timeout_ms\":%u,"
+		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"stats\":{",
+		       px->printed ? "," : "", nla_get_string(tb[COLO_PROXY_A_IFNAME]),
+		       nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), role, state, local, peer,
+		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%s\"%s\":%" PRIu64, i == COLO_PROXY_STAT_PVM_FRAMES ? "" : ",",
+			       stat_names[i], stats[i]);
+		printf("}}");
+	} else if (px->stats_only) {
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%-24s %" PRIu64 "\n", stat_names[i], stats[i]);
+	} else {
+		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n",
+		       nla_get_string(tb[COLO_PROXY_A_IFNAME]), role, state, local, peer,
+		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
+		printf("    connections %" PRIu64 " held %" PRIu64 " released %" PRIu64
+		       " compared %" PRIu64 " bytes mismatches %" PRIu64 " checkpoints %" PRIu64 "\n",
+		       stats[COLO_PROXY_STAT_CONNECTIONS], stats[COLO_PROXY_STAT_HELD],
+		       stats[COLO_PROXY_STAT_RELEASED], stats[COLO_PROXY_STAT_COMPARED_BYTES],
+		       stats[COLO_PROXY_STAT_MISMATCHES], stats[COLO_PROXY_STAT_CHECKPOINTS]);
+	}
+	px->printed++;
+	return NL_OK;
+}
+
+/* Send @msg and wait for the ack or the dump's end; prints errors. */
+static int px_transact(struct px *px, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int err;
+
+	nl_cb_err(cb, NL_CB_CUSTOM, px_err_cb, px);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, px_ack_cb, px);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, px_finish_cb, px);
+	if (valid)
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid, px);
+	err = nl_send_auto(px->sk, msg);
+	nlmsg_free(msg);
+	if (err < 0) {
+		fprintf(stderr, "coloctl proxy: send: %s\n", nl_geterror(err));
+		nl_cb_put(cb);
+		return 1;
+	}
+	while (!px->done) {
+		err = nl_recvmsgs(px->sk, cb);
+		if (err < 0 && !px->done) {
+			fprintf(stderr, "coloctl proxy: receive: %s\n", nl_geterror(err));
+			nl_cb_put(cb);
+			return 1;
+		}
+	}
+	nl_cb_put(cb);
+	if (px->err) {
+		fprintf(stderr, "coloctl proxy: %s%s%s\n", strerror(-px->err),
+			px->errmsg[0] ? ": " : "", px->errmsg);
+		return 1;
+	}
+	return 0;
+}
+
+static struct nl_msg *px_msg(struct px *px, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg)
+		genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, px->family, 0, flags, cmd,
+			    COLO_PROXY_GENL_VERSION);
+	return msg;
+}
+
+static int dev_index(const char *name, unsigned int *ifindex)
+{
+	*ifindex = if_nametoindex(name);
+	if (!*ifindex) {
+		fprintf(stderr, "coloctl proxy: device '%s': %s\n", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port)
+{
+	char buf[64], *colon, *end;
+	unsigned long p;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	colon = strrchr(buf, ':');
+	if (!colon)
+		goto bad;
+	*colon = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || !p || p > 65535 || inet_pton(AF_INET, buf, addr) != 1)
+		goto bad;
+	*port = p;
+	return 0;
+bad:
+	fprintf(stderr, "coloctl proxy: '%s' is not an IPv4-ADDRESS:PORT endpoint\n", s);
+	return -1;
+}
+
+static int parse_u32(const char *what, const char *s, uint32_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || !*s || x > 0xffffffffULL) {
+		fprintf(stderr, "coloctl proxy: %s: '%s' is not a number\n", what, s);
+		return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: coloctl proxy add DEV role primary|secondary local ADDR:PORT peer ADDR:PORT\n"
+		"                         [timeout MS] [queue-packets N] [queue-bytes N]\n"
+		"       coloctl proxy del DEV\n"
+		"       coloctl proxy show [DEV] [-j]\n"
+		"       coloctl proxy stats DEV [-j]\n"
+		"       coloctl proxy checkpoint DEV\n"
+		"       coloctl proxy failover DEV\n"
+		"       coloctl proxy monitor [-j] [count N]\n");
+}
+
+static int cmd_add(struct px *px, int argc, char **argv)
+{
+	uint32_t local_addr = 0, peer_addr = 0, v;
+	uint16_t local_port = 0, peer_port = 0;
+	unsigned int ifindex;
+	struct nl_msg *msg;
+	int role = 0, i;
+
+	if (argc < 1 || dev_index(argv[0], &ifindex))
+		return 2;
+	msg = px_msg(px, COLO_PROXY_CMD_NEW, 0);
+	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	for (i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val) {
+			fprintf(stderr, "coloctl proxy add: '%s' needs a value\n", k);
+			goto bad;
+		}
+		if (!strcmp(k, "role")) {
+			role = !strcmp(val, "primary") ? COLO_PROXY_ROLE_PRIMARY :
+			       !strcmp(val, "secondary") ? COLO_PROXY_ROLE_SECONDARY : -1;
+			if (role < 0) {
+				fprintf(stderr, "coloctl proxy add: role must be primary or secondary\n");
+				goto bad;
+			}
+			nla_put_u8(msg, COLO_PROXY_A_ROLE, role);
+		} else if (!strcmp(k, "local")) {
+			if (parse_endpoint(val, &local_addr, &local_port))
+				goto bad;
+			nla_put_u32(msg, COLO_PROXY_A_LOCAL_ADDR, local_addr);
+			nla_put_u16(msg, COLO_PROXY_A_LOCAL_PORT, local_port);
+		} else if (!strcmp(k, "peer")) {
+			if (parse_endpoint(val, &peer_addr, &peer_port))
+				goto bad;
+			nla_put_u32(msg, COLO_PROXY_A_PEER_ADDR, peer_addr);
+			nla_put_u16(msg, COLO_PROXY_A_PEER_PORT, peer_port);
+		} else if (!strcmp(k, "timeout") || !strcmp(k, "queue-packets") ||
+			   !strcmp(k, "queue-bytes")) {
+			if (parse_u32(k, val, &v))
+				goto bad;
+			nla_put_u32(msg, !strcmp(k, "timeout") ? COLO_PROXY_A_TIMEOUT_MS :
+					 !strcmp(k, "queue-packets") ? COLO_PROXY_A_QUEUE_PACKETS :
+					 COLO_PROXY_A_QUEUE_BYTES, v);
+		} else {
+			fprintf(stderr, "coloctl proxy add: unknown parameter '%s'\n", k);
+			goto bad;
+		}
+	}
+	return px_transact(px, msg, NULL);
+bad:
+	nlmsg_free(msg);
+	return 2;
+}
+
+static int cmd_simple(struct px *px, uint8_t cmd, int argc, char **argv)
+{
+	unsigned int ifindex;
+	struct nl_msg *msg;
+
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (dev_index(argv[0], &ifindex))
+		return 2;
+	msg = px_msg(px, cmd, 0);
+	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	return px_transact(px, msg, NULL);
+}
+
+static int cmd_show(struct px *px, int argc, char **argv, int stats)
+{
+	unsigned int ifindex = 0;
+	struct nl_msg *msg;
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			px->json = 1;
+		else if (!ifindex && dev_index(argv[i], &ifindex))
+			return 2;
+	}
+	if (stats && !ifindex) {
+		usage(stderr);
+		return 2;
+	}
+	px->stats_only = stats;
+	msg = px_msg(px, COLO_PROXY_CMD_GET, ifindex ? 0 : NLM_F_DUMP);
+	if (ifindex)
+		nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	if (px->json && !ifindex)
+		printf("[");
+	rc = px_transact(px, msg, px_instance_cb);
+	if (px->json && !ifindex)
+		printf("]");
+	if (px->json)
+		printf("\n");
+	return rc;
+}
+
+static int px_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *c[COLO_PROXY_CONN_MAX + 1];
+	char ifname[IF_NAMESIZE] = "?", conn[160] = "";
+	struct px *px = arg;
+	const char *reason = "unknown";
+	uint32_t r;
+
+	if (gh->cmd != COLO_PROXY_CMD_CHECKPOINT_REQUEST ||
+	    nla_parse(tb, COLO_PROXY_A_MAX, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), NULL) ||
+	    !tb[COLO_PROXY_A_IFINDEX] || !tb[COLO_PROXY_A_REASON])
+		return NL_SKIP;
+	if_indextoname(nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), ifname);
+	r = nla_get_u32(tb[COLO_PROXY_A_REASON]);
+	if (r <= COLO_PROXY_REASON_MAX && reason_names[r])
+		reason = reason_names[r];
+	if (tb[COLO_PROXY_A_CONN] &&
+	    !nla_parse_nested(c, COLO_PROXY_CONN_MAX, tb[COLO_PROXY_A_CONN], NULL) &&
+	    c[COLO_PROXY_CONN_FAMILY] && c[COLO_PROXY_CONN_GUEST_ADDR] && c[COLO_PROXY_CONN_PEER_ADDR]) {
+		int fam = nla_get_u8(c[COLO_PROXY_CONN_FAMILY]);
+		char g[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN];
+
+		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_GUEST_ADDR]), g, sizeof(g));
+		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_PEER_ADDR]), p, sizeof(p));
+		snprintf(conn, sizeof(conn), px->json ?
+			 "\"proto\":%u,\"guest\":\"%s\",\"guest_port\":%u,\"peer\":\"%s\",\"peer_port\":%u" :
+			 "proto %u guest %s port %u peer %s port %u",
+			 nla_get_u8(c[COLO_PROXY_CONN_PROTO]), g,
+			 nla_get_u16(c[COLO_PROXY_CONN_GUEST_PORT]), p,
+			 nla_get_u16(c[COLO_PROXY_CONN_PEER_PORT]));
+	}
+	if (px->json)
+		printf("{\"event\":\"checkpoint-request\",\"dev\":\"%s\",\"reason\":\"%s\"%s%s}\n",
+		       ifname, reason, conn[0] ? "," : "", conn);
+	else
+		printf("checkpoint-request dev %s reason %s%s%s\n", ifname, reason,
+		       conn[0] ? " " : "", conn);
+	fflush(stdout);
+	if (px->count > 0 && !--px->count)
+		px->done = 1;
+	return NL_OK;
+}
+
+/* Events are multicast with sequence number 0: no sequence check. */
+static int px_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
+static int cmd_monitor(struct px *px, int argc, char **argv)
+{
+	struct nl_cb *cb;
+	int grp, i, err;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			px->json = 1;
+		} else if (!strcmp(argv[i], "count") && i + 1 < argc) {
+			uint32_t n;
+
+			if (parse_u32("count", argv[++i], &n))
+				return 2;
+			px->count = n;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	grp = genl_ctrl_resolve_grp(px->sk, COLO_PROXY_GENL_NAME, COLO_PROXY_MCGRP_EVENTS);
+	if (grp < 0 || nl_socket_add_membership(px->sk, grp)) {
+		fprintf(stderr, "coloctl proxy monitor: cannot join the events group\n");
+		return 1;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, px_no_seq_check, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, px_event_cb, px);
+	/* Line-buffered so a reader (or a test) sees each event at once. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!px->done) {
+		err = nl_recvmsgs(px->sk, cb);
+		if (err < 0 && err != -NLE_INTR) {
+			fprintf(stderr, "coloctl proxy monitor: %s\n", nl_geterror(err));
+			nl_cb_put(cb);
+			return 1;
+		}
+	}
+	nl_cb_put(cb);
+	return 0;
+}
+
 int proxy_main(int argc, char **argv)
 {
-	fprintf(stderr, "coloctl proxy: no commands yet\n");
-	return 2;
+	struct px px = { 0 };
+	const char *cmd;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "add") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
+	    strcmp(cmd, "stats") && strcmp(cmd, "checkpoint") && strcmp(cmd, "failover") &&
+	    strcmp(cmd, "monitor")) {
+		fprintf(stderr, "coloctl proxy: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (px_open(&px)) {
+		if (px.sk)
+			nl_socket_free(px.sk);
+		return 1;
+	}
+	if (!strcmp(cmd, "add"))
+		rc = cmd_add(&px, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "del"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_DEL, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "checkpoint"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_CHECKPOINT, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "failover"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_FAILOVER, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "show"))
+		rc = cmd_show(&px, argc - 2, argv + 2, 0);
+	else if (!strcmp(cmd, "stats"))
+		rc = cmd_show(&px, argc - 2, argv + 2, 1);
+	else
+		rc = cmd_monitor(&px, argc - 2, argv + 2);
+	nl_socket_free(px.sk);
+	return rc;
 }

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * colo_proxy data path: netfilter netdev hooks on the host side of the
+ * guest's interface. Ingress sees what the guest sends, egress what it is
+ * about to receive.
+ *
+ *   primary   egress:  mirror the frame to the secondary, let it pass
+ *             ingress: hold the PVM's frame until the SVM's output for the
+ *                      same connection and range compared equal
+ *             tunnel:  SVM frames feed the compare engine
+ *   secondary egress:  only frames injected from the tunnel reach the SVM
+ *                      (after failover: everything, ack-rewritten)
+ *             ingress: rewrite seq/TSval, send the frame to the primary
+ *                      (after failover: let it out to the network)
+ *             tunnel:  mirrored frames get ack/SACK/TSecr rewritten and are
+ *                      transmitted to the SVM
+ *
+ * Frames the proxy itself sends back into a hooked path (released PVM
+ * frames, injected mirror frames) must not be processed twice: they are
+ * marked by a per-CPU pointer for the duration of the synchronous
+ * netif_receive_skb()/dev_queue_xmit() call that runs the hook.
+ */
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter_netdev.h>
+#include <linux/percpu.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+
+#include "proxy.h"
+
+static DEFINE_PER_CPU(struct sk_buff *, cp_own_skb);
+
+struct cp_held {
+	struct cp_seg seg;
+	struct sk_buff *skb;
+};
+
+struct cp_cb_ctx {
+	struct cp_instance *inst;
+	struct sk_buff_head *release;
+	struct sk_buff *self;		/* frame being hooked right now */
+	bool self_released;
+	bool drop_all;			/* instance/connection going away */
+};
+
+static void cp_cb_release(void *ctx, struct cp_seg *seg)
+{
+	struct cp_held *h = container_of(seg, struct cp_held, seg);
+	struct cp_cb_ctx *c = ctx;
+
+	if (c->drop_all) {
+		kfree_skb(h->skb);
+	} else {
+		c->inst->stats[COLO_PROXY_STAT_RELEASED]++;
+		if (h->skb == c->self)
+			c->self_released = true;
+		else
+			__skb_queue_tail(c->release, h->skb);
+	}
+	kfree(h);
+}
+
+static void cp_cb_drop(void *ctx, struct cp_seg *seg)
+{
+	struct cp_held *h = container_of(seg, struct cp_held, seg);
+
+	consume_skb(h->skb);
+	kfree(h);
+}
+
+static const struct cp_cmp_ops cp_ops = {
+	.release = cp_cb_release,
+	.drop = cp_cb_drop,
+};
+
+/* Caller holds inst->lock. */
+void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
+		   struct sk_buff_head *release, bool drop_all)
+{
+	struct cp_cb_ctx ctx = {
+		.inst = inst, .release = release, .drop_all = drop_all,
+	};
+
+	cp_cmp_flush(&conn->cmp, &cp_ops, &ctx);
+}
+
+/* Hand released PVM frames to the stack, in order, past our own hook. */
+void cp_deliver_released(struct cp_instance *inst, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(q))) {
+		local_bh_disable();
+		this_cpu_write(cp_own_skb, skb);
+		netif_receive_skb(skb);
+		this_cpu_write(cp_own_skb, NULL);
+		local_bh_enable();
+	}
+}
+
+static bool cp_is_own(const struct sk_buff *skb)
+{
+	return this_cpu_read(cp_own_skb) == skb;
+}
+
+static bool cp_failed_over(const struct cp_instance *inst)
+{
+	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
+}
+
+static void cp_count(struct cp_instance *inst, int stat)
+{
+	spin_lock_bh(&inst->lock);
+	inst->stats[stat]++;
+	spin_unlock_bh(&inst->lock);
+}
+
+/*
+ * Linear frame of @skb starting at its MAC header, parsed. Returns false
+ * (and counts a bad frame) when the frame cannot be parsed.
+ */
+static bool cp_skb_parse(struct cp_instance *inst, struct sk_buff *skb,
+			 struct cp_pkt *pkt, u8 **frame)
+{
+	if (!skb_mac_header_was_set(skb) || skb_linearize(skb))
+		goto bad;
+	*frame = skb_mac_header(skb);
+	if (cp_parse_frame(*frame, skb_tail_pointer(skb) - *frame, pkt))
+		goto bad;
+	return true;
+
+bad:
+	cp_count(inst, COLO_PROXY_STAT_BAD_FRAMES);
+	return false;
+}
+
+static bool cp_comparable(const struct cp_pkt *pkt)
+{
+	return pkt->kind != CP_KIND_NON_IP && pkt->kind != CP_KIND_ARP &&
+	       pkt->kind != CP_KIND_ND;
+}
+
+static struct cp_held *cp_held_new(struct sk_buff *skb, const u8 *frame,
+				   const struct cp_pkt *pkt)
+{
+	struct cp_held *h = kmalloc(sizeof(*h), GFP_ATOMIC);
+
+	if (!h)
+		return NULL;
+	h->skb = skb;
+	h->seg.seq = pkt->seq;
+	h->seg.len = pkt->pl_len;
+	h->seg.data = frame + pkt->pl_off;
+	h->seg.wire_len = skb->len;
+	h->seg.stamp = ktime_get_ns();
+	h->seg.flags = 0;
+	if (pkt->kind == CP_KIND_TCP) {
+		if (pkt->tcp_flags & CP_TCP_SYN)
+			h->seg.flags |= CP_SEG_SYN;
+		if (pkt->tcp_flags & CP_TCP_FIN)
+			h->seg.flags |= CP_SEG_FIN;
+		if (pkt->tcp_flags & CP_TCP_RST)
+			h->seg.flags |= CP_SEG_RST;
+	}
+	return h;
+}
+
+static void cp_check_limits(struct cp_instance *inst, struct cp_conn *conn)
+{
+	u64 *st = inst->stats;
+
+	st[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] =
+		max_t(u64, st[COLO_PROXY_STAT_QUEUE_HWM_PACKETS], conn->cmp.pri_pkts);
+	st[COLO_PROXY_STAT_QUEUE_HWM_BYTES] =
+		max_t(u64, st[COLO_PROXY_STAT_QUEUE_HWM_BYTES], conn->cmp.pri_bytes);
+	if (conn->cmp.pri_pkts > inst->queue_packets)
+		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_QUEUE_PACKETS);
+	else if (conn->cmp.pri_bytes > inst->queue_bytes)
+		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_QUEUE_BYTES);
+}
+
+/* Primary, frame from the PVM: hold it until the SVM agrees. */
+static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct cp_instance *inst = priv;
+	struct sk_buff_head release;
+	struct cp_cb_ctx ctx = { .inst = inst, .release = &release, .self = skb };
+	unsigned int verdict = NF_ACCEPT;
+	enum cp_cmp_result res;
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+	struct cp_held *h;
+	struct cp_pkt pkt;
+	u64 matched;
+	u8 *frame;
+
+	if (cp_is_own(skb) || cp_failed_over(inst))
+		return NF_ACCEPT;
+	/* A frame someone else still references cannot be held. */
+	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &frame))
+		return NF_ACCEPT;
+	if (!cp_comparable(&pkt)) {
+		cp_count(inst, COLO_PROXY_STAT_PASSED);
+		return NF_ACCEPT;
+	}
+	h = cp_held_new(skb, frame, &pkt);
+	if (!h)
+		return NF_ACCEPT;
+	cp_conn_key_from_pkt(&key, &pkt, true);
+	__skb_queue_head_init(&release);
+
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_PVM_FRAMES]++;
+	inst->stats[COLO_PROXY_STAT_PVM_BYTES] += skb->len;
+	conn = cp_conn_get(inst, &key, pkt.kind == CP_KIND_TCP);
+	if (!conn) {
+		spin_unlock_bh(&inst->lock);
+		kfree(h);
+		return NF_ACCEPT;
+	}
+	matched = conn->cmp.matched_bytes;
+	res = cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, &ctx);
+	inst->stats[COLO_PROXY_STAT_COMPARED_BYTES] += conn->cmp.matched_bytes - matched;
+	if (res == CP_CMP_PASS) {
+		inst->stats[COLO_PROXY_STAT_PASSED]++;
+		kfree(h);
+	} else {
+		inst->stats[COLO_PROXY_STAT_HELD]++;
+		if (res == CP_CMP_MISMATCH) {
+			inst->stats[COLO_PROXY_STAT_MISMATCHES]++;
+			cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
+		}
+		cp_check_limits(inst, conn);
+		if (!ctx.self_released)
+			verdict = NF_STOLEN;
+	}
+	spin_unlock_bh(&inst->lock);
+	cp_deliver_released(inst, &release);
+	return verdict;
+}
+
+/* Primary, frame to the PVM: a copy goes to the secondary. */
+static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct cp_instance *inst = priv;
+
+	if (cp_failed_over(inst))
+		return NF_ACCEPT;
+	cp_tunnel_send(inst, CP_TUN_MIRROR, skb);
+	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
+	return NF_ACCEPT;
+}
+
+/* Secondary, frame from the SVM: into the PVM's spaces, then to the primary. */
+static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct cp_instance *inst = priv;
+	bool failed_over = cp_failed_over(inst);
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+	struct cp_pkt pkt;
+	u8 *frame;
+
+	if (skb_shared(skb) || skb_ensure_writable(skb, skb->len) ||
+	    !cp_skb_parse(inst, skb, &pkt, &frame))
+		return failed_over ? NF_ACCEPT : NF_DROP;
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
+	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
+	if (pkt.kind == CP_KIND_TCP) {
+		cp_conn_key_from_pkt(&key, &pkt, true);
+		conn = cp_conn_get(inst, &key, true);
+		if (conn) {
+			cp_rw_svm_out(&conn->rw, frame, &pkt,
+				      skb->ip_summed == CHECKSUM_PARTIAL);
+			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+		}
+		/* The rewrite invalidated a receive-side full checksum. */
+		if (skb->ip_summed == CHECKSUM_COMPLETE)
+			skb->ip_summed = CHECKSUM_NONE;
+	}
+	spin_unlock_bh(&inst->lock);
+	if (failed_over)
+		return NF_ACCEPT;
+	/* The SVM's ARP/ND never leave: the SVM learns from mirrored replies. */
+	if (cp_comparable(&pkt)) {
+		skb_push(skb, skb->data - frame);
+		cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
+	}
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+/* Secondary, frame to the SVM: only mirrored input before failover. */
+static unsigned int cp_sec_to_guest(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct cp_instance *inst = priv;
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+	struct cp_pkt pkt;
+	u8 *frame;
+
+	if (cp_is_own(skb))
+		return NF_ACCEPT;
+	if (!cp_failed_over(inst))
+		return NF_DROP;
+	if (skb_shared(skb) || skb_ensure_writable(skb, skb->len) ||
+	    !cp_skb_parse(inst, skb, &pkt, &frame))
+		return NF_ACCEPT;
+	if (pkt.kind != CP_KIND_TCP)
+		return NF_ACCEPT;
+	cp_conn_key_from_pkt(&key, &pkt, false);
+	spin_lock_bh(&inst->lock);
+	conn = cp_conn_get(inst, &key, true);
+	if (conn) {
+		cp_rw_svm_in(&conn->rw, frame, &pkt, skb->ip_summed == CHECKSUM_PARTIAL);
+		inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+	}
+	spin_unlock_bh(&inst->lock);
+	return NF_ACCEPT;
+}
+
+/* Primary: the SVM's frame, received from the secondary. */
+static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
+{
+	struct sk_buff_head release;
+	struct cp_cb_ctx ctx = { .inst = inst, .release = &release };
+	enum cp_cmp_result res;
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+	struct cp_held *h;
+	struct cp_pkt pkt;
+	u64 matched;
+	u8 *frame;
+
+	skb_reset_mac_header(skb);
+	if (!cp_skb_parse(inst, skb, &pkt, &frame) || !cp_comparable(&pkt))
+		goto free;
+	h = cp_held_new(skb, frame, &pkt);
+	if (!h)
+		goto free;
+	cp_conn_key_from_pkt(&key, &pkt, true);
+	__skb_queue_head_init(&release);
+
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
+	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
+	conn = cp_conn_get(inst, &key, pkt.kind == CP_KIND_TCP);
+	res = CP_CMP_PASS;
+	if (conn) {
+		matched = conn->cmp.matched_bytes;
+		res = cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, &ctx);
+		inst->stats[COLO_PROXY_STAT_COMPARED_BYTES] +=
+			conn->cmp.matched_bytes - matched;
+	}
+	if (res == CP_CMP_MISMATCH) {
+		inst->stats[COLO_PROXY_STAT_MISMATCHES]++;
+		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
+	}
+	spin_unlock_bh(&inst->lock);
+	if (res == CP_CMP_PASS) {
+		kfree(h);
+		consume_skb(skb);
+	}
+	cp_deliver_released(inst, &release);
+	return;
+
+free:
+	kfree_skb(skb);
+}
+
+/* Secondary: a mirrored frame for the SVM. */
+static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
+{
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+	struct cp_pkt pkt;
+	u8 *frame;
+
+	skb_scrub_packet(skb, true);
+	skb_reset_mac_header(skb);
+	if (skb_ensure_writable(skb, skb->len) ||
+	    !cp_skb_parse(inst, skb, &pkt, &frame))
+		goto free;
+	if (pkt.kind == CP_KIND_TCP) {
+		cp_conn_key_from_pkt(&key, &pkt, false);
+		spin_lock_bh(&inst->lock);
+		conn = cp_conn_get(inst, &key, true);
+		if (conn) {
+			cp_rw_svm_in(&conn->rw, frame, &pkt, false);
+			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+		}
+		spin_unlock_bh(&inst->lock);
+	}
+	skb->dev = inst->dev;
+	skb->protocol = eth_hdr(skb)->h_proto;
+	skb_set_network_header(skb, pkt.l3_off);
+	skb->ip_summed = CHECKSUM_NONE;
+	cp_count(inst, COLO_PROXY_STAT_INJECTED);
+	this_cpu_write(cp_own_skb, skb);
+	dev_queue_xmit(skb);
+	this_cpu_write(cp_own_skb, NULL);
+	return;
+
+free:
+	kfree_skb(skb);
+}
+
+/* Called from the tunnel's receive path (softirq); consumes @skb. */
+void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
+{
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY && type == CP_TUN_SVM_OUT) {
+		if (!cp_failed_over(inst)) {
+			cp_pri_tunnel_input(inst, skb);
+			return;
+		}
+	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_MIRROR) {
+		cp_sec_tunnel_input(inst, skb);
+		return;
+	} else {
+		spin_lock_bh(&inst->lock);
+		inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
+		spin_unlock_bh(&inst->lock);
+	}
+	kfree_skb(skb);
+}
+
+int cp_datapath_start(struct cp_instance *inst)
+{
+	bool pri = inst->role == COLO_PROXY_ROLE_PRIMARY;
+	int err;
+
+	inst->hooks[0] = (struct nf_hook_ops) {
+		.hook = pri ? cp_pri_from_guest : cp_sec_from_guest,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_INGRESS,
+		.priority = 0,
+		.dev = inst->dev,
+		.priv = inst,
+	};
+	inst->hooks[1] = (struct nf_hook_ops) {
+		.hook = pri ? cp_pri_to_guest : cp_sec_to_guest,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_EGRESS,
+		.priority = 0,
+		.dev = inst->dev,
+		.priv = inst,
+	};
+	err = nf_register_net_hooks(inst->net, inst->hooks, ARRAY_SIZE(inst->hooks));
+	if (!err)
+		inst->hooks_on = true;
+	return err;
+}
+
+void cp_datapath_stop(struct cp_instance *inst)
+{
+	if (inst->hooks_on)
+		nf_unregister_net_hooks(inst->net, inst->hooks, ARRAY_SIZE(inst->hooks));
+	inst->hooks_on = false;
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * colo_proxy instances: one per protected VM, bound to the host side of the
+ * guest's interface. Lifetime (netlink, device removal, namespace exit),
+ * the per-instance connection table, checkpoint and failover.
+ */
+#include <linux/jhash.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+
+#include "proxy.h"
+
+struct cp_instance *cp_instance_find(struct net *net, int ifindex)
+{
+	struct cp_instance *inst;
+
+	lockdep_assert_held(&cp_net_lock);
+	list_for_each_entry(inst, &cp_pernet(net)->instances, list)
+		if (inst->dev->ifindex == ifindex)
+			return inst;
+	return NULL;
+}
+
+void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *pkt,
+			  bool guest_is_src)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = pkt->family;
+	key->proto = pkt->proto;
+	memcpy(key->guest_addr, guest_is_src ? pkt->saddr : pkt->daddr, 16);
+	memcpy(key->peer_addr, guest_is_src ? pkt->daddr : pkt->saddr, 16);
+	if (pkt->kind == CP_KIND_TCP || pkt->kind == CP_KIND_UDP) {
+		key->guest_port = htons(guest_is_src ? pkt->sport : pkt->dport);
+		key->peer_port = htons(guest_is_src ? pkt->dport : pkt->sport);
+	}
+}
+
+static u32 conn_hash(const struct cp_conn_key *key)
+{
+	return jhash(key, sizeof(*key), 0) & ((1 << CP_CONN_HASH_BITS) - 1);
+}
+
+/* Caller holds inst->lock. Returns NULL only when out of memory. */
+struct cp_conn *cp_conn_get(struct cp_instance *inst,
+			    const struct cp_conn_key *key, bool tcp)
+{
+	struct hlist_head *head = &inst->conns[conn_hash(key)];
+	struct cp_conn *conn;
+
+	hlist_for_each_entry(conn, head, node)
+		if (!memcmp(&conn->key, key, sizeof(*key))) {
+			conn->last_used = jiffies;
+			return conn;
+		}
+	conn = kzalloc(sizeof(*conn), GFP_ATOMIC);
+	if (!conn)
+		return NULL;
+	conn->key = *key;
+	cp_cmp_init(&conn->cmp, tcp);
+	conn->last_used = jiffies;
+	hlist_add_head(&conn->node, head);
+	inst->nconns++;
+	return conn;
+}
+
+static void conn_free(struct cp_instance *inst, struct cp_conn *conn,
+		      struct sk_buff_head *release, bool drop_all)
+{
+	cp_conn_flush(inst, conn, release, drop_all);
+	hlist_del(&conn->node);
+	inst->nconns--;
+	kfree(conn);
+}
+
+/* Caller holds inst->lock. Rate: one request per connection per checkpoint. */
+void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
+			   u32 reason)
+{
+	if (conn) {
+		if (conn->requested)
+			return;
+		conn->requested = true;
+	}
+	inst->stats[COLO_PROXY_STAT_REQ_MISMATCH + reason - 1]++;
+	cp_genl_event(inst, conn ? &conn->key : NULL, reason);
+}
+
+/*
+ * Periodic work: request a checkpoint for connections whose oldest held
+ * frame waited too long, and forget idle connections with nothing held.
+ */
+static void cp_timer_fn(struct timer_list *t)
+{
+	struct cp_instance *inst = from_timer(inst, t, timer);
+	unsigned long idle = cp_param_conn_idle_s * HZ;
+	u64 now = ktime_get_ns(), oldest;
+	struct sk_buff_head release;
+	struct hlist_node *tmp;
+	struct cp_conn *conn;
+	int i;
+
+	__skb_queue_head_init(&release);
+	spin_lock_bh(&inst->lock);
+	for (i = 0; i < ARRAY_SIZE(inst->conns); i++) {
+		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
+			if (cp_cmp_oldest(&conn->cmp, &oldest)) {
+				if (now - oldest > (u64)inst->timeout_ms * NSEC_PER_MSEC)
+					cp_request_checkpoint(inst, conn,
+							      COLO_PROXY_REASON_TIMEOUT);
+			} else if (time_after(jiffies, conn->last_used + idle)) {
+				conn_free(inst, conn, &release, true);
+			}
+		}
+	}
+	spin_unlock_bh(&inst->lock);
+	__skb_queue_purge(&release);
+	mod_timer(&inst->timer, jiffies + max(1UL, msecs_to_jiffies(inst->timeout_ms / 4)));
+}
+
+int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
+		       struct netlink_ext_ack *extack)
+{
+	struct cp_instance *inst;
+	int err, i;
+
+	lockdep_assert_held(&cp_net_lock);
+	if (cp_instance_find(net, cfg->dev->ifindex)) {
+		NL_SET_ERR_MSG(extack, "device already has a colo_proxy instance");
+		return -EEXIST;
+	}
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	if (!inst)
+		return -ENOMEM;
+	inst->net = net;
+	inst->dev = cfg->dev;
+	netdev_hold(inst->dev, &inst->dev_tracker, GFP_KERNEL);
+	inst->role = cfg->role;
+	inst->state = COLO_PROXY_STATE_REPLICATING;
+	inst->local_addr = cfg->local_addr;
+	inst->local_port = cfg->local_port;
+	inst->peer_addr = cfg->peer_addr;
+	inst->peer_port = cfg->peer_port;
+	inst->timeout_ms = cfg->timeout_ms;
+	inst->queue_packets = cfg->queue_packets;
+	inst->queue_bytes = cfg->queue_bytes;
+	spin_lock_init(&inst->lock);
+	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+		INIT_HLIST_HEAD(&inst->conns[i]);
+	timer_setup(&inst->timer, cp_timer_fn, 0);
+
+	err = cp_tunnel_open(inst, extack);
+	if (err)
+		goto err_dev;
+	err = cp_datapath_start(inst);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the netfilter hooks on the device");
+		goto err_tunnel;
+	}
+	mod_timer(&inst->timer, jiffies + msecs_to_jiffies(100));
+	list_add_tail(&inst->list, &cp_pernet(net)->instances);
+	return 0;
+
+err_tunnel:
+	cp_tunnel_close(inst);
+err_dev:
+	netdev_put(inst->dev, &inst->dev_tracker);
+	kfree(inst);
+	return err;
+}
+
+static void flush_all(struct cp_instance *inst, bool release, bool forget)
+{
+	struct sk_buff_head q;
+	struct hlist_node *tmp;
+	struct cp_conn *conn;
+	int i;
+
+	__skb_queue_head_init(&q);
+	spin_lock_bh(&inst->lock);
+	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
+			if (forget) {
+				conn_free(inst, conn, &q, !release);
+			} else {
+				cp_conn_flush(inst, conn, &q, false);
+				cp_rw_reset(&conn->rw);
+				conn->requested = false;
+			}
+		}
+	spin_unlock_bh(&inst->lock);
+	if (release)
+		cp_deliver_released(inst, &q);
+	else
+		__skb_queue_purge(&q);
+}
+
+/*
+ * @release: hand held PVM frames to the network first (netlink delete);
+ * without it they are dropped (the device or namespace is going away).
+ */
+void cp_instance_destroy(struct cp_instance *inst, bool release)
+{
+	lockdep_assert_held(&cp_net_lock);
+	list_del(&inst->list);
+	/* After this no hook runs and no tunnel frame arrives. */
+	cp_datapath_stop(inst);
+	cp_tunnel_close(inst);
+	del_timer_sync(&inst->timer);
+	flush_all(inst, release && inst->dev->reg_state == NETREG_REGISTERED, true);
+	netdev_put(inst->dev, &inst->dev_tracker);
+	kfree(inst);
+}
+
+void cp_instance_checkpoint(struct cp_instance *inst)
+{
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_CHECKPOINTS]++;
+	spin_unlock_bh(&inst->lock);
+	flush_all(inst, true, false);
+}
+
+void cp_instance_failover(struct cp_instance *inst)
+{
+	spin_lock_bh(&inst->lock);
+	WRITE_ONCE(inst->state, COLO_PROXY_STATE_FAILED_OVER);
+	spin_unlock_bh(&inst->lock);
+	/*
+	 * Primary: nothing is held any more. Secondary: keep the connections,
+	 * their rewriting goes on until they close.
+	 */
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY)
+		flush_all(inst, true, true);
+}
+
+void cp_instance_stats(struct cp_instance *inst, u64 *out)
+{
+	spin_lock_bh(&inst->lock);
+	memcpy(out, inst->stats, sizeof(inst->stats));
+	out[COLO_PROXY_STAT_CONNECTIONS] = inst->nconns;
+	spin_unlock_bh(&inst->lock);
+}
+
+static int cp_netdev_event(struct notifier_block *nb, unsigned long event,
+			   void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct cp_instance *inst;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	mutex_lock(&cp_net_lock);
+	inst = cp_instance_find(dev_net(dev), dev->ifindex);
+	if (inst && inst->dev == dev)
+		cp_instance_destroy(inst, false);
+	mutex_unlock(&cp_net_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block cp_netdev_notifier = {
+	.notifier_call = cp_netdev_event,
+};
+
+int cp_notifier_register(void)
+{
+	return register_netdevice_notifier(&cp_netdev_notifier);
+}
+
+void cp_notifier_unregister(void)
+{
+	unregister_netdevice_notifier(&cp_netdev_notifier);
+}

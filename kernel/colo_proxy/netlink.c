@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * colo_proxy generic netlink family: instance create/delete/get/dump,
+ * checkpoint, failover, and the "events" multicast group carrying checkpoint
+ * requests. Every command is admin-only in the caller's namespace
+ * (GENL_ADMIN_PERM checks CAP_NET_ADMIN against the namespace's user ns).
+ */
+#include <linux/if_arp.h>
+#include <linux/rtnetlink.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "proxy.h"
+
+/* Held frames wait at most an hour: longer is a configuration mistake. */
+static struct netlink_range_validation cp_timeout_range = {
+	.min = 1,
+	.max = 3600 * 1000,
+};
+
+static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
+	[COLO_PROXY_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[COLO_PROXY_A_IFNAME] = { .type = NLA_REJECT },
+	[COLO_PROXY_A_ROLE] = NLA_POLICY_RANGE(NLA_U8, COLO_PROXY_ROLE_PRIMARY,
+					       COLO_PROXY_ROLE_SECONDARY),
+	[COLO_PROXY_A_STATE] = { .type = NLA_REJECT },
+	[COLO_PROXY_A_LOCAL_ADDR] = { .type = NLA_BE32 },
+	[COLO_PROXY_A_LOCAL_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[COLO_PROXY_A_PEER_ADDR] = { .type = NLA_BE32 },
+	[COLO_PROXY_A_PEER_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[COLO_PROXY_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_timeout_range),
+	[COLO_PROXY_A_QUEUE_PACKETS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[COLO_PROXY_A_QUEUE_BYTES] = NLA_POLICY_MIN(NLA_U32, 1),
+	[COLO_PROXY_A_STATS] = { .type = NLA_REJECT },
+	[COLO_PROXY_A_REASON] = { .type = NLA_REJECT },
+	[COLO_PROXY_A_CONN] = { .type = NLA_REJECT },
+};
+
+static struct genl_family cp_family;
+
+enum { CP_MCGRP_EVENTS };
+
+static const struct genl_multicast_group cp_mcgrps[] = {
+	[CP_MCGRP_EVENTS] = { .name = COLO_PROXY_MCGRP_EVENTS },
+};
+
+static int cp_fill_instance(struct sk_buff *msg, struct cp_instance *inst,
+			    u32 portid, u32 seq, int flags)
+{
+	u64 stats[COLO_PROXY_STAT_MAX + 1];
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	hdr = genlmsg_put(msg, portid, seq, &cp_family, flags, COLO_PROXY_CMD_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	cp_instance_stats(inst, stats);
+	if (nla_put_u32(msg, COLO_PROXY_A_IFINDEX, inst->dev->ifindex) ||
+	    nla_put_string(msg, COLO_PROXY_A_IFNAME, inst->dev->name) ||
+	    nla_put_u8(msg, COLO_PROXY_A_ROLE, inst->role) ||
+	    nla_put_u8(msg, COLO_PROXY_A_STATE, READ_ONCE(inst->state)) ||
+	    nla_put_be32(msg, COLO_PROXY_A_LOCAL_ADDR, inst->local_addr) ||
+	    nla_put_u16(msg, COLO_PROXY_A_LOCAL_PORT, inst->local_port) ||
+	    nla_put_be32(msg, COLO_PROXY_A_PEER_ADDR, inst->peer_addr) ||
+	    nla_put_u16(msg, COLO_PROXY_A_PEER_PORT, inst->peer_port) ||
+	    nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, inst->timeout_ms) ||
+	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_PACKETS, inst->queue_packets) ||
+	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_BYTES, inst->queue_bytes))
+		goto cancel;
+	nest = nla_nest_start(msg, COLO_PROXY_A_STATS);
+	if (!nest)
+		goto cancel;
+	for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, i, stats[i], COLO_PROXY_STAT_PAD))
+			goto cancel;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+static const char *const cp_attr_names[COLO_PROXY_A_MAX + 1] = {
+	[COLO_PROXY_A_IFINDEX] = "missing attribute: ifindex",
+	[COLO_PROXY_A_ROLE] = "missing attribute: role",
+	[COLO_PROXY_A_LOCAL_ADDR] = "missing attribute: local address",
+	[COLO_PROXY_A_LOCAL_PORT] = "missing attribute: local port",
+	[COLO_PROXY_A_PEER_ADDR] = "missing attribute: peer address",
+	[COLO_PROXY_A_PEER_PORT] = "missing attribute: peer port",
+};
+
+/* Marks the missing attribute in the extack and names it in the message. */
+static bool cp_missing(struct genl_info *info, int attr)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	/* NL_SET_ERR_MSG() only takes literals; the table is static too. */
+	if (info->extack)
+		info->extack->_msg = cp_attr_names[attr];
+	return true;
+}
+
+/* Looks up the instance named by COLO_PROXY_A_IFINDEX; holds cp_net_lock. */
+static struct cp_instance *cp_nl_instance(struct genl_info *info)
+{
+	struct cp_instance *inst;
+
+	if (cp_missing(info, COLO_PROXY_A_IFINDEX))
+		return ERR_PTR(-EINVAL);
+	inst = cp_instance_find(genl_info_net(info),
+				nla_get_u32(info->attrs[COLO_PROXY_A_IFINDEX]));
+	if (!inst) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_IFINDEX],
+				    "no colo_proxy instance on this device");
+		return ERR_PTR(-ENOENT);
+	}
+	return inst;
+}
+
+static u32 attr_u32_or(struct genl_info *info, int attr, u32 def)
+{
+	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
+}
+
+static int cp_nl_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct cp_instance_cfg cfg = {};
+	struct net_device *dev;
+	int err;
+
+	if (cp_missing(info, COLO_PROXY_A_IFINDEX) ||
+	    cp_missing(info, COLO_PROXY_A_ROLE) ||
+	    cp_missing(info, COLO_PROXY_A_LOCAL_ADDR) ||
+	    cp_missing(info, COLO_PROXY_A_LOCAL_PORT) ||
+	    cp_missing(info, COLO_PROXY_A_PEER_ADDR) ||
+	    cp_missing(info, COLO_PROXY_A_PEER_PORT))
+		return -EINVAL;
+	cfg.role = nla_get_u8(info->attrs[COLO_PROXY_A_ROLE]);
+	cfg.local_addr = nla_get_be32(info->attrs[COLO_PROXY_A_LOCAL_ADDR]);
+	cfg.local_port = nla_get_u16(info->attrs[COLO_PROXY_A_LOCAL_PORT]);
+	cfg.peer_addr = nla_get_be32(info->attrs[COLO_PROXY_A_PEER_ADDR]);
+	cfg.peer_port = nla_get_u16(info->attrs[COLO_PROXY_A_PEER_PORT]);
+	if (ipv4_is_multicast(cfg.peer_addr) || ipv4_is_zeronet(cfg.peer_addr) ||
+	    ipv4_is_lbcast(cfg.peer_addr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_PEER_ADDR],
+				    "peer address must be a unicast address");
+		return -EINVAL;
+	}
+	cfg.timeout_ms = attr_u32_or(info, COLO_PROXY_A_TIMEOUT_MS,
+				     READ_ONCE(cp_param_timeout_ms));
+	cfg.queue_packets = attr_u32_or(info, COLO_PROXY_A_QUEUE_PACKETS,
+					READ_ONCE(cp_param_queue_packets));
+	cfg.queue_bytes = attr_u32_or(info, COLO_PROXY_A_QUEUE_BYTES,
+				      READ_ONCE(cp_param_queue_bytes));
+	if (!cfg.timeout_ms || !cfg.queue_packets || !cfg.queue_bytes) {
+		NL_SET_ERR_MSG(info->extack, "module parameter defaults must not be zero");
+		return -EINVAL;
+	}
+
+	rtnl_lock();
+	dev = __dev_get_by_index(net, nla_get_u32(info->attrs[COLO_PROXY_A_IFINDEX]));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_IFINDEX],
+				    "no such device in this network namespace");
+		err = -ENODEV;
+		goto out_rtnl;
+	}
+	if (dev->type != ARPHRD_ETHER) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_IFINDEX],
+				    "device is not an Ethernet device");
+		err = -EOPNOTSUPP;
+		goto out_rtnl;
+	}
+	cfg.dev = dev;
+	mutex_lock(&cp_net_lock);
+	err = cp_instance_create(net, &cfg, info->extack);
+	mutex_unlock(&cp_net_lock);
+out_rtnl:
+	rtnl_unlock();
+	return err;
+}
+
+static int cp_nl_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err = 0;
+
+	rtnl_lock();
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		cp_instance_destroy(inst, true);
+	mutex_unlock(&cp_net_lock);
+	rtnl_unlock();
+	return err;
+}
+
+static int cp_nl_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	struct sk_buff *msg;
+	int err;
+
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		err = cp_fill_instance(msg, inst, info->snd_portid, info->snd_seq, 0);
+	mutex_unlock(&cp_net_lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int cp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct cp_instance *inst;
+	long idx = 0, start = cb->args[0];
+
+	mutex_lock(&cp_net_lock);
+	list_for_each_entry(inst, &cp_pernet(net)->instances, list) {
+		if (idx++ < start)
+			continue;
+		if (cp_fill_instance(skb, inst, NETLINK_CB(cb->skb).portid,
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI)) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&cp_net_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static int cp_nl_checkpoint(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err = 0;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		cp_instance_checkpoint(inst);
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
+static int cp_nl_failover(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err = 0;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst)) {
+		err = PTR_ERR(inst);
+	} else if (inst->state == COLO_PROXY_STATE_FAILED_OVER) {
+		NL_SET_ERR_MSG(info->extack, "instance has already failed over");
+		err = -EALREADY;
+	} else {
+		cp_instance_failover(inst);
+	}
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
+static const struct genl_small_ops cp_ops[] = {
+	{
+		.cmd = COLO_PROXY_CMD_NEW,
+		.doit = cp_nl_new,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_DEL,
+		.doit = cp_nl_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_GET,
+		.doit = cp_nl_get,
+		.dumpit = cp_nl_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_CHECKPOINT,
+		.doit = cp_nl_checkpoint,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_FAILOVER,
+		.doit = cp_nl_failover,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family cp_family __ro_after_init = {
+	.name = COLO_PROXY_GENL_NAME,
+	.version = COLO_PROXY_GENL_VERSION,
+	.maxattr = COLO_PROXY_A_MAX,
+	/* Every command validates strictly (no legacy users to keep). */
+	.resv_start_op = COLO_PROXY_CMD_CHECKPOINT_REQUEST + 1,
+	.policy = cp_nl_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.small_ops = cp_ops,
+	.n_small_ops = ARRAY_SIZE(cp_ops),
+	.mcgrps = cp_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(cp_mcgrps),
+};
+
+static int cp_put_conn(struct sk_buff *msg, const struct cp_conn_key *key)
+{
+	int alen = key->family == 4 ? 4 : 16;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, COLO_PROXY_A_CONN);
+	if (!nest ||
+	    nla_put_u8(msg, COLO_PROXY_CONN_FAMILY, key->family == 4 ? AF_INET : AF_INET6) ||
+	    nla_put_u8(msg, COLO_PROXY_CONN_PROTO, key->proto) ||
+	    nla_put(msg, COLO_PROXY_CONN_GUEST_ADDR, alen, key->guest_addr) ||
+	    nla_put_u16(msg, COLO_PROXY_CONN_GUEST_PORT, ntohs(key->guest_port)) ||
+	    nla_put(msg, COLO_PROXY_CONN_PEER_ADDR, alen, key->peer_addr) ||
+	    nla_put_u16(msg, COLO_PROXY_CONN_PEER_PORT, ntohs(key->peer_port)))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* Atomic context: called with the instance lock held from the data path. */
+void cp_genl_event(struct cp_instance *inst, const struct cp_conn_key *key,
+		   u32 reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&cp_family, inst->net, CP_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &cp_family, 0,
+			  COLO_PROXY_CMD_CHECKPOINT_REQUEST);
+	if (!hdr ||
+	    nla_put_u32(msg, COLO_PROXY_A_IFINDEX, inst->dev->ifindex) ||
+	    nla_put_u32(msg, COLO_PROXY_A_REASON, reason) ||
+	    (key && cp_put_conn(msg, key))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&cp_family, inst->net, msg, 0, CP_MCGRP_EVENTS,
+				GFP_ATOMIC);
+}
+
+int cp_genl_register(void)
+{
+	return genl_register_family(&cp_family);
+}
+
+void cp_genl_unregister(void)
+{
+	genl_unregister_family(&cp_family);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * colo_proxy internal interfaces between the kernel glue files:
+ * main.c (module, pernet), netlink.c (control), instance.c (lifetime,
+ * connection table), datapath.c (netfilter hooks), tunnel.c (UDP transport).
+ */
+#ifndef COLO_PROXY_H
+#define COLO_PROXY_H
+
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <uapi/linux/colo_proxy.h>
+
+#include "compare.h"
+#include "parse.h"
+#include "rewrite.h"
+
+#define CP_CONN_HASH_BITS 8
+
+struct cp_net {
+	struct list_head instances;	/* under cp_net_lock (a mutex) */
+};
+
+struct cp_conn_key {
+	u8 family;
+	u8 proto;
+	__be16 guest_port;
+	__be16 peer_port;
+	u8 guest_addr[16];
+	u8 peer_addr[16];
+};
+
+struct cp_conn {
+	struct hlist_node node;
+	struct cp_conn_key key;
+	struct cp_cmp cmp;		/* primary */
+	struct cp_rw rw;		/* secondary */
+	unsigned long last_used;	/* jiffies */
+	bool requested;			/* checkpoint requested since the last one */
+};
+
+struct cp_instance {
+	struct list_head list;		/* in cp_net.instances */
+	struct net *net;
+	struct net_device *dev;		/* holds a reference (dev_hold) */
+	netdevice_tracker dev_tracker;
+	u8 role;
+	u8 state;
+	__be32 local_addr, peer_addr;
+	u16 local_port, peer_port;
+	u32 timeout_ms, queue_packets, queue_bytes;
+	struct nf_hook_ops hooks[2];	/* ingress (from guest), egress (to guest) */
+	bool hooks_on;
+	struct socket *sock;		/* tunnel */
+	spinlock_t lock;		/* conns, stats, tunnel sequence */
+	struct hlist_head conns[1 << CP_CONN_HASH_BITS];
+	u32 nconns;
+	atomic_t tx_seq;		/* next tunnel sequence number to send */
+	u32 rx_seq;			/* newest from the peer + 1 */
+	u64 rx_window;			/* which of the 64 before rx_seq arrived */
+	bool rx_seq_valid;
+	struct timer_list timer;	/* hold timeouts, connection GC */
+	u64 stats[COLO_PROXY_STAT_MAX + 1];
+};
+
+extern unsigned int cp_net_id;
+extern struct mutex cp_net_lock;
+extern unsigned int cp_param_timeout_ms;
+extern unsigned int cp_param_queue_packets;
+extern unsigned int cp_param_queue_bytes;
+extern unsigned int cp_param_conn_idle_s;
+
+static inline struct cp_net *cp_pernet(const struct net *net)
+{
+	return net_generic(net, cp_net_id);
+}
+
+/* instance.c */
+struct cp_instance_cfg {
+	struct net_device *dev;
+	u8 role;
+	__be32 local_addr, peer_addr;
+	u16 local_port, peer_port;
+	u32 timeout_ms, queue_packets, queue_bytes;
+};
+
+struct cp_instance *cp_instance_find(struct net *net, int ifindex);
+int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
+		       struct netlink_ext_ack *extack);
+void cp_instance_destroy(struct cp_instance *inst, bool release);
+void cp_instance_checkpoint(struct cp_instance *inst);
+void cp_instance_failover(struct cp_instance *inst);
+void cp_instance_stats(struct cp_instance *inst, u64 *out);
+struct cp_conn *cp_conn_get(struct cp_instance *inst,
+			    const struct cp_conn_key *key, bool tcp);
+void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *pkt,
+			  bool guest_is_src);
+void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
+			   u32 reason);
+int cp_notifier_register(void);
+void cp_notifier_unregister(void);
+
+/* datapath.c */
+int cp_datapath_start(struct cp_instance *inst);
+void cp_datapath_stop(struct cp_instance *inst);
+void cp_deliver_released(struct cp_instance *inst, struct sk_buff_head *q);
+void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
+		   struct sk_buff_head *release, bool drop_all);
+void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
+
+/* tunnel.c */
+#define CP_TUN_MIRROR	1	/* primary -> secondary: frame to the guest */
+#define CP_TUN_SVM_OUT	2	/* secondary -> primary: frame from the SVM */
+
+int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack);
+void cp_tunnel_close(struct cp_instance *inst);
+void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb);
+
+/* netlink.c */
+int cp_genl_register(void);
+void cp_genl_unregister(void);
+void cp_genl_event(struct cp_instance *inst, const struct cp_conn_key *key,
+		   u32 reason);
+
+#endif /* COLO_PROXY_H */

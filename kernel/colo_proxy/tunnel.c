@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * colo_proxy tunnel: frames travel between the primary and the secondary
+ * proxy in UDP datagrams of a kernel socket (udp_tunnel), so the two hosts may
+ * sit on any routed IPv4 network.
+ *
+ * Each datagram carries one Ethernet frame after a small header with a
+ * per-direction sequence number: the receiver counts gaps (lost frames, which
+ * request a checkpoint since the SVM missed input or the compare missed
+ * output) and late arrivals (reordering). Frames leave the tunnel with final
+ * checksums and no GSO, so the receiver can hand them to a veth/tap as is.
+ */
+#include <linux/if_vlan.h>
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "proxy.h"
+
+#define CP_TUN_MAGIC	0xc01a
+#define CP_TUN_VERSION	1
+
+struct cp_tun_hdr {
+	__be16 magic;
+	u8 version;
+	u8 type;	/* CP_TUN_* */
+	__be32 seq;
+};
+
+/*
+ * Sequence numbers are assigned when a frame is sent, but frames sent on
+ * different CPUs may cross, so a gap is only a loss once it falls out of a
+ * 64-frame window behind the newest sequence number (an anti-replay style
+ * bitmap: bit i set means newest - i arrived).
+ */
+static void cp_tunnel_rx_seq(struct cp_instance *inst, u32 seq)
+{
+	u64 lost = 0;
+	s32 delta;
+
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_TUNNEL_RX]++;
+	delta = seq - inst->rx_seq;
+	if (!inst->rx_seq_valid) {
+		inst->rx_seq = seq + 1;
+		inst->rx_window = ~0ULL;
+		inst->rx_seq_valid = true;
+	} else if (delta >= 0) {
+		u32 shift = delta + 1;
+
+		if (shift >= 64) {
+			lost = 64 - hweight64(inst->rx_window) + (shift - 64);
+			inst->rx_window = 1;
+		} else {
+			lost = shift - hweight64(inst->rx_window >> (64 - shift));
+			inst->rx_window = inst->rx_window << shift | 1;
+		}
+		inst->rx_seq = seq + 1;
+	} else if (-delta <= 64) {
+		u64 bit = 1ULL << (-delta - 1);
+
+		if (!(inst->rx_window & bit)) {
+			inst->rx_window |= bit;
+			inst->stats[COLO_PROXY_STAT_TUNNEL_REORDERED]++;
+		}
+	} else {
+		/* Older than the window: already counted as lost. */
+		inst->stats[COLO_PROXY_STAT_TUNNEL_REORDERED]++;
+	}
+	if (lost) {
+		inst->stats[COLO_PROXY_STAT_TUNNEL_LOST] += lost;
+		cp_request_checkpoint(inst, NULL, COLO_PROXY_REASON_TUNNEL_LOSS);
+	}
+	spin_unlock_bh(&inst->lock);
+}
+
+static void cp_tunnel_error(struct cp_instance *inst)
+{
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
+	spin_unlock_bh(&inst->lock);
+}
+
+/* skb->data is at the UDP header. Always consumes the skb (returns 0). */
+static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct cp_instance *inst = rcu_dereference_sk_user_data(sk);
+	const struct cp_tun_hdr *hdr;
+	size_t hlen = sizeof(struct udphdr) + sizeof(*hdr);
+
+	if (!inst)
+		goto drop;
+	if (!pskb_may_pull(skb, hlen + ETH_HLEN))
+		goto bad;
+	hdr = (const struct cp_tun_hdr *)(skb->data + sizeof(struct udphdr));
+	if (hdr->magic != htons(CP_TUN_MAGIC) || hdr->version != CP_TUN_VERSION ||
+	    (hdr->type != CP_TUN_MIRROR && hdr->type != CP_TUN_SVM_OUT))
+		goto bad;
+	cp_tunnel_rx_seq(inst, ntohl(hdr->seq));
+	__skb_pull(skb, hlen);
+	cp_tunnel_input(inst, hdr->type, skb);
+	return 0;
+
+bad:
+	cp_tunnel_error(inst);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.sk_user_data = inst,
+		.encap_type = 1,
+		.encap_rcv = cp_encap_rcv,
+	};
+	struct udp_port_cfg cfg = {
+		.family = AF_INET,
+		.local_ip.s_addr = inst->local_addr,
+		.local_udp_port = htons(inst->local_port),
+	};
+	int err;
+
+	err = udp_sock_create(inst->net, &cfg, &inst->sock);
+	if (err == -EADDRINUSE) {
+		NL_SET_ERR_MSG(extack, "tunnel UDP port already in use");
+		return err;
+	}
+	if (err == -EADDRNOTAVAIL) {
+		NL_SET_ERR_MSG(extack, "tunnel local address is not configured in this namespace");
+		return err;
+	}
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot create the tunnel UDP socket");
+		return err;
+	}
+	setup_udp_tunnel_sock(inst->net, inst->sock, &tcfg);
+	return 0;
+}
+
+void cp_tunnel_close(struct cp_instance *inst)
+{
+	/* Clears sk_user_data and waits for receivers still running. */
+	udp_tunnel_sock_release(inst->sock);
+	inst->sock = NULL;
+}
+
+static void cp_tunnel_send_one(struct cp_instance *inst, u8 type,
+			       struct sk_buff *skb)
+{
+	struct flowi4 fl4 = {
+		.flowi4_proto = IPPROTO_UDP,
+		.daddr = inst->peer_addr,
+		.saddr = inst->local_addr,
+		.fl4_dport = htons(inst->peer_port),
+		.fl4_sport = htons(inst->local_port),
+	};
+	struct cp_tun_hdr *hdr;
+	struct rtable *rt;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		goto err;
+	rt = ip_route_output_key(inst->net, &fl4);
+	if (IS_ERR(rt))
+		goto err;
+	if (skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr) +
+			 sizeof(struct udphdr) + sizeof(*hdr))) {
+		ip_rt_put(rt);
+		goto err;
+	}
+	hdr = skb_push(skb, sizeof(*hdr));
+	hdr->magic = htons(CP_TUN_MAGIC);
+	hdr->version = CP_TUN_VERSION;
+	hdr->type = type;
+	hdr->seq = htonl(atomic_inc_return(&inst->tx_seq) - 1);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->ignore_df = 1;
+	udp_tunnel_xmit_skb(rt, inst->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
+			    fl4.fl4_dport, false, false);
+	spin_lock_bh(&inst->lock);
+	inst->stats[COLO_PROXY_STAT_TUNNEL_TX]++;
+	spin_unlock_bh(&inst->lock);
+	return;
+
+err:
+	cp_tunnel_error(inst);
+	kfree_skb(skb);
+}
+
+/*
+ * Send a copy of the frame in @skb (skb->data at the MAC header); the caller
+ * keeps @skb. GSO frames are segmented in software first.
+ */
+void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
+{
+	struct sk_buff *copy, *segs, *next;
+
+	copy = skb_copy(skb, GFP_ATOMIC);
+	if (!copy)
+		goto err;
+	skb_reset_mac_header(copy);
+	copy->mac_len = skb->mac_len;
+	if (skb_vlan_tag_present(copy)) {
+		copy = __vlan_hwaccel_push_inside(copy);
+		if (!copy)
+			goto err;
+	}
+	if (!skb_is_gso(copy)) {
+		cp_tunnel_send_one(inst, type, copy);
+		return;
+	}
+	segs = __skb_gso_segment(copy, 0, copy->ip_summed == CHECKSUM_PARTIAL);
+	consume_skb(copy);
+	if (IS_ERR_OR_NULL(segs))
+		goto err;
+	skb_list_walk_safe(segs, segs, next) {
+		skb_mark_not_on_list(segs);
+		cp_tunnel_send_one(inst, type, segs);
+	}
+	return;
+
+err:
+	cp_tunnel_error(inst);
+}
