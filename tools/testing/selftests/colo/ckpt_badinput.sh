@@ -7,23 +7,6 @@
 
 COLOCTL="$REPO/tools/coloctl/coloctl"
 
-run_tap()
-{
-	local out line rc
-	out=$(mktemp)
-	"$@" > "$out" 2>&1
-	rc=$?
-	while read -r line; do
-		case "$line" in
-		"ok "*) t_ok "${line#ok * - }" ;;
-		"not ok "*) t_fail "${line#not ok * - }" ;;
-		*) echo "# $line" ;;
-		esac
-	done < "$out"
-	rm -f "$out"
-	[ $rc = 0 ] || t_fail "$(basename "$1") exited with status $rc"
-}
-
 # fails_with TEXT CMD...: CMD exits non-zero and says TEXT on stderr.
 fails_with()
 {

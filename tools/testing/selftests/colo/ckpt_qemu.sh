@@ -8,23 +8,6 @@
 # checks the copy is byte-identical.
 . "$(dirname "$0")/lib.sh"
 
-run_tap()
-{
-	local out line rc
-	out=$(mktemp)
-	"$@" > "$out" 2>&1
-	rc=$?
-	while read -r line; do
-		case "$line" in
-		"ok "*) t_ok "${line#ok * - }" ;;
-		"not ok "*) t_fail "${line#not ok * - }" ;;
-		*) echo "# $line" ;;
-		esac
-	done < "$out"
-	rm -f "$out"
-	[ $rc = 0 ] || t_fail "$(basename "$1") exited with status $rc"
-}
-
 command -v qemu-system-x86_64 > /dev/null || { echo "# no qemu-system-x86_64"; exit 4; }
 
 WORK=$(mktemp -d)
