@@ -54,9 +54,14 @@ fi
 step "packaging: make install into DESTDIR, DKMS build in private trees"
 tools/testing/packaging.sh > "$OUT/packaging.log" 2>&1
 cat "$OUT/packaging.log"
-COUNTS_FILE="$OUT/packaging.counts"
-echo "$(grep -c '^ok ' "$OUT/packaging.log") $(grep -c '^not ok ' "$OUT/packaging.log") 0" > "$COUNTS_FILE"
-add_counts "$COUNTS_FILE" "packaging"
+echo "$(grep -c '^ok ' "$OUT/packaging.log") $(grep -c '^not ok ' "$OUT/packaging.log") 0" > "$OUT/packaging.counts"
+add_counts "$OUT/packaging.counts" "packaging"
+
+step "contract: YNL specs agree with the uapi headers"
+tools/testing/spec_check.py > "$OUT/spec.log" 2>&1
+cat "$OUT/spec.log"
+echo "$(grep -c '^ok ' "$OUT/spec.log") $(grep -c '^not ok ' "$OUT/spec.log") 0" > "$OUT/spec.counts"
+add_counts "$OUT/spec.counts" "spec check"
 
 step "unit tests (ASan + UBSan)"
 make -s -C tools/testing/unit all > "$OUT/unit-build.log" 2>&1 || cat "$OUT/unit-build.log"
