@@ -4,8 +4,9 @@
  * discard and flush) is copied when it is mapped and forwarded to the
  * forward device (the secondary's replica face over NBD) asynchronously.
  *
- * Forwarding keeps a bounded number of copies pending (the guest waits for a
- * slot), never has two overlapping writes in flight (so the secondary sees
+ * Forwarding keeps at most max_inflight copies in flight to the forward
+ * device and at most queue_bytes of copies held (beyond that the guest
+ * waits), never has two overlapping writes in flight (so the secondary sees
  * them in order per sector), and treats a flush as a barrier. A forward error
  * never reaches the guest: the primary becomes degraded and stops
  * forwarding. checkpoint returns once every write issued before it has been
@@ -47,6 +48,8 @@ struct colo_pri {
 	unsigned int nr_pending;
 	unsigned int nr_inflight;
 	unsigned int max_inflight;
+	u64 queued_bytes;		/* data held by pending copies */
+	u64 queue_bytes;		/* limit of queued_bytes */
 	u64 seq;
 	enum colo_pri_state state;
 	u64 inflight_bytes;
@@ -96,9 +99,9 @@ static void colo_fwd_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&p->lock, flags);
 	list_del(&f->list);
-	p->nr_pending--;
 	p->nr_inflight--;
 	p->inflight_bytes -= bytes;
+	p->queued_bytes -= bytes;
 	if (bio->bi_status) {
 		p->errors++;
 		if (p->state == COLO_PRI_ACTIVE) {
@@ -119,8 +122,16 @@ static void colo_fwd_end_io(struct bio *bio)
 	colo_fwd_free(f);
 	if (event)
 		queue_work(p->wq, &p->event_work);
-	wake_up_all(&p->wait);
 	queue_work(p->wq, &p->submit_work);
+
+	/*
+	 * Last: once nr_pending drops, the destructor may free p (after
+	 * draining the work queued above).
+	 */
+	spin_lock_irqsave(&p->lock, flags);
+	p->nr_pending--;
+	wake_up_all(&p->wait);
+	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 static bool colo_fwd_overlaps(const struct colo_fwd *a, const struct colo_fwd *b)
@@ -162,6 +173,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 			/* degraded or stopped: unsent copies are dropped */
 			list_del(&f->list);
 			p->nr_pending--;
+			p->queued_bytes -= (u64)f->nr << SECTOR_SHIFT;
 			list_add_tail(&f->batch, &drop);
 			continue;
 		}
@@ -229,23 +241,26 @@ bad:
 	return NULL;
 }
 
-static bool colo_pri_has_slot(struct colo_pri *p)
+/* Room for `bytes` more in the queue? A copy always fits an empty queue. */
+static bool colo_pri_has_room(struct colo_pri *p, u64 bytes)
 {
 	bool ret;
 
 	spin_lock_irq(&p->lock);
-	ret = p->state != COLO_PRI_ACTIVE || p->nr_pending < p->max_inflight;
+	ret = p->state != COLO_PRI_ACTIVE || !p->nr_pending ||
+	      p->queued_bytes + bytes <= p->queue_bytes;
 	spin_unlock_irq(&p->lock);
 	return ret;
 }
 
 static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 {
+	u64 bytes = (u64)bio_sectors(bio) << SECTOR_SHIFT;
 	struct colo_fwd *f;
 	bool event = false;
 
-	/* back-pressure: the guest waits while max_inflight copies are pending */
-	wait_event(p->wait, colo_pri_has_slot(p));
+	/* back-pressure: the guest waits while the queue is full */
+	wait_event(p->wait, colo_pri_has_room(p, bytes));
 	f = colo_fwd_alloc(p, bio);
 
 	spin_lock_irq(&p->lock);
@@ -264,6 +279,7 @@ static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 		f->seq = ++p->seq;
 		list_add_tail(&f->list, &p->pending);
 		p->nr_pending++;
+		p->queued_bytes += bytes;
 	}
 	spin_unlock_irq(&p->lock);
 	if (event)
@@ -307,6 +323,7 @@ int colo_pri_ctr(struct colo_c *cc)
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->max_inflight = cc->t.max_inflight;
+	p->queue_bytes = cc->t.queue_bytes;
 	p->event_bytes = cc->t.event_bytes;
 	init_waitqueue_head(&p->wait);
 	INIT_WORK(&p->submit_work, colo_pri_submit_work);
@@ -439,10 +456,10 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu max_inflight=%u",
-	       names[p->state], p->nr_pending, p->nr_inflight,
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu",
+	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
-	       p->checkpoints, p->max_inflight);
+	       p->checkpoints);
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

@@ -136,7 +136,8 @@ static void colo_put_devs(struct colo_c *cc)
  * Construct a colo target. See Documentation/admin-guide/colo-blk.rst:
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> event_percent <p>]
  *   replica <name> <base_dev>
- *   primary <local_dev> <forward_dev> [<#opt_args> max_inflight <n> event_bytes <n>]
+ *   primary <local_dev> <forward_dev> [<#opt_args> max_inflight <n>
+ *           queue_bytes <n> event_bytes <n>]
  */
 static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -329,6 +330,9 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 				DMEMIT(" %u", 2 * hweight32(t->opt_given));
 			if (t->opt_given & CB_OPT_MAX_INFLIGHT)
 				DMEMIT(" max_inflight %u", t->max_inflight);
+			if (t->opt_given & CB_OPT_QUEUE_BYTES)
+				DMEMIT(" queue_bytes %llu",
+				       (unsigned long long)t->queue_bytes);
 			if (t->opt_given & CB_OPT_EVENT_BYTES)
 				DMEMIT(" event_bytes %llu",
 				       (unsigned long long)t->event_bytes);

@@ -20,13 +20,16 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 4, "Invalid number of optional primary arguments"
+	0, 6, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
 };
 static const struct cb_arg cb_arg_inflight = {
 	1, CB_MAX_INFLIGHT, "Invalid max_inflight (1..4096)"
+};
+static const struct cb_arg cb_arg_queue_bytes = {
+	CB_MIN_LIMIT, CB_MAX_LIMIT, "Invalid queue_bytes (64k..1024g)"
 };
 static const struct cb_arg cb_arg_event_bytes = {
 	0, CB_MAX_LIMIT, "Invalid event_bytes (0..1024g, 0 = off)"
@@ -210,6 +213,15 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 					error))
 				return -EINVAL;
 			t->max_inflight = (u32)v;
+		} else if (!strcmp(argv[i], "queue_bytes")) {
+			if (t->opt_given & CB_OPT_QUEUE_BYTES) {
+				*error = "queue_bytes given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_QUEUE_BYTES;
+			if (cb_read_arg(&cb_arg_queue_bytes, argv[i + 1], true,
+					&t->queue_bytes, error))
+				return -EINVAL;
 		} else if (!strcmp(argv[i], "event_bytes")) {
 			if (t->opt_given & CB_OPT_EVENT_BYTES) {
 				*error = "event_bytes given twice";
@@ -233,6 +245,7 @@ int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 	memset(t, 0, sizeof(*t));
 	t->event_percent = CB_DEF_EVENT_PERCENT;
 	t->max_inflight = CB_DEF_MAX_INFLIGHT;
+	t->queue_bytes = CB_DEF_QUEUE_BYTES;
 	if (!argc) {
 		*error = "Missing mode: secondary, replica or primary";
 		return -EINVAL;

@@ -5,7 +5,7 @@
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> [event_percent <p>]]
  *   replica   <name> <base_dev>
  *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
- *                                                    [event_bytes <n>]]
+ *                                   [queue_bytes <n>] [event_bytes <n>]]
  *
  * Messages: "checkpoint", "failover".
  */
@@ -20,6 +20,7 @@
 #define CB_DEF_EVENT_PERCENT 75U
 #define CB_DEF_MAX_INFLIGHT 64U
 #define CB_MAX_INFLIGHT 4096U
+#define CB_DEF_QUEUE_BYTES (64ULL << 20)
 
 enum cb_mode {
 	CB_SECONDARY,
@@ -34,6 +35,7 @@ struct cb_table {
 	u64 limit;			/* secondary: buffer limit in bytes */
 	u32 event_percent;		/* secondary: event when buffers pass this share */
 	u32 max_inflight;		/* primary: forwarded writes in flight */
+	u64 queue_bytes;		/* primary: copies held before the guest waits */
 	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
 };
@@ -41,6 +43,7 @@ struct cb_table {
 #define CB_OPT_EVENT_PERCENT	(1U << 0)
 #define CB_OPT_MAX_INFLIGHT	(1U << 1)
 #define CB_OPT_EVENT_BYTES	(1U << 2)
+#define CB_OPT_QUEUE_BYTES	(1U << 3)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,

@@ -7,7 +7,7 @@
 set -e
 show()
 {
-	echo "  \$ $*"
+	echo "  \$ $(printf '%q ' "$@")"
 	"$@" 2>&1 | sed 's/^/    /'
 }
 sum()

@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (t.mode == CB_PRIMARY) {
 			if (!t.dev[0] || !t.dev[1] || !t.max_inflight ||
-			    t.max_inflight > CB_MAX_INFLIGHT || t.event_bytes > CB_MAX_LIMIT)
+			    t.max_inflight > CB_MAX_INFLIGHT || t.event_bytes > CB_MAX_LIMIT ||
+			    t.queue_bytes < CB_MIN_LIMIT || t.queue_bytes > CB_MAX_LIMIT)
 				abort();
 		} else {
 			size_t len = strnlen(t.name, CB_NAME_MAX);

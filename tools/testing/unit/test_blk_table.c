@@ -63,10 +63,14 @@ int main(void)
 		  t.mode == CB_PRIMARY && !strcmp(t.dev[1], "/dev/nbd0") &&
 		  t.max_inflight == CB_DEF_MAX_INFLIGHT && !t.event_bytes,
 		  "primary with defaults");
-	tap_check(!parse("primary a b 4 event_bytes 2g max_inflight 7", &t, &err) &&
+	tap_check(!parse("primary a b 6 event_bytes 2g max_inflight 7 queue_bytes 1m", &t, &err) &&
 		  t.max_inflight == 7 && t.event_bytes == 2ULL << 30 &&
-		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES),
+		  t.queue_bytes == 1ULL << 20 &&
+		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES |
+				  CB_OPT_QUEUE_BYTES),
 		  "primary with options in any order");
+	tap_check(!parse("primary a b", &t, &err) &&
+		  t.queue_bytes == CB_DEF_QUEUE_BYTES, "primary queue_bytes default");
 
 	bad("", "Missing mode");
 	bad("tertiary a b", "Unknown mode");
@@ -94,9 +98,12 @@ int main(void)
 	bad("primary a b 2 max_inflight 0", "Invalid max_inflight");
 	bad("primary a b 2 max_inflight 4097", "Invalid max_inflight");
 	bad("primary a b 2 event_bytes 1t", "Invalid event_bytes");
+	bad("primary a b 2 queue_bytes 4k", "Invalid queue_bytes");
+	bad("primary a b 4 queue_bytes 1m queue_bytes 2m", "queue_bytes given twice");
+	bad("primary a b 8 queue_bytes 1m max_inflight 1 event_bytes 1 x y", "Invalid number of optional");
 	bad("primary a b 2 speed 1", "Unrecognised optional primary");
 	bad("primary a b 1 max_inflight", "needs a value");
-	bad("primary a b 5 max_inflight 1 event_bytes 1 x", "Invalid number of optional");
+	bad("primary a b 5 max_inflight 1 event_bytes 1 x", "needs a value");
 	bad("primary a b 4 max_inflight 1 max_inflight 2", "max_inflight given twice");
 	bad("primary a b 4 event_bytes 1 event_bytes 2", "event_bytes given twice");
 

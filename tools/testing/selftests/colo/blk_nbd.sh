@@ -44,7 +44,7 @@ t_check "nbd-server listens on 127.0.0.1:$PORT" wait_for 20 eval "ss -ltn | grep
 t_check "nbd-client connects /dev/nbd0" \
 	nbd-client 127.0.0.1 $PORT /dev/nbd0 -N disk0 -b 512 -t 10
 t_check "primary created over local + nbd" \
-	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 16 event_bytes 1m"
+	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 6 max_inflight 16 queue_bytes 4m event_bytes 1m"
 PRI=/dev/mapper/pri SEC=/dev/mapper/sec REP=/dev/mapper/rep
 pre_sum=$(blk_sum $SEC)
 

@@ -50,6 +50,7 @@ bad_table "replica of a non-existent secondary" "No secondary with this name" "0
 bad_table "replica argument count" "Wrong number of arguments" "0 $S colo replica s"
 bad_table "primary without forward device" "Not enough arguments" "0 $S colo primary $BASE"
 bad_table "primary max_inflight 0" "Invalid max_inflight" "0 $S colo primary $BASE $OTHER 2 max_inflight 0"
+bad_table "primary queue_bytes too small" "Invalid queue_bytes" "0 $S colo primary $BASE $OTHER 2 queue_bytes 512"
 bad_table "primary duplicate option" "max_inflight given twice" "0 $S colo primary $BASE $OTHER 4 max_inflight 2 max_inflight 3"
 bad_table "primary local = forward" "Local and forward devices must differ" "0 $S colo primary $BASE $BASE"
 bad_table "primary forward too small" "Device is smaller than the target" "0 $S colo primary $BASE $SMALL"
@@ -67,9 +68,9 @@ t_check "status TABLE echoes the replica line" \
 	test "$(dmsetup table rep)" = "0 $S colo replica disk0 $BASE_ID"
 t_check "secondary reports its replica" test "$(blk_field sec replica)" = bound
 bad_table "second replica" "The secondary already has a replica" "0 $S colo replica disk0 $BASE"
-t_check "primary created" blk_create pri "0 $S colo primary $OTHER $BASE 4 max_inflight 8 event_bytes 1m"
+t_check "primary created" blk_create pri "0 $S colo primary $OTHER $BASE 6 event_bytes 1m max_inflight 8 queue_bytes 2m"
 t_check "status TABLE echoes the primary line" \
-	test "$(dmsetup table pri)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 4 max_inflight 8 event_bytes 1048576"
+	test "$(dmsetup table pri)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 6 max_inflight 8 queue_bytes 2097152 event_bytes 1048576"
 
 # bad_message DEV DESC EXPECTED MESSAGE...
 bad_message()
