@@ -74,8 +74,10 @@ t_check "checkpoint" dmsetup message sec 0 checkpoint
 ev=$(blk_events sec)
 t_check "SVM writes 1.25 MiB" "$BLK_IO" fill $SEC 4096 2560 40
 t_check "threshold event raised" test "$(blk_events sec)" -gt "$ev"
+ev=$(blk_events sec)
 t_check "primary writes up to the limit fail on the replica" \
 	eval "! $BLK_IO fill $REP 8192 2048 41"
+t_check "the overflow raised an event" test "$(blk_events sec)" -gt "$ev"
 t_check "status shows the overflow" eval \
 	"test \"\$(blk_state sec)\" = overflow && test \"\$(blk_field sec overflows)\" -ge 1"
 t_check "the failed primary write left the SVM's view intact" "$BLK_IO" verify $SEC 8192 2048 1
