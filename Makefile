@@ -48,7 +48,7 @@ clean:
 	$(MAKE) -C $(TESTING)/fuzz clean
 
 setup:
-	scripts/setup.sh
+	@scripts/setup.sh
 
 unit:
 	$(MAKE) -C $(TESTING)/unit check
@@ -57,12 +57,12 @@ fuzz:
 	$(MAKE) -C $(TESTING)/fuzz fuzz
 
 check: setup
-	$(TESTING)/run-all.sh
+	@$(TESTING)/run-all.sh
 
 demo: setup
-	$(TESTING)/demo/run-demo.sh
+	@$(TESTING)/demo/run-demo.sh
 
 bench: setup
-	$(TESTING)/bench/run-bench.sh
+	@$(TESTING)/bench/run-bench.sh
 
 .PHONY: all modules tools test-helpers inject-modules install clean setup unit fuzz check demo bench
