@@ -24,10 +24,11 @@
 
 #include <linux/colo_ckpt.h>
 
+#include "hostile.h"
+
 #define SCRATCH_BYTES (1UL << 20)
 #define GUARD_BYTES (63UL << 20)
 #define BATCH 2000
-#define SEEN_SLOTS (1u << 20)
 #define REPORT_FD 1000
 
 static const unsigned long known_cmds[] = {
@@ -39,41 +40,6 @@ static const unsigned long known_cmds[] = {
 struct tally {
 	unsigned long calls, ok, distinct, by_errno[256];
 };
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static uint64_t *seen;
-
-static int remember(const void *p, size_t n, unsigned long cmd, int fd)
-{
-	const unsigned char *c = p;
-	uint64_t h = 1469598103934665603ULL ^ cmd ^ ((uint64_t)fd << 40);
-	uint32_t i;
-
-	while (n--) {
-		h ^= *c++;
-		h *= 1099511628211ULL;
-	}
-	h |= 1;
-	for (i = h & (SEEN_SLOTS - 1); seen[i]; i = (i + 1) & (SEEN_SLOTS - 1))
-		if (seen[i] == h)
-			return 0;
-	seen[i] = h;
-	return 1;
-}
 
 static char *scratch;
 
@@ -134,7 +100,7 @@ static void run_batch(int *fds, int nfds, unsigned long n, struct tally *t)
 		}
 		size = _IOC_SIZE(cmd);
 		random_arg(arg, size);
-		t->distinct += remember(arg, size, cmd, fd);
+		t->distinct += hostile_remember(arg, size, cmd ^ ((uint64_t)fd << 40));
 		t->calls++;
 		r = ioctl(fd, cmd, rnd_below(50) ? arg : (char *)(uintptr_t)random_field());
 		if (r >= 0)
@@ -195,7 +161,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = strtoul(argv[1], NULL, 0);
-	rng_state = strtoull(argv[2], NULL, 0) | 1;
+	hostile_seed(strtoull(argv[2], NULL, 0));
 
 	/* Random fd fields may name stdout: keep the report on a far fd. */
 	if (dup2(STDOUT_FILENO, REPORT_FD) < 0 || !(report = fdopen(REPORT_FD, "w")))
@@ -206,8 +172,7 @@ int main(int argc, char **argv)
 
 	scratch = mmap(NULL, SCRATCH_BYTES + GUARD_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	seen = mmap(NULL, SEEN_SLOTS * sizeof(*seen), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (scratch == MAP_FAILED || t == MAP_FAILED || seen == MAP_FAILED ||
+	if (scratch == MAP_FAILED || t == MAP_FAILED || hostile_seen_init() ||
 	    mprotect(scratch, SCRATCH_BYTES, PROT_READ | PROT_WRITE)) {
 		fprintf(report, "setup: %s\n", strerror(errno));
 		return 1;
@@ -244,7 +209,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (!WIFEXITED(status))
 			crashes++;
-		rng_state += done + 1;
+		hostile_seed(hostile_rng_state + done + 1);
 	}
 
 	close(fds[1]);

@@ -22,23 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hostile.h"
+
 #define FRAME_MAX 2048
-#define SEEN_SLOTS (1u << 20)
-
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-static uint32_t rnd_below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
 
 struct frame {
 	uint8_t b[FRAME_MAX];
@@ -283,26 +269,6 @@ static void build(struct frame *f, const uint8_t *dst_mac, const uint8_t *src_ma
 		f->len = 1 + rnd_below(f->len);
 }
 
-static uint64_t *seen;
-
-static int remember(const struct frame *f)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-	uint32_t slot;
-
-	for (i = 0; i < f->len; i++) {
-		h ^= f->b[i];
-		h *= 1099511628211ULL;
-	}
-	h |= 1;
-	for (slot = h & (SEEN_SLOTS - 1); seen[slot]; slot = (slot + 1) & (SEEN_SLOTS - 1))
-		if (seen[slot] == h)
-			return 0;
-	seen[slot] = h;
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	static const uint8_t mac_a[6] = { 0x02, 0xc0, 0x10, 0, 0, 1 };
@@ -319,24 +285,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = strtoul(argv[2], NULL, 0);
-	rng_state = strtoull(argv[3], NULL, 0) | 1;
+	hostile_seed(strtoull(argv[3], NULL, 0));
 	ll.sll_ifindex = if_nametoindex(argv[1]);
-	seen = calloc(SEEN_SLOTS, sizeof(*seen));
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (!ll.sll_ifindex || fd < 0 || !seen) {
+	if (!ll.sll_ifindex || fd < 0 || hostile_seen_init()) {
 		fprintf(stderr, "hostile_frames: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
 	for (i = 0; i < count; i++) {
 		build(&f, rnd_below(2) ? mac_a : mac_b, rnd_below(2) ? mac_b : mac_a);
-		distinct += remember(&f);
+		distinct += hostile_remember(f.b, f.len, 0);
 		if (sendto(fd, f.b, f.len, 0, (struct sockaddr *)&ll, sizeof(ll)) < 0)
 			refused++;	/* too short for the device, or queue full */
 		else
 			sent++;
 	}
 	printf("sent=%lu refused=%lu distinct=%lu\n", sent, refused, distinct);
-	free(seen);
 	close(fd);
 	return 0;
 }

@@ -20,24 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hostile.h"
+
 #define MSG_MAX 4096
-#define SEEN_SLOTS (1u << 20)
-
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	/* xorshift64*: reproducible from the seed on the command line */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-static uint32_t rnd_below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
 
 static int nl_sock;
 static uint32_t seq;
@@ -223,33 +208,6 @@ static void add_attrs(char *buf, size_t *off, size_t limit, const struct family 
 	}
 }
 
-static uint64_t fnv1a(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	uint64_t h = 1469598103934665603ULL;
-
-	while (n--) {
-		h ^= *c++;
-		h *= 1099511628211ULL;
-	}
-	return h ? h : 1;
-}
-
-static uint64_t *seen;
-
-static int remember(uint64_t h)
-{
-	uint32_t i = h & (SEEN_SLOTS - 1);
-
-	while (seen[i]) {
-		if (seen[i] == h)
-			return 0;
-		i = (i + 1) & (SEEN_SLOTS - 1);
-	}
-	seen[i] = h;
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	static char buf[MSG_MAX];
@@ -263,10 +221,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = strtoul(argv[2], NULL, 0);
-	rng_state = strtoull(argv[3], NULL, 0) | 1;
-	seen = calloc(SEEN_SLOTS, sizeof(*seen));
+	hostile_seed(strtoull(argv[3], NULL, 0));
 	nl_sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (!seen || nl_sock < 0) {
+	if (hostile_seen_init() || nl_sock < 0) {
 		perror("hostile_genl: setup");
 		return 1;
 	}
@@ -300,7 +257,7 @@ int main(int argc, char **argv)
 			nlh->nlmsg_len = off + 4 + rnd_below(128);	/* claims more than sent */
 			lies = 1;
 		}
-		distinct += remember(fnv1a(buf, sent_len));
+		distinct += hostile_remember(buf, sent_len, 0);
 		if (nl_send(buf, sent_len)) {
 			by_errno[EIO]++;
 			continue;
@@ -323,7 +280,6 @@ int main(int argc, char **argv)
 			printf("errno %-3d %-24s %lu\n", e, strerror(e), by_errno[e]);
 	printf("sent=%lu distinct=%lu acked=%lu dropped_by_design=%lu unanswered=%d\n",
 	       count, distinct, acks, dropped, bad);
-	free(seen);
 	close(nl_sock);
 	return bad ? 1 : 0;
 }
