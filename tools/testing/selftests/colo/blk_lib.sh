@@ -73,6 +73,40 @@ blk_teardown()
 	return $rc
 }
 
+# blk_nbd_export DEV PORT: export DEV (a replica face) as "disk0" with
+# nbd-server on 127.0.0.1:PORT and connect /dev/nbd0 to it, the way the
+# primary host reaches the secondary. Flush must be on: the primary's
+# checkpoint flush is what pushes nbd-server's writes through to the target.
+# Sets NBD_PID and the teardown hook. Call it directly (not via t_check).
+blk_nbd_export()
+{
+	modprobe nbd nbds_max=2 || return 1
+	cat > "$BLK_DIR/nbd.conf" <<EOC
+[generic]
+	listenaddr = 127.0.0.1
+	port = $2
+	allowlist = false
+[disk0]
+	exportname = $1
+	flush = true
+	fua = true
+	trim = true
+EOC
+	nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
+	NBD_PID=$!
+	BLK_TEARDOWN_HOOK=blk_nbd_stop
+	wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$2 '" || return 1
+	nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t 10
+}
+
+blk_nbd_stop()
+{
+	nbd-client -d /dev/nbd0 > /dev/null 2>&1
+	[ -n "${NBD_PID:-}" ] && kill "$NBD_PID" 2> /dev/null && wait "$NBD_PID" 2> /dev/null
+	NBD_PID=
+	return 0
+}
+
 # blk_field DM_NAME KEY: value of KEY=value in the target's status line.
 blk_field()
 {

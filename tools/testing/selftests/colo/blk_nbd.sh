@@ -10,7 +10,6 @@
 
 PORT=10899
 if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-modprobe nbd nbds_max=2 || { t_fail "nbd module"; t_done; }
 BASE=$(blk_loop base 32) && LOCAL=$(blk_loop local 32) || { t_fail "loop devices"; t_done; }
 S=$(blk_sectors "$BASE")
 t_check "both disks start equal (pattern 1)" eval \
@@ -19,30 +18,11 @@ t_check "secondary and replica created" eval \
 	"blk_create sec '0 $S colo secondary disk0 $BASE 64m' &&
 	 blk_create rep '0 $S colo replica disk0 $BASE'"
 
-cat > "$BLK_DIR/nbd.conf" <<EOC
-[generic]
-	listenaddr = 127.0.0.1
-	port = $PORT
-	allowlist = false
-[disk0]
-	exportname = /dev/mapper/rep
-	flush = true
-	fua = true
-	trim = true
-EOC
-nbd_stop()
-{
-	nbd-client -d /dev/nbd0 > /dev/null 2>&1
-	[ -n "${NBD_PID:-}" ] && kill "$NBD_PID" 2> /dev/null && wait "$NBD_PID" 2> /dev/null
-	NBD_PID=
-	return 0
-}
-BLK_TEARDOWN_HOOK=nbd_stop
-nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
-NBD_PID=$!
-t_check "nbd-server listens on 127.0.0.1:$PORT" wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$PORT '"
-t_check "nbd-client connects /dev/nbd0" \
-	nbd-client 127.0.0.1 $PORT /dev/nbd0 -N disk0 -b 512 -t 10
+if blk_nbd_export /dev/mapper/rep $PORT; then
+	t_ok "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
+else
+	t_fail "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
+fi
 t_check "primary created over local + nbd" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 6 max_inflight 16 queue_bytes 4m event_bytes 1m"
 PRI=/dev/mapper/pri SEC=/dev/mapper/sec REP=/dev/mapper/rep
@@ -96,7 +76,7 @@ t_check "three intervals of random overlapping writes (fio, 512 B-64 KiB, QD 8, 
 t_check "forwarded bytes counted" test "$(blk_field pri total_bytes)" -gt $((24 << 20))
 
 # the secondary goes away
-nbd_stop
+blk_nbd_stop
 t_check "guest writes still succeed on the primary" eval \
 	"$BLK_IO fill $PRI 30000 64 9 && $BLK_IO verify $PRI 30000 64 9 && $BLK_IO verify $LOCAL 30000 64 9"
 t_check "primary reports degraded" wait_for 10 eval "test \"\$(blk_state pri)\" = degraded"

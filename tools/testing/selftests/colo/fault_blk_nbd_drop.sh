@@ -12,25 +12,15 @@
 
 PORT=10901
 if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-modprobe nbd nbds_max=2 || { t_fail "nbd module"; t_done; }
 BASE=$(blk_loop base 64) && LOCAL=$(blk_loop local 64) || { t_fail "loop devices"; t_done; }
 S=$(blk_sectors "$BASE")
 t_check "secondary and replica created" eval \
 	"blk_create sec '0 $S colo secondary d0 $BASE 128m' && blk_create rep '0 $S colo replica d0 $BASE'"
-cat > "$BLK_DIR/nbd.conf" <<EOC
-[generic]
-	listenaddr = 127.0.0.1
-	port = $PORT
-	allowlist = false
-[d0]
-	exportname = /dev/mapper/rep
-	flush = true
-EOC
-nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
-server=$!
-BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd0 > /dev/null 2>&1; kill -9 $server 2> /dev/null; true"
-t_check "nbd-server listens" wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$PORT '"
-t_check "nbd-client connects" nbd-client 127.0.0.1 $PORT /dev/nbd0 -N d0 -b 512 -t 5
+if blk_nbd_export /dev/mapper/rep $PORT; then
+	t_ok "replica face exported over NBD, /dev/nbd0 connected"
+else
+	t_fail "replica face exported over NBD, /dev/nbd0 connected"
+fi
 t_check "primary created" blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 2 max_inflight 32"
 events=$(blk_events pri)
 
@@ -40,8 +30,8 @@ fio --name=guest --filename=/dev/mapper/pri --direct=1 --ioengine=libaio --iodep
 	--output="$BLK_DIR/fio.out" > /dev/null 2>&1 &
 fio=$!
 t_check "writes are being forwarded" wait_for 60 eval "test \"\$(blk_field pri total_bytes)\" -gt $((4 << 20))"
-kill -9 $server
-wait $server 2> /dev/null
+kill -9 $NBD_PID
+wait $NBD_PID 2> /dev/null
 wait $fio
 fio_rc=$?
 t_check "guest writes (and fio's read-back verification) all succeed with the secondary gone" \
