@@ -24,27 +24,7 @@ for d in "$RAW" "$BASE" "$LOCAL"; do
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
 dmsetup create rep --table "0 $S colo replica bench $BASE"
-cat > "$BLK_DIR/nbd.conf" <<EOC
-[generic]
-	listenaddr = 127.0.0.1
-	port = 10898
-[bench]
-	exportname = /dev/mapper/rep
-	flush = true
-	fua = true
-EOC
-nbd-server -d -C "$BLK_DIR/nbd.conf" > /dev/null 2>&1 &
-NBD_PID=$!
-nbd_stop()
-{
-	nbd-client -d /dev/nbd0 > /dev/null 2>&1
-	kill $NBD_PID 2> /dev/null
-	wait $NBD_PID 2> /dev/null
-	return 0
-}
-BLK_TEARDOWN_HOOK=nbd_stop
-wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:10898 '"
-nbd-client 127.0.0.1 10898 /dev/nbd0 -N bench -b 512 -t 30 > /dev/null
+blk_nbd_export /dev/mapper/rep 10898 > /dev/null
 dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 64 queue_bytes 64m"
 
 # fio_run DEV RW BS DEPTH: prints "KiB/s IOPS"

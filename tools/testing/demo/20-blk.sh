@@ -5,9 +5,18 @@
 # failover leaving in the base what the SVM saw. Loop devices over tmpfs.
 . "$(dirname "$0")/../selftests/colo/blk_lib.sh"
 set -e
+# show COMMAND...: print it as an operator would type it, run it, indent
+# its output.
 show()
 {
-	echo "  \$ $(printf '%q ' "$@")"
+	local arg line="  \$"
+	for arg in "$@"; do
+		case "$arg" in
+		*" "*) line="$line \"$arg\"" ;;
+		*) line="$line $arg" ;;
+		esac
+	done
+	echo "$line"
 	"$@" 2>&1 | sed 's/^/    /'
 }
 sum()
@@ -16,7 +25,6 @@ sum()
 }
 
 blk_setup
-modprobe nbd nbds_max=1
 BASE=$(blk_loop secondary-disk 16)
 LOCAL=$(blk_loop primary-disk 16)
 S=$(blk_sectors "$BASE")
@@ -27,30 +35,11 @@ echo
 echo "Secondary host: the SVM's disk and the replica face bound to it by name."
 show dmsetup create svm --table "0 $S colo secondary vm1 $BASE 8m 2 event_percent 50"
 show dmsetup create svm-replica --table "0 $S colo replica vm1 $BASE"
-cat > "$BLK_DIR/nbd.conf" <<EOC
-[generic]
-	listenaddr = 127.0.0.1
-	port = 10897
-[vm1]
-	exportname = /dev/mapper/svm-replica
-	flush = true
-	fua = true
-EOC
-nbd-server -d -C "$BLK_DIR/nbd.conf" > /dev/null 2>&1 &
-NBD_PID=$!
-nbd_stop()
-{
-	nbd-client -d /dev/nbd0 > /dev/null 2>&1
-	kill $NBD_PID 2> /dev/null
-	wait $NBD_PID 2> /dev/null
-	return 0
-}
-BLK_TEARDOWN_HOOK=nbd_stop
-wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:10897 '"
-echo "  (nbd-server exports /dev/mapper/svm-replica on 127.0.0.1:10897, flush = true)"
+echo "  (nbd-server exports /dev/mapper/svm-replica as \"disk0\" on 127.0.0.1:10897, flush = true)"
 echo
 echo "Primary host: nbd-client, then the PVM's disk forwarding to it."
-show nbd-client 127.0.0.1 10897 /dev/nbd0 -N vm1 -b 512
+echo "  \$ nbd-client 127.0.0.1 10897 /dev/nbd0 -N disk0 -b 512"
+blk_nbd_export /dev/mapper/svm-replica 10897 > /dev/null
 show dmsetup create pvm --table "0 $S colo primary $LOCAL /dev/nbd0 2 max_inflight 32"
 echo
 echo "The PVM writes 1 MiB (pattern 2); the SVM writes 64 KiB elsewhere (pattern 3)."
