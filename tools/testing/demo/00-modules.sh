@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Load the three modules the way an operator would and show what each one
 # registers with the kernel.
-. "$REPO/tools/testing/selftests/colo/lib.sh"
+. "$(dirname "$0")/../selftests/colo/lib.sh"
 set -e
 echo "Loading colo_proxy, colo_blk and colo_ckpt into $(uname -r):"
 for m in colo_proxy colo_blk colo_ckpt; do

@@ -3,7 +3,7 @@
 # colo_ckpt for an operator: a guest RAM object created with coloctl, an
 # unmodified QEMU running a tiny guest on it, and the dirty pages the agent
 # sees while the guest runs and after it is paused.
-. "$REPO/tools/testing/selftests/colo/lib.sh"
+. "$(dirname "$0")/../selftests/colo/ckpt_lib.sh"
 set -e
 COLOCTL="$REPO/tools/coloctl/coloctl"
 WORK=$(mktemp -d)
@@ -17,26 +17,7 @@ ls -l /dev/colo_ram/demo | sed 's/^/   /'
 
 # The guest: a multiboot kernel of a few instructions sweeping a counter
 # over the 1024 pages at 4 MiB.
-cat > "$WORK/guest.S" <<'GUEST'
-	.text
-	.globl _start
-	.align 4
-	.long 0x1BADB002
-	.long 0
-	.long -0x1BADB002
-_start:
-	xorl %ecx, %ecx
-1:	movl $0x400000, %edi
-	movl $1024, %edx
-2:	movl %ecx, (%edi)
-	addl $4096, %edi
-	incl %ecx
-	decl %edx
-	jnz 2b
-	jmp 1b
-GUEST
-gcc -m32 -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none \
-	-o "$WORK/guest.elf" "$WORK/guest.S"
+ckpt_build_guest "$WORK/guest.elf"
 
 echo
 echo "2. Start an unmodified QEMU with its RAM on the object:"

@@ -7,19 +7,6 @@
 
 COLOCTL="$REPO/tools/coloctl/coloctl"
 
-# fails_with TEXT CMD...: CMD exits non-zero and says TEXT on stderr.
-fails_with()
-{
-	local text=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		echo "unexpected success: $out"
-		return 1
-	fi
-	echo "$out"
-	grep -qF -- "$text" <<< "$out"
-}
-
 t_check "colo_ckpt loads with max_bytes=64 MiB" load_module colo_ckpt max_bytes=67108864 || t_done
 on_exit "rmmod colo_ckpt"
 run_tap "$SELFTESTS/ckpt_badinput"

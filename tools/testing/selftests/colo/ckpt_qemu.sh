@@ -6,58 +6,19 @@
 # counter over 1024 pages; ckpt_qemu.c collects while it runs, stops it over
 # QMP, copies its dirty pages through the RAM cache into an SVM object and
 # checks the copy is byte-identical.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ckpt_lib.sh"
 
 command -v qemu-system-x86_64 > /dev/null || { echo "# no qemu-system-x86_64"; exit 4; }
 
 WORK=$(mktemp -d)
 on_exit "rm -rf '$WORK'"
 
-# Multiboot (v1) header, then a loop storing a running counter at the start
-# of each page of [4 MiB, 8 MiB) and at a moving offset inside it.
-cat > "$WORK/guest.S" <<'GUEST'
-	.text
-	.globl _start
-	.align 4
-	.long 0x1BADB002
-	.long 0
-	.long -0x1BADB002
-_start:
-	cli
-	xorl %ecx, %ecx
-1:	movl $0x400000, %edi
-	movl $1024, %edx
-2:	movl %ecx, (%edi)
-	movl %ecx, %eax
-	andl $1023, %eax
-	movl %ecx, (%edi,%eax,4)
-	addl $4096, %edi
-	incl %ecx
-	decl %edx
-	jnz 2b
-	jmp 1b
-GUEST
-t_check "guest builds (gcc -m32, multiboot ELF)" \
-	gcc -m32 -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none \
-	-o "$WORK/guest.elf" "$WORK/guest.S" || t_done
+t_check "guest builds (gcc -m32, multiboot ELF)" ckpt_build_guest "$WORK/guest.elf" || t_done
 
 t_check "colo_ckpt loads" load_module colo_ckpt || t_done
 on_exit "rmmod colo_ckpt"
 t_check "create guest, svm and cache objects of 64 MiB" "$SELFTESTS/ckpt_qemu" setup 16384
 on_exit "'$SELFTESTS/ckpt_qemu' teardown"
-
-# fails_with TEXT CMD...: CMD exits non-zero and says TEXT.
-fails_with()
-{
-	local text=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		echo "unexpected success: $out"
-		return 1
-	fi
-	echo "$out"
-	grep -qF -- "$text" <<< "$out"
-}
 
 # QEMU's own checks against the object: size from lseek, shared mapping.
 "$REPO/tools/coloctl/coloctl" ram create small 32M

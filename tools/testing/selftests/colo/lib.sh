@@ -68,6 +68,20 @@ run_tap()
 	[ $rc = 0 ] || t_fail "$(basename "$1") exited with status $rc"
 }
 
+# fails_with TEXT COMMAND...: COMMAND exits non-zero and says TEXT (its
+# error message is part of the interface: operators read it).
+fails_with()
+{
+	local text=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "unexpected success: $out"
+		return 1
+	fi
+	echo "$out"
+	grep -qF -- "$text" <<< "$out"
+}
+
 t_done()
 {
 	[ $t_failures -eq 0 ] && exit $KSFT_PASS
