@@ -73,6 +73,10 @@ make -s -C tools/testing/fuzz all > "$OUT/fuzz-build.log" 2>&1 || cat "$OUT/fuzz
 COUNTS_FILE="$OUT/fuzz.counts" EXECS_FILE="$OUT/fuzz.execs" make -s -C tools/testing/fuzz check
 add_counts "$OUT/fuzz.counts" "fuzz targets"
 
+step "each fuzz target finds a bug injected on purpose (fuzz/mutants.txt)"
+COUNTS_FILE="$OUT/mutants.counts" tools/testing/fuzz/check-mutants.sh 60
+add_counts "$OUT/mutants.counts" "fuzz mutants"
+
 step "in-kernel tests in a VM"
 vm_start=$(date +%s)
 tools/testing/vm/run.sh --out "$OUT/vm" ${COLO_TESTS:-}
