@@ -228,6 +228,11 @@ setup()
 	ip -n pri link set p-g master br0
 	ip -n sec link set s-up master br0
 	ip -n sec link set s-g master br0
+	# The uplinks learn nothing either: the primary's frames flooded over
+	# the LAN must not teach the secondary's bridge that the guest's MAC
+	# address is behind its uplink (after failover it is behind s-g).
+	ip -n pri link set p-up type bridge_slave learning off
+	ip -n sec link set s-up type bridge_slave learning off
 	ip -n cli addr add 10.0.0.1/24 dev brc
 	ip -n cli addr add fd00::1/64 dev brc nodad
 	for ns in pvm svm; do

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# colo_proxy failover to the secondary: the primary host dies with a TCP
+# connection open (timestamps on in both guests, different offsets); after
+# `coloctl proxy failover` on the secondary the SVM answers the client in the
+# PVM's sequence and timestamp spaces and the connection goes on byte-exact.
+source "$(dirname "$0")/proxy_data.sh"
+
+t_check "load colo_proxy" load_module colo_proxy
+on_exit "rmmod colo_proxy"
+t_check "topology and instances" setup
+for ns in pvm svm; do
+	bg "$ns" $PY server 8082 echo
+	bg "$ns" $PY server 8080 det
+done
+t_check "pvm listens on 8082" wait_for 30 listening pvm 8082
+t_check "svm listens on 8082" wait_for 30 listening svm 8082
+nsx cli $PY echoclient 10.0.0.2 8082 "$T" > "$T/client.out" 2>&1 &
+client=$!
+t_check "five request/response rounds through the compare" wait_for 60 test -e "$T/phase1"
+t_check "no checkpoint requested so far" test "$(requests)" = 0
+# The primary host dies: its link to the client and the tunnel go down.
+ip -n cli link set c-p down
+ip -n pri link set p-t down
+t_check "failover on the secondary" nsx sec "$COLOCTL" proxy failover s-g
+touch "$T/go"
+wait $client
+rc=$?
+sed 's/^/# /' "$T/client.out"
+t_check "the connection survived failover byte-exact" test $rc = 0
+t_check "secondary shows failed-over" bash -c \
+	"ip netns exec sec $COLOCTL proxy show s-g | grep -q 'secondary failed-over'"
+t_check "new connections to the survivor" nsx cli $PY clients 10.0.0.2 8080 3 20000
+t_done
