@@ -217,6 +217,7 @@ void cp_instance_checkpoint(struct cp_instance *inst)
 {
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_CHECKPOINTS]++;
+	inst->loss_requested = false;
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
 }

@@ -64,6 +64,7 @@ struct cp_instance {
 	u32 rx_seq;			/* newest from the peer + 1 */
 	u64 rx_window;			/* which of the 64 before rx_seq arrived */
 	bool rx_seq_valid;
+	bool loss_requested;		/* tunnel loss reported since the last checkpoint */
 	struct timer_list timer;	/* hold timeouts, connection GC */
 	u64 stats[COLO_PROXY_STAT_MAX + 1];
 };

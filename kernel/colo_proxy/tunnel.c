@@ -71,7 +71,11 @@ static void cp_tunnel_rx_seq(struct cp_instance *inst, u32 seq)
 	}
 	if (lost) {
 		inst->stats[COLO_PROXY_STAT_TUNNEL_LOST] += lost;
-		cp_request_checkpoint(inst, NULL, COLO_PROXY_REASON_TUNNEL_LOSS);
+		/* One request until the next checkpoint, as for connections. */
+		if (!inst->loss_requested) {
+			inst->loss_requested = true;
+			cp_request_checkpoint(inst, NULL, COLO_PROXY_REASON_TUNNEL_LOSS);
+		}
 	}
 	spin_unlock_bh(&inst->lock);
 }
