@@ -119,6 +119,8 @@ print('%.1f' % (got / dt / 1e6) if got == want else 'failed (%d of %d bytes rele
 PYEOF
 
 run() { ip netns exec cli python3 "$T/bench.py" "$@"; }
+# ratio A B: A/B with two decimals, "-" when either run failed.
+ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" 2> /dev/null || echo -; }
 tput_proxy=$(run tput 10.0.0.2 "$MB")
 rtt_proxy=$(run rtt 10.0.0.2 "$ROUNDS")
 requests_seen=$(requests)
@@ -131,13 +133,11 @@ rtt_base=$(run rtt 10.0.0.2 "$ROUNDS")
 anchor=$(python3 "$T/anchor.py" "$MB" "$T")
 
 printf '\n%-44s %12s %12s %8s\n' "colo_proxy ($MB MiB, $ROUNDS round trips)" "no proxy" "proxy" "ratio"
-printf '%-44s %12s %12s %8s\n' "TCP download throughput (MB/s)" "$tput_base" "$tput_proxy" \
-	"$(python3 -c "print('%.2f' % ($tput_proxy / $tput_base))")"
-printf '%-44s %12s %12s %8s\n' "request/response median round trip (us)" "$rtt_base" "$rtt_proxy" \
-	"$(python3 -c "print('%.2f' % ($rtt_proxy / $rtt_base))")"
+printf '%-44s %12s %12s %8s\n' "TCP download throughput (MB/s)" "${tput_base:-failed}" \
+	"${tput_proxy:-failed}" "$(ratio "$tput_proxy" "$tput_base")"
+printf '%-44s %12s %12s %8s\n' "request/response median round trip (us)" "${rtt_base:-failed}" \
+	"${rtt_proxy:-failed}" "$(ratio "$rtt_proxy" "$rtt_base")"
 printf '%-44s %12s\n' "checkpoint requests during the proxy runs" "$requests_seen"
 printf '%-44s %12s %12s %8s\n' "QEMU colo-compare, same payload (MB/s)" "" "$anchor" \
-	"$(python3 -c "
-try: print('%.2f' % ($tput_proxy / float('$anchor')))
-except Exception: print('-')")"
+	"$(ratio "$tput_proxy" "$anchor")"
 echo "(last ratio: colo_proxy throughput over colo-compare's)"
