@@ -26,7 +26,7 @@ for target in $targets; do
 	file=$(awk -F' @@ ' '{ print $2 }' <<< "$line")
 	tree="$work/$target"
 	mkdir -p "$tree"
-	(cd "$repo" && git ls-files -z kernel include tools/testing/fuzz tools/testing/unit |
+	(cd "$repo" && git ls-files -z kernel include tools/coloctl tools/testing/fuzz tools/testing/unit |
 		xargs -0 cp --parents -t "$tree")
 	if ! python3 - "$tree" "$line" <<'PY'
 import os, sys
@@ -57,7 +57,7 @@ PY
 		echo "not ok $n - $target did not find the bug injected in $file within ${seconds}s"
 		failed=$((failed + 1))
 	else
-		finding=$(grep -m1 -oE 'ERROR: AddressSanitizer: [a-z-]+|runtime error: .*|deadly signal' "$work/$target.log")
+		finding=$(grep -m1 -oE 'ERROR: AddressSanitizer: [A-Za-z-]+|runtime error: .*|deadly signal' "$work/$target.log")
 		echo "ok $n - $target finds the bug injected in $file in $(( $(date +%s) - start ))s (${finding:-crash})"
 	fi
 done

@@ -157,25 +157,34 @@ module_loaded()
 }
 
 # slab_active_objects: total active objects in all slab caches, after
-# flushing what is only waiting for RCU or reclaim.
+# flushing what is only waiting for reclaim. Keeps the per-cache numbers of
+# this reading for slab_settled to compare against.
 slab_active_objects()
 {
+	local total
 	echo 2 > /proc/sys/vm/drop_caches
-	awk 'NR > 2 { sum += $2 } END { print sum }' /proc/slabinfo
+	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo > /tmp/colo-slab.now
+	total=$(awk '{ sum += $2 } END { print sum }' /tmp/colo-slab.now)
+	mv /tmp/colo-slab.now "/tmp/colo-slab.$total"
+	echo "$total"
 }
 
-# slab_settled BEFORE [TOLERANCE]: the slab total came back to BEFORE within
-# TOLERANCE objects (default 2000: background kernel work allocates too). A
-# per-message or per-object leak under a hostile test of thousands of inputs
-# shows far above that. Polls, since frees after RCU grace periods lag.
+# slab_settled BEFORE [TOLERANCE]: the slab total came back to BEFORE (a
+# value from slab_active_objects) within TOLERANCE objects (default 2000:
+# background kernel work allocates too). A per-message or per-object leak
+# under a hostile test of thousands of inputs shows far above that. Polls
+# for up to 30 s, since namespaces and RCU-freed objects go away late; on
+# failure prints the caches that grew most.
 slab_settled()
 {
 	local before=$1 tolerance=${2:-2000} now i
-	for i in $(seq 50); do
+	for i in $(seq 60); do
 		now=$(slab_active_objects)
 		[ $((now - before)) -le "$tolerance" ] && return 0
-		sleep 0.2
+		sleep 0.5
 	done
-	echo "slab objects: $before before, $now after (+$((now - before)))"
+	echo "slab objects: $before before, $now after (+$((now - before))); grew most:"
+	join "/tmp/colo-slab.$before" "/tmp/colo-slab.$now" 2> /dev/null |
+		awk '{ d = $3 - $2; if (d > 0) print d, $1 }' | sort -rn | head -8
 	return 1
 }

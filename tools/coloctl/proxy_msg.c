@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coloctl proxy: parsing and printing what colo_proxy.ko sends back. Every
+ * attribute is checked against a policy (type and length, strings
+ * terminated) and every attribute a line prints must be present: a reply
+ * that does not fit is skipped, never read out of bounds.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/colo_proxy.h>
+#include <linux/netlink.h>
+#include <netlink/genl/genl.h>
+
+#include "proxy_msg.h"
+
+static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
+	[COLO_PROXY_STAT_PVM_FRAMES] = "pvm_frames",
+	[COLO_PROXY_STAT_PVM_BYTES] = "pvm_bytes",
+	[COLO_PROXY_STAT_SVM_FRAMES] = "svm_frames",
+	[COLO_PROXY_STAT_SVM_BYTES] = "svm_bytes",
+	[COLO_PROXY_STAT_COMPARED_BYTES] = "compared_bytes",
+	[COLO_PROXY_STAT_HELD] = "held",
+	[COLO_PROXY_STAT_RELEASED] = "released",
+	[COLO_PROXY_STAT_PASSED] = "passed",
+	[COLO_PROXY_STAT_MISMATCHES] = "mismatches",
+	[COLO_PROXY_STAT_REQ_MISMATCH] = "requests_mismatch",
+	[COLO_PROXY_STAT_REQ_TIMEOUT] = "requests_timeout",
+	[COLO_PROXY_STAT_REQ_QUEUE_PACKETS] = "requests_queue_packets",
+	[COLO_PROXY_STAT_REQ_QUEUE_BYTES] = "requests_queue_bytes",
+	[COLO_PROXY_STAT_REQ_TUNNEL_LOSS] = "requests_tunnel_loss",
+	[COLO_PROXY_STAT_CHECKPOINTS] = "checkpoints",
+	[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] = "queue_hwm_packets",
+	[COLO_PROXY_STAT_QUEUE_HWM_BYTES] = "queue_hwm_bytes",
+	[COLO_PROXY_STAT_MIRRORED] = "mirrored",
+	[COLO_PROXY_STAT_INJECTED] = "injected",
+	[COLO_PROXY_STAT_REWRITTEN] = "rewritten",
+	[COLO_PROXY_STAT_TUNNEL_TX] = "tunnel_tx",
+	[COLO_PROXY_STAT_TUNNEL_RX] = "tunnel_rx",
+	[COLO_PROXY_STAT_TUNNEL_LOST] = "tunnel_lost",
+	[COLO_PROXY_STAT_TUNNEL_REORDERED] = "tunnel_reordered",
+	[COLO_PROXY_STAT_TUNNEL_ERRORS] = "tunnel_errors",
+	[COLO_PROXY_STAT_BAD_FRAMES] = "bad_frames",
+	[COLO_PROXY_STAT_CONNECTIONS] = "connections",
+};
+
+static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {
+	[COLO_PROXY_REASON_MISMATCH] = "mismatch",
+	[COLO_PROXY_REASON_TIMEOUT] = "timeout",
+	[COLO_PROXY_REASON_QUEUE_PACKETS] = "queue-packets",
+	[COLO_PROXY_REASON_QUEUE_BYTES] = "queue-bytes",
+	[COLO_PROXY_REASON_TUNNEL_LOSS] = "tunnel-loss",
+};
+
+static struct nla_policy instance_policy[COLO_PROXY_A_MAX + 1] = {
+	[COLO_PROXY_A_IFINDEX] = { .type = NLA_U32 },
+	[COLO_PROXY_A_IFNAME] = { .type = NLA_STRING, .maxlen = IF_NAMESIZE },
+	[COLO_PROXY_A_ROLE] = { .type = NLA_U8 },
+	[COLO_PROXY_A_STATE] = { .type = NLA_U8 },
+	[COLO_PROXY_A_LOCAL_ADDR] = { .type = NLA_U32 },
+	[COLO_PROXY_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[COLO_PROXY_A_PEER_ADDR] = { .type = NLA_U32 },
+	[COLO_PROXY_A_PEER_PORT] = { .type = NLA_U16 },
+	[COLO_PROXY_A_TIMEOUT_MS] = { .type = NLA_U32 },
+	[COLO_PROXY_A_QUEUE_PACKETS] = { .type = NLA_U32 },
+	[COLO_PROXY_A_QUEUE_BYTES] = { .type = NLA_U32 },
+	[COLO_PROXY_A_STATS] = { .type = NLA_NESTED },
+	[COLO_PROXY_A_REASON] = { .type = NLA_U32 },
+	[COLO_PROXY_A_CONN] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy stats_policy[COLO_PROXY_STAT_MAX + 1] = {
+	[COLO_PROXY_STAT_PVM_FRAMES ... COLO_PROXY_STAT_MAX] = { .type = NLA_U64 },
+};
+
+static struct nla_policy conn_policy[COLO_PROXY_CONN_MAX + 1] = {
+	[COLO_PROXY_CONN_FAMILY] = { .type = NLA_U8 },
+	[COLO_PROXY_CONN_PROTO] = { .type = NLA_U8 },
+	[COLO_PROXY_CONN_GUEST_ADDR] = { .minlen = 4, .maxlen = 16 },
+	[COLO_PROXY_CONN_GUEST_PORT] = { .type = NLA_U16 },
+	[COLO_PROXY_CONN_PEER_ADDR] = { .minlen = 4, .maxlen = 16 },
+	[COLO_PROXY_CONN_PEER_PORT] = { .type = NLA_U16 },
+};
+
+/* all_present(tb, a, b, ..., -1): every listed attribute is there. */
+static int all_present(struct nlattr **tb, ...)
+{
+	va_list ap;
+	int i, ok = 1;
+
+	va_start(ap, tb);
+	while ((i = va_arg(ap, int)) >= 0)
+		ok &= tb[i] != NULL;
+	va_end(ap);
+	return ok;
+}
+
+/* A device name as a JSON string: quotes and backslashes are legal in it. */
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Extended ack: the kernel's message for the rejection, if any. */
+int px_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct px *px = arg;
+	struct nlattr *a;
+	int len, rem;
+
+	px->err = e->error;
+	px->done = 1;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	/* The TLVs follow the error and, unless capped, the whole request. */
+	len = NLMSG_HDRLEN + sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN || e->msg.nlmsg_len > nlh->nlmsg_len)
+			return NL_STOP;
+		len += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
+	if ((int)nlh->nlmsg_len <= len)
+		return NL_STOP;
+	a = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(len));
+	rem = nlh->nlmsg_len - NLMSG_ALIGN(len);
+	for (; nla_ok(a, rem); a = nla_next(a, &rem))
+		if (nla_type(a) == NLMSGERR_ATTR_MSG)
+			snprintf(px->errmsg, sizeof(px->errmsg), "%.*s",
+				 (int)strnlen(nla_data(a), nla_len(a)), (char *)nla_data(a));
+	return NL_STOP;
+}
+
+static void put_addr(char *buf, size_t n, uint32_t be_addr, uint16_t port)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &be_addr, a, sizeof(a));
+	snprintf(buf, n, "%s:%u", a, port);
+}
+
+int px_instance_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *st[COLO_PROXY_STAT_MAX + 1];
+	uint64_t stats[COLO_PROXY_STAT_MAX + 1] = { 0 };
+	struct px *px = arg;
+	char local[64], peer[64];
+	const char *role, *state;
+	int i;
+
+	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0) ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
+	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_IFNAME, COLO_PROXY_A_ROLE,
+			 COLO_PROXY_A_STATE, COLO_PROXY_A_LOCAL_ADDR, COLO_PROXY_A_LOCAL_PORT,
+			 COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_PORT, COLO_PROXY_A_TIMEOUT_MS,
+			 COLO_PROXY_A_QUEUE_PACKETS, COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1))
+		return NL_SKIP;
+	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], stats_policy))
+		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
+			if (st[i] && stat_names[i])
+				stats[i] = nla_get_u64(st[i]);
+	role = nla_get_u8(tb[COLO_PROXY_A_ROLE]) == COLO_PROXY_ROLE_PRIMARY ? "primary" : "secondary";
+	state = nla_get_u8(tb[COLO_PROXY_A_STATE]) == COLO_PROXY_STATE_FAILED_OVER ?
+		"failed-over" : "replicating";
+	put_addr(local, sizeof(local), nla_get_u32(tb[COLO_PROXY_A_LOCAL_ADDR]),
+		 nla_get_u16(tb[COLO_PROXY_A_LOCAL_PORT]));
+	put_addr(peer, sizeof(peer), nla_get_u32(tb[COLO_PROXY_A_PEER_ADDR]),
+		 nla_get_u16(tb[COLO_PROXY_A_PEER_PORT]));
+	if (px->json) {
+		printf("%s{\"dev\":", px->printed ? "," : "");
+		print_json_string(nla_get_string(tb[COLO_PROXY_A_IFNAME]));
+		printf(",\"ifindex\":%u,\"role\":\"%s\",\"state\":\"%s\","
+		       "\"local\":\"%s\",\"peer\":\"%s\",\"timeout_ms\":%u,"
+		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"stats\":{",
+		       nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), role, state, local, peer,
+		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%s\"%s\":%" PRIu64, i == COLO_PROXY_STAT_PVM_FRAMES ? "" : ",",
+			       stat_names[i], stats[i]);
+		printf("}}");
+	} else if (px->stats_only) {
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%-24s %" PRIu64 "\n", stat_names[i], stats[i]);
+	} else {
+		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n",
+		       nla_get_string(tb[COLO_PROXY_A_IFNAME]), role, state, local, peer,
+		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
+		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
+		printf("    connections %" PRIu64 " held %" PRIu64 " released %" PRIu64
+		       " compared %" PRIu64 " bytes mismatches %" PRIu64 " checkpoints %" PRIu64 "\n",
+		       stats[COLO_PROXY_STAT_CONNECTIONS], stats[COLO_PROXY_STAT_HELD],
+		       stats[COLO_PROXY_STAT_RELEASED], stats[COLO_PROXY_STAT_COMPARED_BYTES],
+		       stats[COLO_PROXY_STAT_MISMATCHES], stats[COLO_PROXY_STAT_CHECKPOINTS]);
+	}
+	px->printed++;
+	return NL_OK;
+}
+
+/* The address attribute holds exactly one address of the family given. */
+static int addr_fits(struct nlattr *family, struct nlattr *addr)
+{
+	switch (nla_get_u8(family)) {
+	case AF_INET:
+		return nla_len(addr) == 4;
+	case AF_INET6:
+		return nla_len(addr) == 16;
+	default:
+		return 0;
+	}
+}
+
+int px_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *c[COLO_PROXY_CONN_MAX + 1];
+	char ifname[IF_NAMESIZE] = "?", conn[160] = "";
+	struct px *px = arg;
+	const char *reason = "unknown";
+	uint32_t r;
+
+	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0) || gh->cmd != COLO_PROXY_CMD_CHECKPOINT_REQUEST ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
+	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_REASON, -1))
+		return NL_SKIP;
+	if_indextoname(nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), ifname);
+	r = nla_get_u32(tb[COLO_PROXY_A_REASON]);
+	if (r <= COLO_PROXY_REASON_MAX && reason_names[r])
+		reason = reason_names[r];
+	if (tb[COLO_PROXY_A_CONN] &&
+	    !nla_parse_nested(c, COLO_PROXY_CONN_MAX, tb[COLO_PROXY_A_CONN], conn_policy) &&
+	    all_present(c, COLO_PROXY_CONN_FAMILY, COLO_PROXY_CONN_PROTO, COLO_PROXY_CONN_GUEST_ADDR,
+			COLO_PROXY_CONN_GUEST_PORT, COLO_PROXY_CONN_PEER_ADDR,
+			COLO_PROXY_CONN_PEER_PORT, -1) &&
+	    addr_fits(c[COLO_PROXY_CONN_FAMILY], c[COLO_PROXY_CONN_GUEST_ADDR]) &&
+	    addr_fits(c[COLO_PROXY_CONN_FAMILY], c[COLO_PROXY_CONN_PEER_ADDR])) {
+		int fam = nla_get_u8(c[COLO_PROXY_CONN_FAMILY]);
+		char g[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN];
+
+		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_GUEST_ADDR]), g, sizeof(g));
+		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_PEER_ADDR]), p, sizeof(p));
+		snprintf(conn, sizeof(conn), px->json ?
+			 "\"proto\":%u,\"guest\":\"%s\",\"guest_port\":%u,\"peer\":\"%s\",\"peer_port\":%u" :
+			 "proto %u guest %s port %u peer %s port %u",
+			 nla_get_u8(c[COLO_PROXY_CONN_PROTO]), g,
+			 nla_get_u16(c[COLO_PROXY_CONN_GUEST_PORT]), p,
+			 nla_get_u16(c[COLO_PROXY_CONN_PEER_PORT]));
+	}
+	if (px->json)
+		printf("{\"event\":\"checkpoint-request\",\"dev\":\"%s\",\"reason\":\"%s\"%s%s}\n",
+		       ifname, reason, conn[0] ? "," : "", conn);
+	else
+		printf("checkpoint-request dev %s reason %s%s%s\n", ifname, reason,
+		       conn[0] ? " " : "", conn);
+	fflush(stdout);
+	if (px->count > 0 && !--px->count)
+		px->done = 1;
+	return NL_OK;
+}
