@@ -20,18 +20,6 @@ ip -n pxa addr add 192.168.77.1/24 dev t0
 ip -n pxa link set lo up
 for d in g0 g1 t0 t1; do ip -n pxa link set "$d" up; done
 px() { ip netns exec pxa "$COLOCTL" proxy "$@"; }
-# expect_fail PATTERN CMD...: the command must fail and print PATTERN.
-expect_fail()
-{
-	local pat=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		echo "unexpectedly succeeded: $out"
-		return 1
-	fi
-	echo "$out"
-	grep -q -- "$pat" <<< "$out"
-}
 
 t_check "add primary instance" \
 	px add g0 role primary local 192.168.77.1:7000 peer 192.168.77.2:7000 timeout 500
@@ -40,30 +28,30 @@ t_check "show -j is valid JSON with the configuration" bash -c \
 	"ip netns exec pxa $COLOCTL proxy show -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0][\"dev\"]==\"g0\" and d[0][\"role\"]==\"primary\" and d[0][\"timeout_ms\"]==500 and d[0][\"queue_packets\"]==4096, d'"
 t_check "stats -j has every counter" bash -c \
 	"ip netns exec pxa $COLOCTL proxy stats g0 -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"stats\"])==27 and d[\"stats\"][\"connections\"]==0, d'"
-t_check "duplicate instance rejected" expect_fail "File exists: device already has a colo_proxy instance" \
+t_check "duplicate instance rejected" fails_with "File exists: device already has a colo_proxy instance" \
 	px add g0 role secondary local 192.168.77.1:7001 peer 192.168.77.2:7001
-t_check "tunnel port in use rejected" expect_fail "tunnel UDP port already in use" \
+t_check "tunnel port in use rejected" fails_with "tunnel UDP port already in use" \
 	px add g1 role primary local 192.168.77.1:7000 peer 192.168.77.2:7000
-t_check "unconfigured local address rejected" expect_fail "not configured in this namespace" \
+t_check "unconfigured local address rejected" fails_with "not configured in this namespace" \
 	px add g1 role primary local 10.9.9.9:7000 peer 192.168.77.2:7000
-t_check "unknown device rejected" expect_fail "device 'nosuch'" \
+t_check "unknown device rejected" fails_with "device 'nosuch'" \
 	px add nosuch role primary local 192.168.77.1:7002 peer 192.168.77.2:7000
-t_check "bad endpoint rejected" expect_fail "not an IPv4-ADDRESS:PORT" \
+t_check "bad endpoint rejected" fails_with "not an IPv4-ADDRESS:PORT" \
 	px add g1 role primary local 192.168.77.1 peer 192.168.77.2:7000
 t_check "malformed netlink requests rejected with extack" \
 	ip netns exec pxa "$BADNL" "$(ip netns exec pxa cat /sys/class/net/g1/ifindex)"
-t_check "non-admin rejected" expect_fail "Operation not permitted" \
+t_check "non-admin rejected" fails_with "Operation not permitted" \
 	ip netns exec pxa setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$COLOCTL" proxy show
 t_check "checkpoint" px checkpoint g0
 t_check "checkpoint counted" bash -c "ip netns exec pxa $COLOCTL proxy stats g0 | grep -q '^checkpoints  *1$'"
 t_check "failover" px failover g0
-t_check "second failover rejected" expect_fail "already failed over" px failover g0
+t_check "second failover rejected" fails_with "already failed over" px failover g0
 t_check "state shows failed-over" bash -c "ip netns exec pxa $COLOCTL proxy show g0 | grep -q 'primary failed-over'"
 t_check "add secondary on the other end" \
 	px add g1 role secondary local 192.168.77.1:7001 peer 192.168.77.2:7001
 t_check "del" px del g0
-t_check "del of a deleted instance rejected" expect_fail "No such file or directory: no colo_proxy instance" px del g0
+t_check "del of a deleted instance rejected" fails_with "No such file or directory: no colo_proxy instance" px del g0
 ip -n pxa link del g1
 t_check "instance vanishes with its device" bash -c "[ -z \"\$(ip netns exec pxa $COLOCTL proxy show)\" ]"
 
