@@ -239,6 +239,18 @@ static int ckpt_charge(u64 old_bytes, u64 new_bytes)
 	return 0;
 }
 
+/* The name and size of a create or resize request; the size in pages. */
+static int ckpt_req_pages(const struct colo_ckpt_obj_req *req, u64 *npages)
+{
+	int ret = ckpt_name_check(req->name);
+
+	if (!ret)
+		ret = ckpt_size_check(req->size, PAGE_SIZE, CKPT_MAX_PAGES);
+	if (!ret)
+		*npages = req->size >> PAGE_SHIFT;
+	return ret;
+}
+
 int ckpt_obj_create(const struct colo_ckpt_obj_req *req)
 {
 	struct ckpt_obj *obj;
@@ -247,13 +259,9 @@ int ckpt_obj_create(const struct colo_ckpt_obj_req *req)
 	u64 npages;
 	int minor, ret;
 
-	ret = ckpt_name_check(req->name);
+	ret = ckpt_req_pages(req, &npages);
 	if (ret)
 		return ret;
-	ret = ckpt_size_check(req->size, PAGE_SIZE, CKPT_MAX_PAGES);
-	if (ret)
-		return ret;
-	npages = req->size >> PAGE_SHIFT;
 
 	mutex_lock(&ckpt_lock);
 	if (ckpt_obj_find(req->name)) {
@@ -374,13 +382,9 @@ int ckpt_obj_resize(const struct colo_ckpt_obj_req *req)
 	u64 npages, keep, n, i;
 	int ret;
 
-	ret = ckpt_name_check(req->name);
+	ret = ckpt_req_pages(req, &npages);
 	if (ret)
 		return ret;
-	ret = ckpt_size_check(req->size, PAGE_SIZE, CKPT_MAX_PAGES);
-	if (ret)
-		return ret;
-	npages = req->size >> PAGE_SHIFT;
 
 	mutex_lock(&ckpt_lock);
 	obj = ckpt_obj_find(req->name);
