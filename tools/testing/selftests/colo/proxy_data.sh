@@ -289,7 +289,27 @@ requests()
 	echo $s
 }
 
-# proxy_failover.sh sources this file for setup() and the helpers.
+# failover_start: what both failover tests begin with: the topology, an
+# echo server (8082) and a download server (8080) in both guests, and a
+# client ($client) in the middle of a request/response connection, paused
+# after five rounds until "$T/go" exists.
+failover_start()
+{
+	t_check "load colo_proxy" load_module colo_proxy
+	on_exit "rmmod colo_proxy"
+	t_check "topology and instances" setup
+	for ns in pvm svm; do
+		bg "$ns" $PY server 8082 echo
+		bg "$ns" $PY server 8080 det
+	done
+	t_check "pvm listens on 8082" wait_for 30 listening pvm 8082
+	t_check "svm listens on 8082" wait_for 30 listening svm 8082
+	nsx cli $PY echoclient 10.0.0.2 8082 "$T" > "$T/client.out" 2>&1 &
+	client=$!
+	t_check "five request/response rounds through the compare" wait_for 60 test -e "$T/phase1"
+}
+
+# proxy_failover_*.sh source this file for setup() and the helpers.
 [ "${BASH_SOURCE[0]}" != "$0" ] && return 0
 
 t_check "load colo_proxy" load_module colo_proxy

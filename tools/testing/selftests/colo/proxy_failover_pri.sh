@@ -6,18 +6,7 @@
 # into a pass-through; the connection goes on byte-exact.
 source "$(dirname "$0")/proxy_data.sh"
 
-t_check "load colo_proxy" load_module colo_proxy
-on_exit "rmmod colo_proxy"
-t_check "topology and instances" setup
-for ns in pvm svm; do
-	bg "$ns" $PY server 8082 echo
-	bg "$ns" $PY server 8080 det
-done
-t_check "pvm listens on 8082" wait_for 30 listening pvm 8082
-t_check "svm listens on 8082" wait_for 30 listening svm 8082
-nsx cli $PY echoclient 10.0.0.2 8082 "$T" > "$T/client.out" 2>&1 &
-client=$!
-t_check "five request/response rounds through the compare" wait_for 60 test -e "$T/phase1"
+failover_start
 # The secondary host dies.
 ip -n cli link set c-s down
 ip -n sec link set s-t down
