@@ -5,34 +5,19 @@
 # extra/ and coloctl under /usr/sbin; DKMS builds and installs the modules
 # from dkms.conf, using its own source, build and install trees. TAP output.
 set -u
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/selftests/colo/lib.sh"
 . "$REPO/tools/testing/vm/kernel.sh"
 KVER=$(colo_kernel_version)
 work=$(mktemp -d /tmp/colo-packaging.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-n=0 failed=0
+on_exit "rm -rf '$work'"
 
-check()
-{
-	local desc=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
-
-check "make install DESTDIR=... succeeds" \
+t_check "make install DESTDIR=... succeeds" \
 	make -s -C "$REPO" install DESTDIR="$work/root" KVER="$KVER"
 for m in colo_proxy colo_blk colo_ckpt; do
-	check "make install: $m.ko under /lib/modules/$KVER/extra" \
+	t_check "make install: $m.ko under /lib/modules/$KVER/extra" \
 		test -n "$(find "$work/root/lib/modules/$KVER/extra" -name "$m.ko")"
 done
-check "make install: coloctl in /usr/sbin" test -x "$work/root/usr/sbin/coloctl"
+t_check "make install: coloctl in /usr/sbin" test -x "$work/root/usr/sbin/coloctl"
 
 if command -v dkms > /dev/null; then
 	src="$work/src/colo-0.1"
@@ -40,15 +25,12 @@ if command -v dkms > /dev/null; then
 	git -C "$REPO" ls-files -z | (cd "$REPO" && xargs -0 cp --parents -t "$src")
 	dkms_opts=(-m colo -v 0.1 -k "$KVER" --sourcetree "$work/src" --dkmstree "$work/dkms"
 		   --installtree "$work/installed")
-	check "dkms add (dkms.conf accepted)" dkms add "${dkms_opts[@]}"
-	check "dkms build for $KVER" dkms build "${dkms_opts[@]}"
+	t_check "dkms add (dkms.conf accepted)" dkms add "${dkms_opts[@]}"
+	t_check "dkms build for $KVER" dkms build "${dkms_opts[@]}"
 	for m in colo_proxy colo_blk colo_ckpt; do
-		check "dkms built $m.ko" sh -c "ls '$work'/dkms/colo/0.1/$KVER/*/module/$m.ko*"
+		t_check "dkms built $m.ko" sh -c "ls '$work'/dkms/colo/0.1/$KVER/*/module/$m.ko*"
 	done
 else
-	n=$((n + 1))
-	echo "not ok $n - dkms is installed (scripts/setup.sh installs it)"
-	failed=$((failed + 1))
+	t_fail "dkms is installed (scripts/setup.sh installs it)"
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+t_done

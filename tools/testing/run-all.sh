@@ -25,6 +25,18 @@ add_counts()
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+# tap_step NAME COMMAND...: run a command that prints TAP, show its output
+# and count its ok / not ok lines.
+tap_step()
+{
+	local name=$1
+	shift
+	"$@" > "$OUT/$name.log" 2>&1
+	cat "$OUT/$name.log"
+	echo "$(grep -c '^ok ' "$OUT/$name.log") $(grep -c '^not ok ' "$OUT/$name.log") 0" > "$OUT/$name.counts"
+	add_counts "$OUT/$name.counts" "$name"
+}
+
 step()
 {
 	echo
@@ -52,16 +64,10 @@ else
 fi
 
 step "packaging: make install into DESTDIR, DKMS build in private trees"
-tools/testing/packaging.sh > "$OUT/packaging.log" 2>&1
-cat "$OUT/packaging.log"
-echo "$(grep -c '^ok ' "$OUT/packaging.log") $(grep -c '^not ok ' "$OUT/packaging.log") 0" > "$OUT/packaging.counts"
-add_counts "$OUT/packaging.counts" "packaging"
+tap_step packaging tools/testing/packaging.sh
 
 step "contract: YNL specs agree with the uapi headers"
-tools/testing/spec_check.py > "$OUT/spec.log" 2>&1
-cat "$OUT/spec.log"
-echo "$(grep -c '^ok ' "$OUT/spec.log") $(grep -c '^not ok ' "$OUT/spec.log") 0" > "$OUT/spec.counts"
-add_counts "$OUT/spec.counts" "spec check"
+tap_step spec tools/testing/spec_check.py
 
 step "unit tests (ASan + UBSan)"
 make -s -C tools/testing/unit all > "$OUT/unit-build.log" 2>&1 || cat "$OUT/unit-build.log"
