@@ -72,7 +72,7 @@ static struct cp_seg *find_cover(struct cp_list *q, u32 seq)
 }
 
 /* Walk cmp_seq forward; returns false on a difference. */
-static bool tcp_advance(struct cp_cmp *c)
+static bool tcp_advance(struct cp_cmp *c, const struct cp_cmp_ops *ops)
 {
 	struct cp_seg *p, *s;
 
@@ -95,8 +95,7 @@ static bool tcp_advance(struct cp_cmp *c)
 			continue;
 		}
 		n = (cp_seq_before(pd, sd) ? pd : sd) - c->cmp_seq;
-		if (memcmp(p->data + (c->cmp_seq - p->seq),
-			   s->data + (c->cmp_seq - s->seq), n))
+		if (!ops->equal(p, c->cmp_seq - p->seq, s, c->cmp_seq - s->seq, n))
 			return false;
 		c->cmp_seq += n;
 		c->matched_bytes += n;
@@ -124,8 +123,6 @@ static bool sec_done(const struct cp_cmp *c, const struct cp_seg *s)
 static void tcp_collect(struct cp_cmp *c, const struct cp_cmp_ops *ops,
 			void *ctx)
 {
-	struct cp_list *n, *next;
-
 	/* Primary frames leave strictly in the order the PVM sent them. */
 	while (!cp_list_empty(&c->pri) && pri_done(c, seg_of(c->pri.next))) {
 		struct cp_seg *s = seg_of(c->pri.next);
@@ -133,12 +130,17 @@ static void tcp_collect(struct cp_cmp *c, const struct cp_cmp_ops *ops,
 		dequeue(c, s, true);
 		ops->release(ctx, s);
 	}
-	for (n = c->sec.next; n != &c->sec; n = next) {
-		next = n->next;
-		if (sec_done(c, seg_of(n))) {
-			dequeue(c, seg_of(n), false);
-			ops->drop(ctx, seg_of(n));
-		}
+	/*
+	 * The secondary's segments are dropped from the front only: a done
+	 * one behind a pending one cannot cover cmp_seq any more and goes
+	 * later (or at the checkpoint), and the queue is not walked whole on
+	 * every segment, which would make a long queue quadratic.
+	 */
+	while (!cp_list_empty(&c->sec) && sec_done(c, seg_of(c->sec.next))) {
+		struct cp_seg *s = seg_of(c->sec.next);
+
+		dequeue(c, s, false);
+		ops->drop(ctx, s);
 	}
 }
 
@@ -196,7 +198,7 @@ static enum cp_cmp_result tcp_feed(struct cp_cmp *c, struct cp_seg *seg,
 		return CP_CMP_PASS;
 	}
 	enqueue(c, seg, pri);
-	if (!tcp_advance(c)) {
+	if (!tcp_advance(c, ops)) {
 		c->state |= CP_ST_DIVERGED;
 		return CP_CMP_MISMATCH;
 	}
@@ -218,7 +220,7 @@ static enum cp_cmp_result dgram_feed(struct cp_cmp *c, struct cp_seg *seg,
 		struct cp_seg *p = seg_of(c->pri.next);
 		struct cp_seg *s = seg_of(c->sec.next);
 
-		if (p->len != s->len || memcmp(p->data, s->data, p->len)) {
+		if (p->len != s->len || !ops->equal(p, 0, s, 0, p->len)) {
 			c->state |= CP_ST_DIVERGED;
 			return CP_CMP_MISMATCH;
 		}

@@ -8,8 +8,10 @@
  * sequence range, so the two guests may segment the same byte stream
  * differently; other protocols are compared packet by packet, in order.
  *
- * The engine owns no memory: segments are embedded in the caller's objects
- * (skbs in the kernel) and handed back through the release/drop callbacks.
+ * The engine owns no memory and never touches payload itself: segments are
+ * embedded in the caller's objects (skbs in the kernel, whose payload may sit
+ * in page fragments) and the caller's equal callback compares their bytes;
+ * they are handed back through the release/drop callbacks.
  */
 #ifndef COLO_PROXY_COMPARE_H
 #define COLO_PROXY_COMPARE_H
@@ -25,7 +27,6 @@ struct cp_seg {
 	u32 seq;		/* TCP: first payload byte; unused otherwise */
 	u32 len;		/* payload length */
 	u8 flags;		/* CP_SEG_* */
-	const u8 *data;		/* payload, valid while the segment is held */
 	u32 wire_len;		/* frame size, for queue accounting */
 	u64 stamp;		/* arrival time, caller's clock */
 };
@@ -41,6 +42,9 @@ struct cp_cmp_ops {
 	void (*release)(void *ctx, struct cp_seg *seg);
 	/* A held secondary segment is no longer needed. */
 	void (*drop)(void *ctx, struct cp_seg *seg);
+	/* Whether @len payload bytes of @a from @a_off equal those of @b from @b_off. */
+	bool (*equal)(const struct cp_seg *a, u32 a_off, const struct cp_seg *b,
+		      u32 b_off, u32 len);
 };
 
 struct cp_cmp {

@@ -34,6 +34,7 @@ static DEFINE_PER_CPU(struct sk_buff *, cp_own_skb);
 struct cp_held {
 	struct cp_seg seg;
 	struct sk_buff *skb;
+	u32 pl_start;		/* payload offset from skb->data */
 };
 
 struct cp_cb_ctx {
@@ -69,9 +70,53 @@ static void cp_cb_drop(void *ctx, struct cp_seg *seg)
 	kfree(h);
 }
 
+/*
+ * Payload compare straight from the skbs' fragments: held frames are GSO
+ * super-frames whose payload sits in pages, and linearising them would
+ * copy every byte once more.
+ */
+static bool cp_cb_equal(const struct cp_seg *a, u32 a_off,
+			const struct cp_seg *b, u32 b_off, u32 len)
+{
+	const struct cp_held *ha = container_of(a, struct cp_held, seg);
+	const struct cp_held *hb = container_of(b, struct cp_held, seg);
+	u32 from_a = ha->pl_start + a_off, from_b = hb->pl_start + b_off;
+	struct skb_seq_state sa, sb;
+	unsigned int na = 0, nb = 0, n, pos = 0;
+	const u8 *pa = NULL, *pb = NULL;
+	bool same = true;
+
+	skb_prepare_seq_read(ha->skb, from_a, from_a + len, &sa);
+	skb_prepare_seq_read(hb->skb, from_b, from_b + len, &sb);
+	while (pos < len) {
+		if (!na)
+			na = skb_seq_read(pos, &pa, &sa);
+		if (!nb)
+			nb = skb_seq_read(pos, &pb, &sb);
+		if (!na || !nb) {
+			same = false;
+			break;
+		}
+		n = min3(na, nb, len - pos);
+		if (memcmp(pa, pb, n)) {
+			same = false;
+			break;
+		}
+		pa += n;
+		pb += n;
+		na -= n;
+		nb -= n;
+		pos += n;
+	}
+	skb_abort_seq_read(&sb);
+	skb_abort_seq_read(&sa);
+	return same;
+}
+
 static const struct cp_cmp_ops cp_ops = {
 	.release = cp_cb_release,
 	.drop = cp_cb_drop,
+	.equal = cp_cb_equal,
 };
 
 /* Caller holds inst->lock. */
@@ -117,22 +162,55 @@ static void cp_count(struct cp_instance *inst, int stat)
 }
 
 /*
- * Linear frame of @skb starting at its MAC header, parsed. Returns false
- * (and counts a bad frame) when the frame cannot be parsed.
+ * Linear bytes the parser gets first: Ethernet with two VLAN tags, IPv4 with
+ * options or IPv6 with a few extension headers, TCP with options. Frames
+ * whose headers go further are linearised whole and parsed again.
+ */
+#define CP_PARSE_HEAD 256
+
+/*
+ * Parse the frame of @skb that starts at its MAC header, with only the
+ * headers made linear. *mac_off is how far skb->data is past the MAC header
+ * (frame offsets minus *mac_off are skb->data offsets). Returns false (and
+ * counts a bad frame) when the frame cannot be parsed.
  */
 static bool cp_skb_parse(struct cp_instance *inst, struct sk_buff *skb,
-			 struct cp_pkt *pkt, u8 **frame)
+			 struct cp_pkt *pkt, u32 *mac_off)
 {
-	if (!skb_mac_header_was_set(skb) || skb_linearize(skb))
+	u32 len, want;
+	int off;
+
+	if (!skb_mac_header_was_set(skb))
 		goto bad;
-	*frame = skb_mac_header(skb);
-	if (cp_parse_frame(*frame, skb_tail_pointer(skb) - *frame, pkt))
+	off = skb->data - skb_mac_header(skb);
+	if (off < 0 || off >= CP_PARSE_HEAD)
 		goto bad;
-	return true;
+	*mac_off = off;
+	len = skb->len + off;
+	want = min_t(u32, skb->len, CP_PARSE_HEAD - off);
+	if (!pskb_may_pull(skb, want))
+		goto bad;
+	if (!cp_parse_head(skb_mac_header(skb), skb_headlen(skb) + off, len, pkt))
+		return true;
+	if (skb_headlen(skb) < skb->len && !skb_linearize(skb) &&
+	    !cp_parse_head(skb_mac_header(skb), len, len, pkt))
+		return true;
 
 bad:
 	cp_count(inst, COLO_PROXY_STAT_BAD_FRAMES);
 	return false;
+}
+
+/*
+ * Make the headers of a parsed frame (everything before the payload)
+ * private and writable; returns the frame or NULL.
+ */
+static u8 *cp_skb_writable_headers(struct sk_buff *skb, const struct cp_pkt *pkt,
+				   u32 mac_off)
+{
+	if (skb_ensure_writable(skb, pkt->pl_off - mac_off))
+		return NULL;
+	return skb_mac_header(skb);
 }
 
 static bool cp_comparable(const struct cp_pkt *pkt)
@@ -141,17 +219,17 @@ static bool cp_comparable(const struct cp_pkt *pkt)
 	       pkt->kind != CP_KIND_ND;
 }
 
-static struct cp_held *cp_held_new(struct sk_buff *skb, const u8 *frame,
-				   const struct cp_pkt *pkt)
+static struct cp_held *cp_held_new(struct sk_buff *skb, const struct cp_pkt *pkt,
+				   u32 mac_off)
 {
 	struct cp_held *h = kmalloc(sizeof(*h), GFP_ATOMIC);
 
 	if (!h)
 		return NULL;
 	h->skb = skb;
+	h->pl_start = pkt->pl_off - mac_off;
 	h->seg.seq = pkt->seq;
 	h->seg.len = pkt->pl_len;
-	h->seg.data = frame + pkt->pl_off;
 	h->seg.wire_len = skb->len;
 	h->seg.stamp = ktime_get_ns();
 	h->seg.flags = 0;
@@ -193,19 +271,19 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
+	u32 mac_off;
 	u64 matched;
-	u8 *frame;
 
 	if (cp_is_own(skb) || cp_failed_over(inst))
 		return NF_ACCEPT;
 	/* A frame someone else still references cannot be held. */
-	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &frame))
+	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
 		return NF_ACCEPT;
 	if (!cp_comparable(&pkt)) {
 		cp_count(inst, COLO_PROXY_STAT_PASSED);
 		return NF_ACCEPT;
 	}
-	h = cp_held_new(skb, frame, &pkt);
+	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		return NF_ACCEPT;
 	cp_conn_key_from_pkt(&key, &pkt, true);
@@ -247,9 +325,16 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 {
 	struct cp_instance *inst = priv;
 
+	struct sk_buff *copy;
+
 	if (cp_failed_over(inst))
 		return NF_ACCEPT;
-	cp_tunnel_send(inst, CP_TUN_MIRROR, skb);
+	/* The tunnel pushes its headers onto a private head; data is shared. */
+	copy = skb_clone(skb, GFP_ATOMIC);
+	if (copy)
+		cp_tunnel_send(inst, CP_TUN_MIRROR, copy);
+	else
+		cp_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
 	return NF_ACCEPT;
 }
@@ -263,10 +348,13 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
+	u32 mac_off;
 	u8 *frame;
 
-	if (skb_shared(skb) || skb_ensure_writable(skb, skb->len) ||
-	    !cp_skb_parse(inst, skb, &pkt, &frame))
+	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
+		return failed_over ? NF_ACCEPT : NF_DROP;
+	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
+	if (!frame)
 		return failed_over ? NF_ACCEPT : NF_DROP;
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
@@ -287,11 +375,12 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	if (failed_over)
 		return NF_ACCEPT;
 	/* The SVM's ARP/ND never leave: the SVM learns from mirrored replies. */
-	if (cp_comparable(&pkt)) {
-		skb_push(skb, skb->data - frame);
-		cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
+	if (!cp_comparable(&pkt)) {
+		consume_skb(skb);
+		return NF_STOLEN;
 	}
-	consume_skb(skb);
+	skb_push(skb, mac_off);
+	cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
 	return NF_STOLEN;
 }
 
@@ -303,16 +392,19 @@ static unsigned int cp_sec_to_guest(void *priv, struct sk_buff *skb,
 	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
+	u32 mac_off;
 	u8 *frame;
 
 	if (cp_is_own(skb))
 		return NF_ACCEPT;
 	if (!cp_failed_over(inst))
 		return NF_DROP;
-	if (skb_shared(skb) || skb_ensure_writable(skb, skb->len) ||
-	    !cp_skb_parse(inst, skb, &pkt, &frame))
+	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
 		return NF_ACCEPT;
 	if (pkt.kind != CP_KIND_TCP)
+		return NF_ACCEPT;
+	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
+	if (!frame)
 		return NF_ACCEPT;
 	cp_conn_key_from_pkt(&key, &pkt, false);
 	spin_lock_bh(&inst->lock);
@@ -335,13 +427,13 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
+	u32 mac_off;
 	u64 matched;
-	u8 *frame;
 
 	skb_reset_mac_header(skb);
-	if (!cp_skb_parse(inst, skb, &pkt, &frame) || !cp_comparable(&pkt))
+	if (!cp_skb_parse(inst, skb, &pkt, &mac_off) || !cp_comparable(&pkt))
 		goto free;
-	h = cp_held_new(skb, frame, &pkt);
+	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		goto free;
 	cp_conn_key_from_pkt(&key, &pkt, true);
@@ -380,19 +472,25 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
+	bool partial;
+	u32 mac_off;
 	u8 *frame;
 
 	skb_scrub_packet(skb, true);
 	skb_reset_mac_header(skb);
-	if (skb_ensure_writable(skb, skb->len) ||
-	    !cp_skb_parse(inst, skb, &pkt, &frame))
+	if (!cp_skb_parse(inst, skb, &pkt, &mac_off))
 		goto free;
+	/* A GSO frame keeps its pending checksum; others get verified. */
+	partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	if (pkt.kind == CP_KIND_TCP) {
+		frame = cp_skb_writable_headers(skb, &pkt, mac_off);
+		if (!frame)
+			goto free;
 		cp_conn_key_from_pkt(&key, &pkt, false);
 		spin_lock_bh(&inst->lock);
 		conn = cp_conn_get(inst, &key, true);
 		if (conn) {
-			cp_rw_svm_in(&conn->rw, frame, &pkt, false);
+			cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
 			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
 		}
 		spin_unlock_bh(&inst->lock);
@@ -400,7 +498,8 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	skb->dev = inst->dev;
 	skb->protocol = eth_hdr(skb)->h_proto;
 	skb_set_network_header(skb, pkt.l3_off);
-	skb->ip_summed = CHECKSUM_NONE;
+	if (!partial)
+		skb->ip_summed = CHECKSUM_NONE;
 	cp_count(inst, COLO_PROXY_STAT_INJECTED);
 	this_cpu_write(cp_own_skb, skb);
 	dev_queue_xmit(skb);

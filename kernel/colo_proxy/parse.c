@@ -4,6 +4,11 @@
  * straight from a guest, so every access is bounds-checked against the frame
  * length and against the length fields of the headers themselves (a header
  * that claims more than the frame holds makes the frame malformed).
+ *
+ * Only the first @head bytes of the frame are read (the kernel keeps just
+ * the headers of a large frame linear, the payload stays in page fragments);
+ * a header reaching past @head fails the parse like a truncated one, and the
+ * caller may retry with more of the frame linear.
  */
 #include "parse.h"
 
@@ -53,17 +58,17 @@ static int parse_tcp_options(const u8 *f, u32 opt, u32 end, struct cp_pkt *p)
 	return 0;
 }
 
-static int parse_l4(const u8 *f, u32 off, u32 end, struct cp_pkt *p)
+static int parse_l4(const u8 *f, u32 off, u32 end, u32 head, struct cp_pkt *p)
 {
 	u32 hl;
 
 	p->l4_off = off;
 	switch (p->proto) {
 	case IPP_TCP:
-		if (off + 20 > end)
+		if (off + 20 > end || off + 20 > head)
 			return -1;
 		hl = (f[off + 12] >> 4) * 4u;
-		if (hl < 20 || off + hl > end)
+		if (hl < 20 || off + hl > end || off + hl > head)
 			return -1;
 		p->kind = CP_KIND_TCP;
 		p->sport = cp_get16(f + off);
@@ -77,7 +82,7 @@ static int parse_l4(const u8 *f, u32 off, u32 end, struct cp_pkt *p)
 		return parse_tcp_options(f, off + 20, off + hl, p);
 	case IPP_UDP:
 	case IPP_UDPLITE:
-		if (off + 8 > end)
+		if (off + 8 > end || off + 8 > head)
 			return -1;
 		p->kind = CP_KIND_UDP;
 		p->sport = cp_get16(f + off);
@@ -87,7 +92,7 @@ static int parse_l4(const u8 *f, u32 off, u32 end, struct cp_pkt *p)
 		return 0;
 	case IPP_ICMP:
 	case IPP_ICMPV6:
-		if (off + 4 > end)
+		if (off + 4 > end || off + 4 > head)
 			return -1;
 		p->kind = CP_KIND_ICMP;
 		/* Router/neighbour discovery (133-137) and MLD (130-132, 143). */
@@ -110,16 +115,17 @@ static int parse_l4(const u8 *f, u32 off, u32 end, struct cp_pkt *p)
 	}
 }
 
-static int parse_ipv4(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
+static int parse_ipv4(const u8 *f, u32 off, u32 len, u32 head,
+		      struct cp_pkt *p)
 {
 	u32 ihl, tot;
 	u16 frag;
 
-	if (off + 20 > len || (f[off] >> 4) != 4)
+	if (off + 20 > head || (f[off] >> 4) != 4)
 		return -1;
 	ihl = (f[off] & 0x0f) * 4u;
 	tot = cp_get16(f + off + 2);
-	if (ihl < 20 || tot < ihl || off + tot > len)
+	if (ihl < 20 || tot < ihl || off + tot > len || off + ihl > head)
 		return -1;
 	p->family = 4;
 	p->proto = f[off + 9];
@@ -135,16 +141,17 @@ static int parse_ipv4(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
 		return 0;
 	}
 	/* Bytes after tot (Ethernet padding) are not part of the packet. */
-	return parse_l4(f, off + ihl, off + tot, p);
+	return parse_l4(f, off + ihl, off + tot, head, p);
 }
 
-static int parse_ipv6(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
+static int parse_ipv6(const u8 *f, u32 off, u32 len, u32 head,
+		      struct cp_pkt *p)
 {
 	u32 end, nh_off;
 	u8 nh;
 	int n;
 
-	if (off + 40 > len || (f[off] >> 4) != 6)
+	if (off + 40 > head || (f[off] >> 4) != 6)
 		return -1;
 	end = off + 40 + cp_get16(f + off + 4);
 	if (end > len)
@@ -159,19 +166,19 @@ static int parse_ipv6(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
 		case IPP_HOPOPTS:
 		case IPP_ROUTING:
 		case IPP_DSTOPTS:
-			if (nh_off + 8 > end)
+			if (nh_off + 8 > end || nh_off + 8 > head)
 				return -1;
 			nh = f[nh_off];
 			nh_off += (f[nh_off + 1] + 1) * 8u;
 			break;
 		case IPP_AH:
-			if (nh_off + 8 > end)
+			if (nh_off + 8 > end || nh_off + 8 > head)
 				return -1;
 			nh = f[nh_off];
 			nh_off += (f[nh_off + 1] + 2) * 4u;
 			break;
 		case IPP_FRAGMENT:
-			if (nh_off + 8 > end)
+			if (nh_off + 8 > end || nh_off + 8 > head)
 				return -1;
 			p->proto = f[nh_off];
 			/* A fragment (even the first): opaque payload. */
@@ -196,7 +203,7 @@ static int parse_ipv6(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
 				p->pl_len = end - nh_off;
 				return 0;
 			}
-			return parse_l4(f, nh_off, end, p);
+			return parse_l4(f, nh_off, end, head, p);
 		}
 		if (nh_off > end)
 			return -1;
@@ -205,18 +212,18 @@ static int parse_ipv6(const u8 *f, u32 off, u32 len, struct cp_pkt *p)
 	return -1;
 }
 
-int cp_parse_frame(const u8 *f, u32 len, struct cp_pkt *p)
+int cp_parse_head(const u8 *f, u32 head, u32 len, struct cp_pkt *p)
 {
 	u32 off = 12;
 	u16 type;
 	int vlans = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (len < ETH_HLEN_)
+	if (head > len || head < ETH_HLEN_)
 		return -1;
 	type = cp_get16(f + off);
 	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
-		if (++vlans > CP_MAX_VLAN || off + 6 > len)
+		if (++vlans > CP_MAX_VLAN || off + 6 > head)
 			return -1;
 		off += 4;
 		type = cp_get16(f + off);
@@ -225,9 +232,9 @@ int cp_parse_frame(const u8 *f, u32 len, struct cp_pkt *p)
 	p->l3_off = off;
 	switch (type) {
 	case ETHERTYPE_IPV4:
-		return parse_ipv4(f, off, len, p);
+		return parse_ipv4(f, off, len, head, p);
 	case ETHERTYPE_IPV6:
-		return parse_ipv6(f, off, len, p);
+		return parse_ipv6(f, off, len, head, p);
 	case ETHERTYPE_ARP:
 		p->kind = CP_KIND_ARP;
 		return 0;
@@ -235,4 +242,9 @@ int cp_parse_frame(const u8 *f, u32 len, struct cp_pkt *p)
 		p->kind = CP_KIND_NON_IP;
 		return 0;
 	}
+}
+
+int cp_parse_frame(const u8 *f, u32 len, struct cp_pkt *p)
+{
+	return cp_parse_head(f, len, len, p);
 }

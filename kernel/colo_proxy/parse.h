@@ -45,7 +45,14 @@ struct cp_pkt {
 	u32 tsval, tsecr;	/* valid when ts_off != 0 */
 };
 
-/* Returns 0 on success, -1 if the frame is truncated or malformed. */
+/*
+ * Parse a frame of @len bytes of which only the first @head are readable
+ * (the headers; payload offsets may point beyond). Returns 0 on success, -1
+ * if the frame is truncated or malformed or a header reaches past @head.
+ */
+int cp_parse_head(const u8 *frame, u32 head, u32 len, struct cp_pkt *pkt);
+
+/* The same, for a frame that is readable as a whole. */
 int cp_parse_frame(const u8 *frame, u32 len, struct cp_pkt *pkt);
 
 #endif /* COLO_PROXY_PARSE_H */

@@ -7,12 +7,22 @@
  * Each datagram carries one Ethernet frame after a small header with a
  * per-direction sequence number: the receiver counts gaps (lost frames, which
  * request a checkpoint since the SVM missed input or the compare missed
- * output) and late arrivals (reordering). Frames leave the tunnel with final
- * checksums and no GSO, so the receiver can hand them to a veth/tap as is.
+ * output) and late arrivals (reordering).
+ *
+ * GSO super-frames travel whole, as UDP tunnel GSO like VXLAN's: a path that
+ * carries GSO (veth, NICs with tunnel offload, GRO at the receiver) moves one
+ * 64 KiB datagram instead of forty-odd, and the receiver compares or injects
+ * it as one frame. Where the stack segments it in software, every segment
+ * repeats the tunnel header with its sequence number; the receiver takes the
+ * repeats as such, so the loss of a single segment is not seen as a gap but
+ * by the compare, whose held frame then times out into a checkpoint request.
+ * Pending inner checksums (CHECKSUM_PARTIAL) stay pending; the outer UDP
+ * checksum is zero, as the inner frames carry their own.
  */
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
+#include <net/ip_tunnels.h>
 #include <net/route.h>
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
@@ -93,6 +103,7 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	struct cp_instance *inst = rcu_dereference_sk_user_data(sk);
 	const struct cp_tun_hdr *hdr;
 	size_t hlen = sizeof(struct udphdr) + sizeof(*hdr);
+	u8 type;
 
 	if (!inst)
 		goto drop;
@@ -102,9 +113,13 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	if (hdr->magic != htons(CP_TUN_MAGIC) || hdr->version != CP_TUN_VERSION ||
 	    (hdr->type != CP_TUN_MIRROR && hdr->type != CP_TUN_SVM_OUT))
 		goto bad;
+	type = hdr->type;
 	cp_tunnel_rx_seq(inst, ntohl(hdr->seq));
-	__skb_pull(skb, hlen);
-	cp_tunnel_input(inst, hdr->type, skb);
+	skb_pull_rcsum(skb, hlen);
+	/* The inner frame is a plain (possibly GSO) Ethernet frame again. */
+	if (iptunnel_pull_offloads(skb))
+		goto bad;
+	cp_tunnel_input(inst, type, skb);
 	return 0;
 
 bad:
@@ -152,8 +167,11 @@ void cp_tunnel_close(struct cp_instance *inst)
 	inst->sock = NULL;
 }
 
-static void cp_tunnel_send_one(struct cp_instance *inst, u8 type,
-			       struct sk_buff *skb)
+/*
+ * Send the frame in @skb (skb->data at its MAC header) to the peer proxy;
+ * consumes @skb.
+ */
+void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 {
 	struct flowi4 fl4 = {
 		.flowi4_proto = IPPROTO_UDP,
@@ -165,68 +183,41 @@ static void cp_tunnel_send_one(struct cp_instance *inst, u8 type,
 	struct cp_tun_hdr *hdr;
 	struct rtable *rt;
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto err;
+	skb_reset_mac_header(skb);
+	if (skb_vlan_tag_present(skb)) {
+		skb = __vlan_hwaccel_push_inside(skb);
+		if (!skb)
+			goto err;
+		skb_reset_mac_header(skb);
+	}
 	rt = ip_route_output_key(inst->net, &fl4);
 	if (IS_ERR(rt))
-		goto err;
+		goto err_free;
 	if (skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr) +
-			 sizeof(struct udphdr) + sizeof(*hdr))) {
-		ip_rt_put(rt);
-		goto err;
-	}
+			 sizeof(struct udphdr) + sizeof(*hdr)))
+		goto err_rt;
+	/* The inner headers are where the frame's headers are now. */
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	if (udp_tunnel_handle_offloads(skb, false))
+		goto err_rt;
 	hdr = skb_push(skb, sizeof(*hdr));
 	hdr->magic = htons(CP_TUN_MAGIC);
 	hdr->version = CP_TUN_VERSION;
 	hdr->type = type;
 	hdr->seq = htonl(atomic_inc_return(&inst->tx_seq) - 1);
-	skb->ip_summed = CHECKSUM_NONE;
 	skb->ignore_df = 1;
 	udp_tunnel_xmit_skb(rt, inst->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
-			    fl4.fl4_dport, false, false);
+			    fl4.fl4_dport, false, true);
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_TUNNEL_TX]++;
 	spin_unlock_bh(&inst->lock);
 	return;
 
-err:
-	cp_tunnel_error(inst);
+err_rt:
+	ip_rt_put(rt);
+err_free:
 	kfree_skb(skb);
-}
-
-/*
- * Send a copy of the frame in @skb (skb->data at the MAC header); the caller
- * keeps @skb. GSO frames are segmented in software first.
- */
-void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
-{
-	struct sk_buff *copy, *segs, *next;
-
-	copy = skb_copy(skb, GFP_ATOMIC);
-	if (!copy)
-		goto err;
-	skb_reset_mac_header(copy);
-	copy->mac_len = skb->mac_len;
-	if (skb_vlan_tag_present(copy)) {
-		copy = __vlan_hwaccel_push_inside(copy);
-		if (!copy)
-			goto err;
-	}
-	if (!skb_is_gso(copy)) {
-		cp_tunnel_send_one(inst, type, copy);
-		return;
-	}
-	segs = __skb_gso_segment(copy, 0, copy->ip_summed == CHECKSUM_PARTIAL);
-	consume_skb(copy);
-	if (IS_ERR_OR_NULL(segs))
-		goto err;
-	skb_list_walk_safe(segs, segs, next) {
-		skb_mark_not_on_list(segs);
-		cp_tunnel_send_one(inst, type, segs);
-	}
-	return;
-
 err:
 	cp_tunnel_error(inst);
 }

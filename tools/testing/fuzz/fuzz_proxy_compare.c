@@ -2,8 +2,11 @@
 /*
  * Fuzz the frame parser and the compare engine together. The input is a
  * sequence of records: [side:1][len:2 big endian][frame:len]. Each frame is
- * parsed (exactly sized copy, so ASan sees overreads); parsed frames become
- * segments fed to one TCP and one datagram engine as primary or secondary.
+ * parsed (exactly sized copy, so ASan sees overreads); bit 0 of side picks
+ * the secondary, bit 7 a checkpoint first, bits 1-6 a readable head shorter
+ * than the frame (the rest is poisoned while the parser runs, as the kernel
+ * keeps only the headers linear). Parsed frames become segments fed to one
+ * TCP and one datagram engine as primary or secondary.
  * Invariants: queue counters match the queues, every segment comes back
  * exactly once, nothing leaks after the final flush.
  */
@@ -11,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
 #include "colo_proxy/parse.h"
 #include "colo_proxy/compare.h"
 
 struct fseg {
 	struct cp_seg seg;
 	uint8_t *frame;
+	const uint8_t *payload;
 };
 
 static long outstanding;
@@ -30,7 +36,19 @@ static void give_back(void *ctx, struct cp_seg *s)
 	outstanding--;
 }
 
-static const struct cp_cmp_ops ops = { give_back, give_back };
+static bool equal(const struct cp_seg *a, uint32_t a_off,
+		  const struct cp_seg *b, uint32_t b_off, uint32_t len)
+{
+	const struct fseg *fa = cp_container_of(a, struct fseg, seg);
+	const struct fseg *fb = cp_container_of(b, struct fseg, seg);
+
+	/* The engine must stay inside both segments. */
+	if (a_off + len > a->len || b_off + len > b->len || a_off + len < a_off)
+		abort();
+	return !memcmp(fa->payload + a_off, fb->payload + b_off, len);
+}
+
+static const struct cp_cmp_ops ops = { give_back, give_back, equal };
 
 static void check_counts(const struct cp_cmp *c)
 {
@@ -57,8 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (pos + 3 <= size && n++ < 256) {
 		uint8_t side = data[pos];
 		uint32_t len = (uint32_t)data[pos + 1] << 8 | data[pos + 2];
+		uint32_t head;
 		struct cp_pkt pkt;
 		struct fseg *f;
+		int bad;
 		struct cp_cmp *c;
 		enum cp_cmp_result r;
 
@@ -70,7 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(f->frame, data + pos, len);
 		pos += len;
 		outstanding++;
-		if (cp_parse_frame(f->frame, len, &pkt) ||
+		head = (side & 0x7e) ? 14 + ((side >> 1) & 0x3f) * 4u : len;
+		if (head > len)
+			head = len;
+		ASAN_POISON_MEMORY_REGION(f->frame + head, len - head);
+		bad = cp_parse_head(f->frame, head, len, &pkt);
+		ASAN_UNPOISON_MEMORY_REGION(f->frame + head, len - head);
+		if (bad ||
 		    pkt.kind == CP_KIND_ARP || pkt.kind == CP_KIND_NON_IP ||
 		    pkt.kind == CP_KIND_ND) {
 			give_back(NULL, &f->seg);
@@ -78,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (pkt.pl_off + pkt.pl_len > len)
 			abort();
-		f->seg.data = f->frame + pkt.pl_off;
+		f->payload = f->frame + pkt.pl_off;
 		f->seg.len = pkt.pl_len;
 		f->seg.wire_len = len;
 		f->seg.seq = pkt.seq;

@@ -6,12 +6,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "colo_proxy/compare.h"
 
 struct tseg {
 	struct cp_seg seg;
+	const uint8_t *data;
 	int id;
 	int pri;
 };
@@ -39,7 +41,16 @@ static void rec_drop(void *ctx, struct cp_seg *s)
 	free(t);
 }
 
-static const struct cp_cmp_ops ops = { rec_release, rec_drop };
+static bool equal(const struct cp_seg *a, uint32_t a_off,
+		  const struct cp_seg *b, uint32_t b_off, uint32_t len)
+{
+	const struct tseg *ta = cp_container_of(a, struct tseg, seg);
+	const struct tseg *tb = cp_container_of(b, struct tseg, seg);
+
+	return !memcmp(ta->data + a_off, tb->data + b_off, len);
+}
+
+static const struct cp_cmp_ops ops = { rec_release, rec_drop, equal };
 static const char stream[] =
 	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -52,7 +63,7 @@ static struct tseg *mk(int id, uint32_t base, uint32_t off, uint32_t len,
 	t->seg.seq = base + off;
 	t->seg.len = len;
 	t->seg.flags = flags;
-	t->seg.data = (const uint8_t *)src + off;
+	t->data = (const uint8_t *)src + off;
 	t->seg.wire_len = 54 + len;
 	t->seg.stamp = id;
 	return t;
