@@ -6,9 +6,21 @@
 # payload pushed through QEMU's own colo-compare (a -M none process with
 # socket chardevs) as the userspace anchor. Everything runs in namespaces
 # this script creates. Under TCG absolute numbers mean little: read ratios.
+#
+# Proxy and no-proxy runs alternate, ROUNDS_AB times, and each cell is the
+# median, so a noisy neighbour hits both columns alike. Two placements:
+#   one CPU per host: CPU 0 is the primary host (client, PVM, primary proxy),
+#     CPU 1 the secondary host (SVM, secondary proxy): processes are pinned
+#     and RPS steers each host's receive processing to its CPU, as two
+#     machines would. The baseline uses CPU 0 alone, like the proxied
+#     primary, so the ratio is what the proxy costs the primary host.
+#   shared CPUs: no pinning; the SVM's whole TCP stack competes with the PVM
+#     and the client for the same two CPUs (a cost real deployments do not
+#     have, since the SVM runs on another host).
 source "$(dirname "$0")/../selftests/colo/proxy_data.sh"
 MB=${PROXY_BENCH_MB:-64}
 ROUNDS=${PROXY_BENCH_ROUNDS:-300}
+ROUNDS_AB=${PROXY_BENCH_AB:-3}
 
 load_module colo_proxy || exit 1
 on_exit "rmmod colo_proxy"
@@ -118,26 +130,90 @@ qemu.kill()
 print('%.1f' % (got / dt / 1e6) if got == want else 'failed (%d of %d bytes released)' % (got, want))
 PYEOF
 
-run() { ip netns exec cli python3 "$T/bench.py" "$@"; }
+# run [taskset-cpus] tput|rtt ADDR N: one client run from the client namespace.
+run()
+{
+	local pin=()
+
+	[ "$1" = pinned ] && pin=(taskset -c 0)
+	shift
+	ip netns exec cli "${pin[@]}" python3 "$T/bench.py" "$@"
+}
 # ratio A B: A/B with two decimals, "-" when either run failed.
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" 2> /dev/null || echo -; }
-tput_proxy=$(run tput 10.0.0.2 "$MB")
-rtt_proxy=$(run rtt 10.0.0.2 "$ROUNDS")
-requests_seen=$(requests)
-# Baseline: the same namespaces, the secondary off the LAN, no proxy.
-ip -n cli link set c-s down
-ip netns exec pri "$COLOCTL" proxy del p-g
-ip netns exec sec "$COLOCTL" proxy del s-g
-tput_base=$(run tput 10.0.0.2 "$MB")
-rtt_base=$(run rtt 10.0.0.2 "$ROUNDS")
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "failed" }'; }
+
+proxy_on() { instances_add && ip -n cli link set c-s up; }
+# Without the proxy the secondary is off the LAN (its guest would answer too).
+proxy_off()
+{
+	ip -n cli link set c-s down
+	nsx pri "$COLOCTL" proxy del p-g
+	nsx sec "$COLOCTL" proxy del s-g
+}
+# rps NS DEV MASK: receive processing of DEV on the CPUs in MASK.
+rps() { nsx "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"; }
+place_hosts()
+{
+	local d
+	for d in s-g s-up s-t; do rps sec "$d" 2; done
+	rps svm eth0 2
+	rps pri p-t 1
+	for p in $(pgrep -f "socat TCP-LISTEN:8090") $(pgrep -f "px.py server 8082"); do
+		case "$(ip netns identify "$p")" in
+		pvm) taskset -pc 0 "$p" > /dev/null ;;
+		svm) taskset -pc 1 "$p" > /dev/null ;;
+		esac
+	done
+}
+place_shared()
+{
+	local d
+	for d in s-g s-up s-t; do rps sec "$d" 0; done
+	rps svm eth0 0
+	rps pri p-t 0
+	for p in $(pgrep -f "socat TCP-LISTEN:8090") $(pgrep -f "px.py server 8082"); do
+		taskset -pc 0,1 "$p" > /dev/null
+	done
+}
+
+# measure PLACEMENT: alternating rounds, prints "tput_base tput_proxy rtt_base rtt_proxy requests".
+measure()
+{
+	local pin=free i tb=() tp=() rb=() rp=() req0 req=0
+
+	if [ "$1" = hosts ]; then
+		place_hosts
+		pin=pinned
+	else
+		place_shared
+	fi
+	for i in $(seq "$ROUNDS_AB"); do
+		proxy_on || return 1
+		tp+=("$(run $pin tput 10.0.0.2 "$MB")")
+		rp+=("$(run $pin rtt 10.0.0.2 "$ROUNDS")")
+		req=$((req + $(requests)))
+		proxy_off
+		tb+=("$(run $pin tput 10.0.0.2 "$MB")")
+		rb+=("$(run $pin rtt 10.0.0.2 "$ROUNDS")")
+	done
+	echo "$(median "${tb[@]}") $(median "${tp[@]}") $(median "${rb[@]}") $(median "${rp[@]}") $req"
+}
+
+proxy_off
+read -r h_tb h_tp h_rb h_rp h_req <<< "$(measure hosts)"
+read -r s_tb s_tp s_rb s_rp s_req <<< "$(measure shared)"
 anchor=$(python3 "$T/anchor.py" "$MB" "$T")
 
-printf '\n%-44s %12s %12s %8s\n' "colo_proxy ($MB MiB, $ROUNDS round trips)" "no proxy" "proxy" "ratio"
-printf '%-44s %12s %12s %8s\n' "TCP download throughput (MB/s)" "${tput_base:-failed}" \
-	"${tput_proxy:-failed}" "$(ratio "$tput_proxy" "$tput_base")"
-printf '%-44s %12s %12s %8s\n' "request/response median round trip (us)" "${rtt_base:-failed}" \
-	"${rtt_proxy:-failed}" "$(ratio "$rtt_proxy" "$rtt_base")"
-printf '%-44s %12s\n' "checkpoint requests during the proxy runs" "$requests_seen"
-printf '%-44s %12s %12s %8s\n' "QEMU colo-compare, same payload (MB/s)" "" "$anchor" \
-	"$(ratio "$tput_proxy" "$anchor")"
-echo "(last ratio: colo_proxy throughput over colo-compare's)"
+printf '\ncolo_proxy: %s MiB downloads and %s round trips, median of %s alternating rounds\n' \
+	"$MB" "$ROUNDS" "$ROUNDS_AB"
+printf '%-18s %-36s %10s %10s %7s\n' placement measure "no proxy" proxy ratio
+row() { printf '%-18s %-36s %10s %10s %7s\n' "$1" "$2" "${3:-failed}" "${4:-failed}" "$(ratio "$4" "$3")"; }
+row "one CPU per host" "TCP download throughput (MB/s)" "$h_tb" "$h_tp"
+row "one CPU per host" "request/response round trip (us)" "$h_rb" "$h_rp"
+row "shared CPUs" "TCP download throughput (MB/s)" "$s_tb" "$s_tp"
+row "shared CPUs" "request/response round trip (us)" "$s_rb" "$s_rp"
+printf '%-55s %10s\n' "checkpoint requests during all proxy runs" "$((h_req + s_req))"
+printf '%-18s %-36s %10s %10s %7s\n' "userspace anchor" "QEMU colo-compare, same payload (MB/s)" \
+	"$anchor" "$h_tp" "$(ratio "$h_tp" "$anchor")"
+echo "(anchor ratio: colo_proxy one-CPU-per-host throughput over colo-compare's, same run)"
