@@ -13,7 +13,8 @@
  *             ingress: rewrite seq/TSval, send the frame to the primary
  *                      (after failover: let it out to the network)
  *             tunnel:  mirrored frames get ack/SACK/TSecr rewritten and are
- *                      transmitted to the SVM
+ *                      transmitted to the SVM, or wait while they start
+ *                      beyond the SVM's receive window
  *
  * Frames the proxy itself sends back into a hooked path (released PVM
  * frames, injected mirror frames) must not be processed twice: they are
@@ -35,6 +36,12 @@ struct cp_held {
 	struct cp_seg seg;
 	struct sk_buff *skb;
 	u32 pl_start;		/* payload offset from skb->data */
+};
+
+/* skb->cb of a mirrored segment waiting for the SVM's receive window. */
+struct cp_hold_cb {
+	u32 seq;
+	u32 len;		/* sequence numbers it occupies */
 };
 
 struct cp_cb_ctx {
@@ -339,12 +346,64 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/* Secondary, inst->lock held: keep a mirrored segment the SVM cannot take yet. */
+static bool cp_svm_hold(struct cp_instance *inst, struct cp_conn *conn,
+			const struct cp_pkt *pkt, struct sk_buff *skb)
+{
+	struct cp_hold_cb *cb = (struct cp_hold_cb *)skb->cb;
+	u32 len = pkt->pl_len + !!(pkt->tcp_flags & CP_TCP_FIN);
+
+	BUILD_BUG_ON(sizeof(*cb) > sizeof(skb->cb));
+	/* Behind a waiting segment everything waits, to keep the order. */
+	if (skb_queue_empty(&conn->svm_hold) &&
+	    cp_rw_svm_can_take(&conn->rw, pkt->seq, len))
+		return false;
+	if (skb_queue_len(&conn->svm_hold) >= inst->queue_packets)
+		return false;
+	cb->seq = pkt->seq;
+	cb->len = len;
+	__skb_queue_tail(&conn->svm_hold, skb);
+	inst->stats[COLO_PROXY_STAT_WINDOW_HELD]++;
+	return true;
+}
+
+/* Secondary, inst->lock held: move what now fits the SVM's window to @q. */
+static void cp_svm_window_opened(struct cp_conn *conn, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&conn->svm_hold))) {
+		const struct cp_hold_cb *cb = (const struct cp_hold_cb *)skb->cb;
+
+		if (!cp_rw_svm_can_take(&conn->rw, cb->seq, cb->len))
+			break;
+		__skb_unlink(skb, &conn->svm_hold);
+		__skb_queue_tail(q, skb);
+	}
+}
+
+/* Secondary: give mirrored frames to the SVM, past our own egress hook. */
+void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(q))) {
+		cp_count(inst, COLO_PROXY_STAT_INJECTED);
+		local_bh_disable();
+		this_cpu_write(cp_own_skb, skb);
+		dev_queue_xmit(skb);
+		this_cpu_write(cp_own_skb, NULL);
+		local_bh_enable();
+	}
+}
+
 /* Secondary, frame from the SVM: into the PVM's spaces, then to the primary. */
 static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
 	struct cp_instance *inst = priv;
 	bool failed_over = cp_failed_over(inst);
+	struct sk_buff_head opened;
 	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
@@ -356,6 +415,7 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 	if (!frame)
 		return failed_over ? NF_ACCEPT : NF_DROP;
+	__skb_queue_head_init(&opened);
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
 	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
@@ -366,12 +426,14 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 			cp_rw_svm_out(&conn->rw, frame, &pkt,
 				      skb->ip_summed == CHECKSUM_PARTIAL);
 			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+			cp_svm_window_opened(conn, &opened);
 		}
 		/* The rewrite invalidated a receive-side full checksum. */
 		if (skb->ip_summed == CHECKSUM_COMPLETE)
 			skb->ip_summed = CHECKSUM_NONE;
 	}
 	spin_unlock_bh(&inst->lock);
+	cp_svm_inject(inst, &opened);
 	if (failed_over)
 		return NF_ACCEPT;
 	/* The SVM's ARP/ND never leave: the SVM learns from mirrored replies. */
@@ -469,6 +531,7 @@ free:
 /* Secondary: a mirrored frame for the SVM. */
 static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 {
+	struct sk_buff_head now;
 	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
@@ -482,6 +545,11 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 		goto free;
 	/* A GSO frame keeps its pending checksum; others get verified. */
 	partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	skb->dev = inst->dev;
+	skb->protocol = eth_hdr(skb)->h_proto;
+	skb_set_network_header(skb, pkt.l3_off);
+	if (!partial)
+		skb->ip_summed = CHECKSUM_NONE;
 	if (pkt.kind == CP_KIND_TCP) {
 		frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 		if (!frame)
@@ -492,18 +560,16 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 		if (conn) {
 			cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
 			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+			if (cp_svm_hold(inst, conn, &pkt, skb)) {
+				spin_unlock_bh(&inst->lock);
+				return;
+			}
 		}
 		spin_unlock_bh(&inst->lock);
 	}
-	skb->dev = inst->dev;
-	skb->protocol = eth_hdr(skb)->h_proto;
-	skb_set_network_header(skb, pkt.l3_off);
-	if (!partial)
-		skb->ip_summed = CHECKSUM_NONE;
-	cp_count(inst, COLO_PROXY_STAT_INJECTED);
-	this_cpu_write(cp_own_skb, skb);
-	dev_queue_xmit(skb);
-	this_cpu_write(cp_own_skb, NULL);
+	__skb_queue_head_init(&now);
+	__skb_queue_tail(&now, skb);
+	cp_svm_inject(inst, &now);
 	return;
 
 free:

@@ -59,6 +59,7 @@ struct cp_conn *cp_conn_get(struct cp_instance *inst,
 		return NULL;
 	conn->key = *key;
 	cp_cmp_init(&conn->cmp, tcp);
+	__skb_queue_head_init(&conn->svm_hold);
 	conn->last_used = jiffies;
 	hlist_add_head(&conn->node, head);
 	inst->nconns++;
@@ -69,6 +70,7 @@ static void conn_free(struct cp_instance *inst, struct cp_conn *conn,
 		      struct sk_buff_head *release, bool drop_all)
 {
 	cp_conn_flush(inst, conn, release, drop_all);
+	__skb_queue_purge(&conn->svm_hold);
 	hlist_del(&conn->node);
 	inst->nconns--;
 	kfree(conn);
@@ -185,6 +187,8 @@ static void flush_all(struct cp_instance *inst, bool release, bool forget)
 				conn_free(inst, conn, &q, !release);
 			} else {
 				cp_conn_flush(inst, conn, &q, false);
+				/* The SVM takes the PVM's state, which has these. */
+				__skb_queue_purge(&conn->svm_hold);
 				cp_rw_reset(&conn->rw);
 				conn->requested = false;
 			}
@@ -224,9 +228,19 @@ void cp_instance_checkpoint(struct cp_instance *inst)
 
 void cp_instance_failover(struct cp_instance *inst)
 {
+	struct sk_buff_head q;
+	struct cp_conn *conn;
+	int i;
+
+	__skb_queue_head_init(&q);
 	spin_lock_bh(&inst->lock);
 	WRITE_ONCE(inst->state, COLO_PROXY_STATE_FAILED_OVER);
+	/* The SVM takes over: it needs the client's data the PVM acknowledged. */
+	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+		hlist_for_each_entry(conn, &inst->conns[i], node)
+			skb_queue_splice_tail_init(&conn->svm_hold, &q);
 	spin_unlock_bh(&inst->lock);
+	cp_svm_inject(inst, &q);
 	/*
 	 * Primary: nothing is held any more. Secondary: keep the connections,
 	 * their rewriting goes on until they close.

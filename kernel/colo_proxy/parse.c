@@ -43,7 +43,9 @@ static int parse_tcp_options(const u8 *f, u32 opt, u32 end, struct cp_pkt *p)
 		olen = f[opt + 1];
 		if (olen < 2 || opt + olen > end)
 			return -1;
-		if (kind == 8 && olen == 10) {
+		if (kind == 3 && olen == 3) {
+			p->wscale_off = opt + 2;
+		} else if (kind == 8 && olen == 10) {
 			p->ts_off = opt + 2;
 			p->tsval = cp_get32(f + opt + 2);
 			p->tsecr = cp_get32(f + opt + 6);
@@ -76,6 +78,7 @@ static int parse_l4(const u8 *f, u32 off, u32 end, u32 head, struct cp_pkt *p)
 		p->seq = cp_get32(f + off + 4);
 		p->ack = cp_get32(f + off + 8);
 		p->tcp_flags = f[off + 13];
+		p->window = cp_get16(f + off + 14);
 		p->csum_off = off + 16;
 		p->pl_off = off + hl;
 		p->pl_len = end - (off + hl);

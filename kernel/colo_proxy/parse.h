@@ -37,6 +37,8 @@ struct cp_pkt {
 	u16 l4_off;
 	u16 csum_off;		/* TCP checksum field, 0 if not TCP */
 	u16 ts_off;		/* TCP timestamp option value (TSval), 0 if none */
+	u16 wscale_off;		/* TCP window scale option value, 0 if none */
+	u16 window;		/* TCP window field, unscaled */
 	u16 sack_off;		/* first SACK block, 0 if none */
 	u8 sack_blocks;
 	u32 pl_off;		/* payload to compare */

@@ -40,6 +40,7 @@ struct cp_conn {
 	struct cp_conn_key key;
 	struct cp_cmp cmp;		/* primary */
 	struct cp_rw rw;		/* secondary */
+	struct sk_buff_head svm_hold;	/* secondary: mirrored, beyond the SVM's window */
 	unsigned long last_used;	/* jiffies */
 	bool requested;			/* checkpoint requested since the last one */
 };
@@ -113,6 +114,7 @@ void cp_deliver_released(struct cp_instance *inst, struct sk_buff_head *q);
 void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
+void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
 
 /* tunnel.c */
 #define CP_TUN_MIRROR	1	/* primary -> secondary: frame to the guest */

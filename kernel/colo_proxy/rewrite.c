@@ -36,9 +36,39 @@ static void set32(u8 *frame, u32 off, u32 val, const struct cp_pkt *pkt,
 		cp_csum_replace4(frame + pkt->csum_off, old, val);
 }
 
+/*
+ * Window scaling is on only if both SYNs offered it (RFC 7323); a SYN's own
+ * window is never scaled.
+ */
+static void note_svm_window(struct cp_rw *rw, const u8 *frame,
+			    const struct cp_pkt *pkt)
+{
+	if (pkt->tcp_flags & CP_TCP_SYN) {
+		rw->svm_wscale = 0;
+		if (pkt->wscale_off)
+			rw->svm_wscale = frame[pkt->wscale_off] > 14 ? 14 :
+					 frame[pkt->wscale_off];
+		rw->state |= CP_RW_SVM_SYN;
+		return;
+	}
+	if (!(pkt->tcp_flags & CP_TCP_ACK) || (pkt->tcp_flags & CP_TCP_RST) ||
+	    !(rw->state & CP_RW_SVM_SYN))
+		return;
+	rw->svm_rcv_edge = pkt->ack + ((u32)pkt->window <<
+				       ((rw->state & CP_RW_PEER_WS) ? rw->svm_wscale : 0));
+	rw->state |= CP_RW_HAVE_EDGE;
+}
+
+bool cp_rw_svm_can_take(const struct cp_rw *rw, u32 seq, u32 len)
+{
+	return !len || !(rw->state & CP_RW_HAVE_EDGE) ||
+	       cp_seq_before(seq, rw->svm_rcv_edge);
+}
+
 void cp_rw_svm_out(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 		   bool csum_partial)
 {
+	note_svm_window(rw, frame, pkt);
 	if ((pkt->tcp_flags & CP_TCP_SYN) && !(rw->state & CP_RW_HAVE_OFF)) {
 		rw->svm_isn = pkt->seq;
 		rw->state |= CP_RW_HAVE_ISN;
@@ -73,6 +103,12 @@ void cp_rw_svm_in(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 {
 	bool ack = pkt->tcp_flags & CP_TCP_ACK;
 	u8 i;
+
+	if (pkt->tcp_flags & CP_TCP_SYN) {
+		rw->state &= ~CP_RW_PEER_WS;
+		if (pkt->wscale_off)
+			rw->state |= CP_RW_PEER_WS;
+	}
 
 	if (ack && !(pkt->tcp_flags & CP_TCP_RST) &&
 	    (rw->state & CP_RW_HAVE_ISN) && !(rw->state & CP_RW_HAVE_OFF)) {
@@ -114,9 +150,12 @@ void cp_rw_reset(struct cp_rw *rw)
 	 * The guests' stacks are identical after a checkpoint: both offsets
 	 * are zero from now on. Keep learning disabled for this connection
 	 * (HAVE_OFF/HAVE_TS set with zero offsets); keep the newest peer
-	 * TSecr so the TSval floor survives.
+	 * TSecr so the TSval floor survives, and the window scaling the
+	 * handshake agreed on. The SVM's window edge is learned again from
+	 * its next ACK.
 	 */
 	rw->seq_off = 0;
 	rw->ts_off = 0;
-	rw->state = (rw->state & CP_RW_PEER_TS) | CP_RW_HAVE_OFF | CP_RW_HAVE_TS;
+	rw->state = (rw->state & (CP_RW_PEER_TS | CP_RW_SVM_SYN | CP_RW_PEER_WS)) |
+		    CP_RW_HAVE_OFF | CP_RW_HAVE_TS;
 }

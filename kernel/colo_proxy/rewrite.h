@@ -16,6 +16,12 @@
  *
  * The client's own numbers (its seq, its TSval, the SACK blocks the guest
  * sends) are the same for both guests and are left alone.
+ *
+ * The secondary also follows the right edge of the SVM's receive window
+ * (the SVM's ack plus its scaled window, in the client's sequence space).
+ * The client only obeys the PVM's window; a mirrored segment starting at or
+ * beyond the SVM's edge would be dropped by the SVM and never sent again,
+ * so the caller holds it until the SVM's window opens.
  */
 #ifndef COLO_PROXY_REWRITE_H
 #define COLO_PROXY_REWRITE_H
@@ -29,6 +35,8 @@ struct cp_rw {
 	u32 seq_off;
 	u32 ts_off;
 	u32 peer_tsecr;		/* newest TSecr from the client: a PVM TSval */
+	u32 svm_rcv_edge;	/* SVM's ack + scaled window (client's seq space) */
+	u8 svm_wscale;		/* shift the SVM's window field uses */
 	u8 state;		/* CP_RW_* */
 };
 
@@ -37,6 +45,9 @@ struct cp_rw {
 #define CP_RW_HAVE_OFF	0x04	/* seq_off learned */
 #define CP_RW_HAVE_TS	0x08	/* ts_off learned */
 #define CP_RW_PEER_TS	0x10	/* peer_tsecr valid */
+#define CP_RW_SVM_SYN	0x20	/* saw the SVM's SYN: svm_wscale is known */
+#define CP_RW_PEER_WS	0x40	/* the client's SYN offered window scaling */
+#define CP_RW_HAVE_EDGE	0x80	/* svm_rcv_edge valid */
 
 /*
  * Update the TCP checksum at @csum for a 32-bit field change. With
@@ -50,6 +61,13 @@ void cp_rw_svm_out(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 		   bool csum_partial);
 void cp_rw_svm_in(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 		  bool csum_partial);
+
+/*
+ * Whether the SVM can take a mirrored client segment starting at @seq and
+ * occupying @len sequence numbers (payload, plus one for a FIN) now: false
+ * when it starts at or beyond the SVM's window edge.
+ */
+bool cp_rw_svm_can_take(const struct cp_rw *rw, u32 seq, u32 len);
 
 /* Checkpoint: both guests share one state again, offsets are zero. */
 void cp_rw_reset(struct cp_rw *rw);

@@ -47,6 +47,7 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_TUNNEL_ERRORS] = "tunnel_errors",
 	[COLO_PROXY_STAT_BAD_FRAMES] = "bad_frames",
 	[COLO_PROXY_STAT_CONNECTIONS] = "connections",
+	[COLO_PROXY_STAT_WINDOW_HELD] = "window_held",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

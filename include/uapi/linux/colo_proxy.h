@@ -133,6 +133,7 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_TUNNEL_ERRORS,	/* bad tunnel frames, send failures */
 	COLO_PROXY_STAT_BAD_FRAMES,	/* frames that failed to parse */
 	COLO_PROXY_STAT_CONNECTIONS,	/* connections tracked now */
+	COLO_PROXY_STAT_WINDOW_HELD,	/* mirrored frames waiting for the SVM's window */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)

@@ -21,6 +21,8 @@ struct tb_tcp {
 	uint32_t tsval, tsecr;
 	int sack;		/* number of SACK blocks */
 	uint32_t sack_edges[8];
+	int wscale;		/* window scale option: shift + 1, 0 for none */
+	uint16_t window;	/* window field */
 	const void *data;
 	uint32_t len;
 };
@@ -74,6 +76,11 @@ static inline uint32_t tb_build_tcp(uint8_t *f, const struct tb_tcp *t)
 		cp_put32(f + opt + 8, t->tsecr);
 		opt += 12;
 	}
+	if (t->wscale) {
+		memcpy(f + opt, "\x01\x03\x03", 3);
+		f[opt + 3] = t->wscale - 1;
+		opt += 4;
+	}
 	if (t->sack) {
 		f[opt] = 1;
 		f[opt + 1] = 1;
@@ -112,7 +119,7 @@ static inline uint32_t tb_build_tcp(uint8_t *f, const struct tb_tcp *t)
 	cp_put32(f + l4 + 8, t->ack);
 	f[l4 + 12] = (hl / 4) << 4;
 	f[l4 + 13] = t->flags;
-	cp_put16(f + l4 + 14, 65535);
+	cp_put16(f + l4 + 14, t->window);
 	cp_put16(f + l4 + 16, tb_l4_verify(f, t->family, l3, l4, end, 6));
 	return end;
 }

@@ -201,6 +201,51 @@ static void test_csum_random(void)
 	tap_check(bad == 0, "incremental checksum equals recomputation (20000 random edits)");
 }
 
+/*
+ * The SVM's receive window edge, in the client's sequence space: scaled only
+ * when both SYNs offered scaling, learned again after a checkpoint.
+ */
+static void test_window(int peer_ws)
+{
+	struct cp_rw rw = { 0 };
+	struct tb_tcp t = { .family = 4 };
+	uint32_t C = 0xfffff000, S = 777, shift = peer_ws ? 7 : 0;
+
+	t.seq = C; t.flags = CP_TCP_SYN; t.wscale = peer_ws ? 3 : 0;
+	build(&t);
+	cp_rw_svm_in(&rw, frame, &pkt, false);
+	tap_check(cp_rw_svm_can_take(&rw, C + 1, 100), "ws%d: no edge known yet: take", peer_ws);
+	t.seq = S; t.ack = C + 1; t.flags = CP_TCP_SYN | CP_TCP_ACK; t.wscale = 8;
+	t.window = 100;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	tap_check(cp_rw_svm_can_take(&rw, C + 1, 100000),
+		  "ws%d: a SYN-ACK's window sets no edge", peer_ws);
+	t.seq = S + 1; t.ack = C + 1 + 3000; t.flags = CP_TCP_ACK; t.wscale = 0;
+	t.window = 20;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	tap_check(rw.svm_rcv_edge == C + 1 + 3000 + (20u << shift),
+		  "ws%d: edge = ack + window << %u, across the wrap", peer_ws, shift);
+	tap_check(cp_rw_svm_can_take(&rw, rw.svm_rcv_edge - 1, 60000) &&
+		  !cp_rw_svm_can_take(&rw, rw.svm_rcv_edge, 1) &&
+		  !cp_rw_svm_can_take(&rw, rw.svm_rcv_edge + 5, 1) &&
+		  cp_rw_svm_can_take(&rw, rw.svm_rcv_edge + 5, 0),
+		  "ws%d: data starting at or past the edge waits, pure ACKs never", peer_ws);
+	t.ack = C + 1 + 3000; t.window = 0;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	tap_check(!cp_rw_svm_can_take(&rw, C + 1 + 3000, 1), "ws%d: zero window: nothing fits", peer_ws);
+	cp_rw_reset(&rw);
+	tap_check(cp_rw_svm_can_take(&rw, C + 1 + 3000, 1),
+		  "ws%d: checkpoint forgets the edge until the next ACK", peer_ws);
+	t.window = 1;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	tap_check(rw.svm_rcv_edge == C + 1 + 3000 + (1u << shift),
+		  "ws%d: ... and keeps the scaling", peer_ws);
+}
+
 int main(void)
 {
 	test_accepted(4, 1000, 2000, 100, 200);
@@ -211,5 +256,7 @@ int main(void)
 	test_partial();
 	test_ts_floor();
 	test_csum_random();
+	test_window(1);
+	test_window(0);
 	return tap_done();
 }

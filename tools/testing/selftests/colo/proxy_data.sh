@@ -434,25 +434,15 @@ t_check "nothing held once the traffic ended" bash -c \
 
 # A large upload: the client's GSO frames are mirrored whole to the SVM,
 # which must hash exactly the bytes the PVM got. The client is paced by the
-# PVM's receive window alone; when the SVM's is smaller for a moment, the
-# SVM drops a segment that is never sent again, its answer never comes and
-# the held PVM answer times out into a request. The agent's checkpoint then
-# releases it (and would resynchronise the SVM). Both outcomes are correct;
-# which one happens depends on the two stand-ins' timing.
+# PVM's receive window alone; where the SVM's is smaller for a while, the
+# secondary holds the mirrored segments until it opens (else the SVM would
+# drop one that is never sent again, and only a checkpoint could help).
 t_check "wait for the upload servers" wait_for 30 listening svm 8083
-nsx cli $PY upload 10.0.0.2 8083 4194304 > "$T/upload.out" 2>&1 &
-up=$!
-upload_settled() { ! kill -0 $up 2> /dev/null || grep -q '"reason":"timeout"' "$T/events"; }
-t_check "ipv4: a 4 MiB upload is answered, or its stall requests a checkpoint" \
-	wait_for 60 upload_settled
-if kill -0 $up 2> /dev/null; then
-	echo "# the SVM fell behind: checkpoint"
-	nsx pri "$COLOCTL" proxy checkpoint p-g
-fi
-wait $up
-rc=$?
-sed 's/^/# /' "$T/upload.out"
-t_check "the client got the digest of exactly what it sent" test $rc = 0
+t_check "ipv4: a 4 MiB upload answered with the digest of what was sent" \
+	nsx cli $PY upload 10.0.0.2 8083 4194304
+t_check "ipv6: a 2 MiB upload likewise" nsx cli $PY upload fd00::2 8083 2097152
+t_check "... with no checkpoint requested" test "$(requests)" = 0
+echo "# secondary held $(stat sec s-g window_held) mirrored segments for the SVM's window"
 
 # A server that answers differently in the two stand-ins.
 nsx cli $PY diffclient 10.0.0.2 8081 1000 "$T/progress" > "$T/diff.out" 2>&1 &
