@@ -18,8 +18,10 @@
  *
  * Frames the proxy itself sends back into a hooked path (released PVM
  * frames, injected mirror frames) must not be processed twice: they are
- * marked by a per-CPU pointer for the duration of the synchronous
- * netif_receive_skb()/dev_queue_xmit() call that runs the hook.
+ * marked by a per-CPU pointer for the duration of the call that runs the
+ * hook. Both calls run it synchronously on this CPU: dev_queue_xmit() runs
+ * egress hooks before any queueing, and netif_receive_skb_core() bypasses
+ * RPS, which would otherwise hand the frame to another CPU's backlog.
  */
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
@@ -145,7 +147,7 @@ void cp_deliver_released(struct cp_instance *inst, struct sk_buff_head *q)
 	while ((skb = __skb_dequeue(q))) {
 		local_bh_disable();
 		this_cpu_write(cp_own_skb, skb);
-		netif_receive_skb(skb);
+		netif_receive_skb_core(skb);
 		this_cpu_write(cp_own_skb, NULL);
 		local_bh_enable();
 	}

@@ -421,6 +421,11 @@ t_check "icmp: 10 echo requests answered through the compare" nsx cli $PY ping 1
 t_check "icmpv6: 10 echo requests answered through the compare" nsx cli $PY ping fd00::2 10
 t_check "udp: 20 datagrams answered exactly" nsx cli $PY udpclient 10.0.0.2 5353 20
 t_check "udp over ipv6" nsx cli $PY udpclient fd00::2 5353 10
+# RPS on the PVM's interface: released frames must not come round again.
+nsx pri sh -c "echo 3 > /sys/class/net/p-g/queues/rx-0/rps_cpus"
+t_check "rps on p-g: udp datagrams answered exactly" nsx cli $PY udpclient 10.0.0.2 5353 20
+t_check "rps on p-g: 6 parallel connections byte-exact" nsx cli $PY clients 10.0.0.2 8080 6 60000
+nsx pri sh -c "echo 0 > /sys/class/net/p-g/queues/rx-0/rps_cpus"
 nsx pri "$COLOCTL" proxy stats p-g | sed 's/^/# pri /'
 nsx sec "$COLOCTL" proxy stats s-g | sed 's/^/# sec /'
 t_check "no checkpoint requested" test "$(requests)" = 0
