@@ -162,6 +162,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 {
 	struct colo_pri *p = container_of(work, struct colo_pri, submit_work);
 	struct colo_fwd *f, *tmp;
+	struct blk_plug plug;
 	LIST_HEAD(batch);
 	LIST_HEAD(drop);
 
@@ -190,8 +191,11 @@ static void colo_pri_submit_work(struct work_struct *work)
 		colo_fwd_free(f);
 	if (!list_empty(&drop))
 		wake_up_all(&p->wait);
+	/* one plug: contiguous copies reach the forward device merged */
+	blk_start_plug(&plug);
 	list_for_each_entry_safe(f, tmp, &batch, batch)
 		submit_bio_noacct(f->bio);
+	blk_finish_plug(&plug);
 }
 
 /* Copy of a guest write, discard or flush, made while the guest bio is mapped. */
@@ -291,6 +295,7 @@ int colo_pri_map(struct colo_c *cc, struct bio *bio)
 {
 	struct colo_pri *p = cc->pri;
 
+	colo_bound_write(bio);
 	switch (bio_op(bio)) {
 	case REQ_OP_WRITE:
 	case REQ_OP_DISCARD:

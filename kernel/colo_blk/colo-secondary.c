@@ -380,6 +380,7 @@ int colo_rep_map(struct colo_c *cc, struct bio *bio)
 {
 	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 
+	colo_bound_write(bio);
 	switch (bio_op(bio)) {
 	case REQ_OP_WRITE:
 	case REQ_OP_DISCARD:

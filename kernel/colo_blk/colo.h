@@ -19,8 +19,14 @@
 
 #define DM_MSG_PREFIX "colo"
 
-/* Largest bio a colo target handles in one piece (sectors). */
-#define COLO_MAX_IO_SECTORS 512U
+/*
+ * Largest write, discard or write-zeroes a colo target handles in one piece
+ * (sectors): the primary copies a write into pages of one forwarded bio
+ * (BIO_MAX_VECS pages), the replica reads a pre-image into one buffer. Reads
+ * are never split: on the primary and on the SVM face with nothing buffered
+ * they are a plain remap.
+ */
+#define COLO_MAX_IO_SECTORS (BIO_MAX_VECS << (PAGE_SHIFT - SECTOR_SHIFT))
 
 /* Deferred bios of one secondary processed at the same time. */
 #define COLO_DEFER_ACTIVE 16
@@ -128,6 +134,7 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 		     unsigned int *sz);
 
 /* dm-colo.c */
+void colo_bound_write(struct bio *bio);
 void colo_bio_copy(struct bio *bio, struct bvec_iter *iter, void *buf,
 		   unsigned int len, bool to_bio);
 

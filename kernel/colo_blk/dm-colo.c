@@ -79,6 +79,16 @@ void cb_sort(void *base, size_t num, size_t size,
 }
 
 /*
+ * Takes at most COLO_MAX_IO_SECTORS of a write; dm sends the rest as another
+ * bio. Splitting here rather than with ti->max_io_len leaves reads whole.
+ */
+void colo_bound_write(struct bio *bio)
+{
+	if (bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio) > COLO_MAX_IO_SECTORS)
+		dm_accept_partial_bio(bio, COLO_MAX_IO_SECTORS);
+}
+
+/*
  * Copies len bytes between a bio (from *iter on, which is advanced) and a
  * linear buffer. Works whatever the bvec boundaries are, so a sector split
  * across two pages is handled.
@@ -175,9 +185,6 @@ static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	cc->t.dev[0] = NULL;
 	cc->t.dev[1] = NULL;
 
-	ret = dm_set_target_max_io_len(ti, COLO_MAX_IO_SECTORS);
-	if (ret)
-		goto bad_devs;
 	ti->per_io_data_size = sizeof(struct colo_bio);
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -369,6 +376,15 @@ static void colo_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	/* zeroing is not forwarded: let the block layer write zero pages */
 	if (cc->t.mode == CB_PRIMARY)
 		limits->max_write_zeroes_sectors = 0;
+	/* the replica reads the pre-image of a discard or zeroing first */
+	if (cc->t.mode == CB_REPLICA) {
+		limits->max_hw_discard_sectors = min(limits->max_hw_discard_sectors,
+						     COLO_MAX_IO_SECTORS);
+		limits->max_discard_sectors = min(limits->max_discard_sectors,
+						  COLO_MAX_IO_SECTORS);
+		limits->max_write_zeroes_sectors =
+			min(limits->max_write_zeroes_sectors, COLO_MAX_IO_SECTORS);
+	}
 }
 
 static struct target_type colo_target = {
