@@ -270,6 +270,25 @@ void *cb_map_chunk_slot(struct cb_map *m, u64 index, int *added)
 	return page;
 }
 
+int cb_map_chunk_adopt(struct cb_map *m, u64 index, void *page)
+{
+	struct cb_chunk *c = cb_get_chunk(m, index);
+	unsigned int i;
+
+	if (!c)
+		return -ENOMEM;
+	/* an empty chunk has neither sector buffers nor a page */
+	if (c->present)
+		return 0;
+	c->page = page;
+	for (i = 0; i < CB_CHUNK_SECTORS; i++)
+		c->data[i] = (char *)page + (i << CB_SECTOR_SHIFT);
+	c->present = (u8)((1U << CB_CHUNK_SECTORS) - 1);
+	m->nr_sectors += CB_CHUNK_SECTORS;
+	m->nr_data += CB_CHUNK_SECTORS;
+	return CB_CHUNK_SECTORS;
+}
+
 bool cb_map_chunk_empty(const struct cb_map *m, u64 index)
 {
 	const struct cb_chunk *c = m->nr_chunks ? cb_find(m, index) : NULL;

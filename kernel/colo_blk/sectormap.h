@@ -73,6 +73,15 @@ void *cb_map_slot(struct cb_map *m, u64 sector, int *added);
  */
 void *cb_map_chunk_slot(struct cb_map *m, u64 index, int *added);
 
+/*
+ * Hands a 4 KiB buffer from cb_page_alloc(), already filled with the content
+ * of chunk `index`, over to the map, which frees it from now on: no copy.
+ * Only an empty chunk takes it. Returns CB_CHUNK_SECTORS when the page was
+ * taken, 0 when the chunk holds sectors already (the caller keeps the page),
+ * -ENOMEM.
+ */
+int cb_map_chunk_adopt(struct cb_map *m, u64 index, void *page);
+
 /* true if no sector of chunk `index` is buffered */
 bool cb_map_chunk_empty(const struct cb_map *m, u64 index);
 

@@ -124,11 +124,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (cb_map_chunk_empty(&m[which], (origin + first) >> CB_CHUNK_SHIFT) !=
 				    (want == CB_CHUNK_SECTORS))
 					abort();
-				p = cb_map_chunk_slot(&m[which], (origin + first) >> CB_CHUNK_SHIFT,
-						      &added);
-				if (!p || added != want)
-					abort();
-				memset(p, val < 2 ? 2 : val, CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+				if (val & 2) {
+					/* a pre-image read into its own page */
+					p = cb_page_alloc();
+					if (!p)
+						abort();
+					memset(p, val < 2 ? 2 : val,
+					       CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+					added = cb_map_chunk_adopt(&m[which],
+								   (origin + first) >> CB_CHUNK_SHIFT, p);
+					if (added != (want == CB_CHUNK_SECTORS ? want : 0))
+						abort();
+					if (!added) {
+						cb_page_free(p);
+						break;
+					}
+				} else {
+					p = cb_map_chunk_slot(&m[which],
+							      (origin + first) >> CB_CHUNK_SHIFT,
+							      &added);
+					if (!p || added != want)
+						abort();
+					memset(p, val < 2 ? 2 : val,
+					       CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+				}
 				memset(&model[which][first], val < 2 ? 2 : val, CB_CHUNK_SECTORS);
 				break;
 			}

@@ -190,6 +190,22 @@ int main(void)
 		tap_check(cb_map_get(&a, 15, &p) && ((const unsigned char *)p)[0] == 0x63,
 			  "page content readable per sector");
 	}
+	{
+		const void *p;
+		unsigned char *page = cb_page_alloc();
+
+		memset(page, 0x64, CB_SECTOR_SIZE * CB_CHUNK_SECTORS);
+		tap_check(cb_map_chunk_adopt(&a, 1, page) == 0,
+			  "adopt refuses a chunk that holds sectors");
+		tap_check(cb_map_chunk_adopt(&a, 40, page) == CB_CHUNK_SECTORS &&
+			  a.nr_sectors == 17 && a.nr_data == 17 &&
+			  cb_map_get(&a, 323, &p) && p == page + 3 * CB_SECTOR_SIZE &&
+			  ((const unsigned char *)p)[0] == 0x64,
+			  "adopt takes the page of an empty chunk, no copy");
+		tap_check(cb_map_put(&a, 323, NULL, true) == 0 && a.nr_data == 16 &&
+			  cb_map_get(&a, 323, &p) && !p,
+			  "zeroing a sector of an adopted page");
+	}
 	cb_map_clear(&a);
 	tap_check(!a.nr_sectors && !a.nr_chunks && !cb_map_overlaps(&a, 0, 100),
 		  "clear empties the map");
