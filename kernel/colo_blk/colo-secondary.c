@@ -266,6 +266,107 @@ out:
 }
 
 /*
+ * Pre-image of the sectors a replica write covers, read from the base into
+ * one page per chunk (page i holds chunk first + i, sectors at their offset
+ * in the chunk), so that a whole chunk goes into the map without a copy.
+ */
+struct colo_pre_read {
+	u64 first;		/* chunk index of page 0 */
+	unsigned int nr_pages;
+	struct page_list pl[];
+};
+
+static void colo_pre_free(struct colo_pre_read *pr)
+{
+	unsigned int i;
+
+	if (!pr)
+		return;
+	for (i = 0; i < pr->nr_pages; i++)
+		if (pr->pl[i].page)
+			cb_page_free(page_address(pr->pl[i].page));
+	kfree(pr);
+}
+
+static struct colo_pre_read *colo_pre_read(struct colo_sec *s,
+					   struct block_device *base,
+					   sector_t sector, unsigned int nr,
+					   int *err)
+{
+	u64 first = sector >> CB_CHUNK_SHIFT;
+	unsigned int i, nr_pages = ((sector + nr - 1) >> CB_CHUNK_SHIFT) - first + 1;
+	struct colo_pre_read *pr;
+	struct dm_io_region where = {
+		.bdev = base,
+		.sector = sector,
+		.count = nr,
+	};
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_READ,
+		.mem.type = DM_IO_PAGE_LIST,
+		.mem.offset = (sector & (CB_CHUNK_SECTORS - 1)) << SECTOR_SHIFT,
+		.client = s->io,
+	};
+	unsigned long error_bits = 0;
+
+	*err = -ENOMEM;
+	pr = kzalloc(struct_size(pr, pl, nr_pages), GFP_NOIO);
+	if (!pr)
+		return NULL;
+	pr->first = first;
+	pr->nr_pages = nr_pages;
+	for (i = 0; i < nr_pages; i++) {
+		void *buf = cb_page_alloc();
+
+		if (!buf)
+			goto bad;
+		pr->pl[i].page = virt_to_page(buf);
+		if (i)
+			pr->pl[i - 1].next = &pr->pl[i];
+	}
+	req.mem.ptr.pl = pr->pl;
+	*err = dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
+	if (*err)
+		goto bad;
+	return pr;
+bad:
+	colo_pre_free(pr);
+	return NULL;
+}
+
+/* Saves the pre-images of [sector, sector + nr) not saved yet; under s->lock. */
+static int colo_pre_save(struct colo_sec *s, struct colo_pre_read *pr,
+			 sector_t sector, unsigned int nr)
+{
+	u64 at, end = sector + nr;
+
+	for (at = sector; at < end; ) {
+		u64 index = at >> CB_CHUNK_SHIFT;
+		struct page_list *pl = &pr->pl[index - pr->first];
+		u8 *data = page_address(pl->page);
+		unsigned int off = at & (CB_CHUNK_SECTORS - 1);
+		int ret = 0;
+
+		if (!off && end - at >= CB_CHUNK_SECTORS &&
+		    cb_map_chunk_empty(&s->pre, index)) {
+			ret = cb_map_chunk_adopt(&s->pre, index, data);
+			if (ret > 0) {
+				pl->page = NULL;
+				at += CB_CHUNK_SECTORS;
+				continue;
+			}
+		}
+		if (!ret)
+			ret = cb_map_put(&s->pre, at,
+					 data + (off << CB_SECTOR_SHIFT), false);
+		if (ret < 0)
+			return ret;
+		at++;
+	}
+	return 0;
+}
+
+/*
  * Primary write arriving on the replica: save the pre-images the SVM must
  * keep reading, make sure no earlier unbuffered SVM read is still on its way
  * to the base, then let the write through.
@@ -274,8 +375,8 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 {
 	struct block_device *base = bio->bi_bdev;
 	sector_t sector = bio->bi_iter.bi_sector;
-	unsigned int i, idx, nr = bio_sectors(bio);
-	void *buf = NULL;
+	unsigned int idx, nr = bio_sectors(bio);
+	struct colo_pre_read *pr = NULL;
 	u64 absent;
 	int ret;
 
@@ -295,13 +396,8 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 		 * if another one wrote these sectors since this read, its
 		 * pre-image is in the map already and wins below.
 		 */
-		buf = kvmalloc((size_t)nr << SECTOR_SHIFT, GFP_NOIO);
-		if (!buf) {
-			bio->bi_status = BLK_STS_RESOURCE;
-			goto out;
-		}
-		ret = colo_base_io(s, base, REQ_OP_READ, sector, nr, buf);
-		if (ret) {
+		pr = colo_pre_read(s, base, sector, nr, &ret);
+		if (!pr) {
 			bio->bi_status = errno_to_blk_status(ret);
 			goto out;
 		}
@@ -313,41 +409,17 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 		bio->bi_status = BLK_STS_IOERR;
 		goto out;
 	}
-	if (buf) {
+	if (pr) {
 		if (!colo_sec_reserve(s, cb_map_count_absent(&s->pre, sector, nr))) {
 			mutex_unlock(&s->lock);
 			bio->bi_status = BLK_STS_NOSPC;
 			goto out;
 		}
-		for (i = 0; i < nr; ) {
-			u64 at = sector + i;
-			u8 *src = (u8 *)buf + ((size_t)i << SECTOR_SHIFT);
-			unsigned int n = 1;
-			int ret = 0, added;
-
-			/* a chunk with no pre-image yet takes one 4 KiB copy */
-			if (!(at & (CB_CHUNK_SECTORS - 1)) &&
-			    nr - i >= CB_CHUNK_SECTORS &&
-			    cb_map_chunk_empty(&s->pre, at >> CB_CHUNK_SHIFT)) {
-				void *dst = cb_map_chunk_slot(&s->pre,
-							      at >> CB_CHUNK_SHIFT,
-							      &added);
-
-				n = CB_CHUNK_SECTORS;
-				if (dst)
-					memcpy(dst, src, n << SECTOR_SHIFT);
-				else
-					ret = -ENOMEM;
-			} else {
-				ret = cb_map_put(&s->pre, at, src, false);
-			}
-			if (ret < 0) {
-				s->io_errors++;
-				mutex_unlock(&s->lock);
-				bio->bi_status = BLK_STS_RESOURCE;
-				goto out;
-			}
-			i += n;
+		if (colo_pre_save(s, pr, sector, nr)) {
+			s->io_errors++;
+			mutex_unlock(&s->lock);
+			bio->bi_status = BLK_STS_RESOURCE;
+			goto out;
 		}
 		colo_sec_check_threshold(s);
 	}
@@ -357,11 +429,11 @@ static void colo_replica_write(struct colo_sec *s, struct bio *bio)
 	mutex_unlock(&s->lock);
 
 	wait_event(s->fast_wait, !READ_ONCE(s->fast_reads[idx]));
-	kvfree(buf);
+	colo_pre_free(pr);
 	dm_submit_bio_remap(bio, NULL);
 	return;
 out:
-	kvfree(buf);
+	colo_pre_free(pr);
 	bio_endio(bio);
 }
 
