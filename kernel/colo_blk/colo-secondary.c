@@ -102,30 +102,6 @@ static enum dm_io_mem_type colo_mem_type(void *buf)
 	return is_vmalloc_addr(buf) ? DM_IO_VMA : DM_IO_KMEM;
 }
 
-/* Synchronous I/O on the base between [sector, sector + nr) and buf. */
-static int colo_base_io(struct colo_sec *s, struct block_device *bdev,
-			blk_opf_t opf, sector_t sector, unsigned int nr,
-			void *buf)
-{
-	struct dm_io_region where = {
-		.bdev = bdev,
-		.sector = sector,
-		.count = nr,
-	};
-	struct dm_io_request req = {
-		.bi_opf = opf,
-		.mem.type = colo_mem_type(buf),
-		.client = s->io,
-	};
-	unsigned long error_bits = 0;
-
-	if (req.mem.type == DM_IO_VMA)
-		req.mem.ptr.vma = buf;
-	else
-		req.mem.ptr.addr = buf;
-	return dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
-}
-
 /* SVM write, discard or write-zeroes: into the SVM buffer, under s->lock. */
 static blk_status_t colo_sec_buffer(struct colo_sec *s, struct bio *bio)
 {
@@ -623,16 +599,37 @@ int colo_sec_checkpoint(struct colo_c *cc, const char **why)
 	return 0;
 }
 
-/* Failover writes runs of sectors in ascending order, merged up to 1 MiB. */
+/*
+ * Failover writes runs of sectors in ascending order, merged up to 1 MiB per
+ * write, with several writes in flight so that merging the next run overlaps
+ * the base writing the previous ones.
+ */
 #define COLO_COMMIT_BYTES (1U << 20)
+#define COLO_COMMIT_DEPTH 4
+
+struct colo_commit;
+
+struct colo_commit_io {
+	struct colo_commit *c;
+	unsigned int stage;
+	unsigned int nr;
+};
 
 struct colo_commit {
 	struct colo_sec *s;
 	struct block_device *base;
-	u8 *stage;
+	u8 *stage[COLO_COMMIT_DEPTH];
+	unsigned int cur;	/* stage being filled */
 	u64 start;		/* first sector staged */
 	unsigned int nr;	/* sectors staged */
-	u64 done;
+	u64 done;		/* counting pass only */
+
+	spinlock_t lock;	/* busy, error, written */
+	unsigned long busy;	/* stages being written */
+	int error;
+	u64 written;
+	wait_queue_head_t wait;
+	struct colo_commit_io io[COLO_COMMIT_DEPTH];
 };
 
 static int colo_count_run(void *ctx, u64 sector, u32 nr, const void *data)
@@ -643,20 +640,74 @@ static int colo_count_run(void *ctx, u64 sector, u32 nr, const void *data)
 	return 0;
 }
 
+static bool colo_commit_idle(struct colo_commit *c, unsigned long mask)
+{
+	bool ret;
+
+	spin_lock_irq(&c->lock);
+	ret = !(c->busy & mask);
+	spin_unlock_irq(&c->lock);
+	return ret;
+}
+
+static void colo_commit_endio(unsigned long error, void *context)
+{
+	struct colo_commit_io *io = context;
+	struct colo_commit *c = io->c;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (error)
+		c->error = -EIO;
+	else
+		c->written += io->nr;
+	WRITE_ONCE(c->s->commit_done, c->written);
+	c->busy &= ~BIT(io->stage);
+	wake_up_all(&c->wait);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
+/* Starts writing the staged run and waits for the next stage to be free. */
 static int colo_commit_flush(struct colo_commit *c)
 {
+	struct colo_commit_io *io = &c->io[c->cur];
+	struct dm_io_region where = {
+		.bdev = c->base,
+		.sector = c->start,
+		.count = c->nr,
+	};
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_WRITE,
+		.mem.type = colo_mem_type(c->stage[c->cur]),
+		.notify.fn = colo_commit_endio,
+		.notify.context = io,
+		.client = c->s->io,
+	};
 	int ret;
 
 	if (!c->nr)
 		return 0;
-	ret = colo_base_io(c->s, c->base, REQ_OP_WRITE, c->start, c->nr,
-			   c->stage);
-	if (ret)
+	if (req.mem.type == DM_IO_VMA)
+		req.mem.ptr.vma = c->stage[c->cur];
+	else
+		req.mem.ptr.addr = c->stage[c->cur];
+	io->c = c;
+	io->stage = c->cur;
+	io->nr = c->nr;
+	spin_lock_irq(&c->lock);
+	c->busy |= BIT(c->cur);
+	spin_unlock_irq(&c->lock);
+	ret = dm_io(&req, 1, &where, NULL, IOPRIO_DEFAULT);
+	if (ret) {
+		spin_lock_irq(&c->lock);
+		c->busy &= ~BIT(c->cur);
+		spin_unlock_irq(&c->lock);
 		return ret;
-	c->done += c->nr;
+	}
 	c->nr = 0;
-	WRITE_ONCE(c->s->commit_done, c->done);
-	return 0;
+	c->cur = (c->cur + 1) % COLO_COMMIT_DEPTH;
+	wait_event(c->wait, colo_commit_idle(c, BIT(c->cur)));
+	return READ_ONCE(c->error);
 }
 
 static int colo_commit_run(void *ctx, u64 sector, u32 nr, const void *data)
@@ -672,7 +723,7 @@ static int colo_commit_run(void *ctx, u64 sector, u32 nr, const void *data)
 	}
 	if (!c->nr)
 		c->start = sector;
-	memcpy(c->stage + ((size_t)c->nr << CB_SECTOR_SHIFT), data,
+	memcpy(c->stage[c->cur] + ((size_t)c->nr << CB_SECTOR_SHIFT), data,
 	       (size_t)nr << CB_SECTOR_SHIFT);
 	c->nr += nr;
 	return 0;
@@ -687,13 +738,20 @@ int colo_sec_failover(struct colo_c *cc, const char **why)
 {
 	struct colo_sec *s = cc->sec;
 	struct colo_commit c = { .s = s, .base = cc->dev[0]->bdev };
+	unsigned int i;
 	void *buf;
 	int ret;
 
+	spin_lock_init(&c.lock);
+	init_waitqueue_head(&c.wait);
 	buf = kmalloc(CB_CHUNK_SECTORS << CB_SECTOR_SHIFT, GFP_KERNEL);
-	c.stage = kvmalloc(COLO_COMMIT_BYTES, GFP_KERNEL);
-	if (!buf || !c.stage) {
-		ret = -ENOMEM;
+	ret = buf ? 0 : -ENOMEM;
+	for (i = 0; i < COLO_COMMIT_DEPTH && !ret; i++) {
+		c.stage[i] = kvmalloc(COLO_COMMIT_BYTES, GFP_KERNEL);
+		if (!c.stage[i])
+			ret = -ENOMEM;
+	}
+	if (ret) {
 		*why = "Out of memory";
 		goto out_free;
 	}
@@ -709,11 +767,14 @@ int colo_sec_failover(struct colo_c *cc, const char **why)
 	}
 	WRITE_ONCE(s->commit_total, c.done);
 	WRITE_ONCE(s->commit_done, 0);
-	c.done = 0;
 	WRITE_ONCE(s->state, COLO_SEC_COMMITTING);
 	ret = cb_map_merge_runs(&s->svm, &s->pre, buf, colo_commit_run, &c);
 	if (!ret)
 		ret = colo_commit_flush(&c);
+	/* every write must be back before the stages are freed */
+	wait_event(c.wait, colo_commit_idle(&c, ~0UL));
+	if (!ret)
+		ret = c.error;
 	if (!ret)
 		ret = blkdev_issue_flush(c.base);
 	if (ret) {
@@ -729,7 +790,8 @@ int colo_sec_failover(struct colo_c *cc, const char **why)
 out:
 	mutex_unlock(&s->lock);
 out_free:
-	kvfree(c.stage);
+	for (i = 0; i < COLO_COMMIT_DEPTH; i++)
+		kvfree(c.stage[i]);
 	kfree(buf);
 	return ret;
 }
