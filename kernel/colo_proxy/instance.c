@@ -140,10 +140,8 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	netdev_hold(inst->dev, &inst->dev_tracker, GFP_KERNEL);
 	inst->role = cfg->role;
 	inst->state = COLO_PROXY_STATE_REPLICATING;
-	inst->local_addr = cfg->local_addr;
-	inst->local_port = cfg->local_port;
-	inst->peer_addr = cfg->peer_addr;
-	inst->peer_port = cfg->peer_port;
+	inst->local = cfg->local;
+	inst->peer = cfg->peer;
 	inst->timeout_ms = cfg->timeout_ms;
 	inst->queue_packets = cfg->queue_packets;
 	inst->queue_bytes = cfg->queue_bytes;

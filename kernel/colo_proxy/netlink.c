@@ -8,6 +8,7 @@
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
 #include <net/genetlink.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 
 #include "proxy.h"
@@ -34,6 +35,8 @@ static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_STATS] = { .type = NLA_REJECT },
 	[COLO_PROXY_A_REASON] = { .type = NLA_REJECT },
 	[COLO_PROXY_A_CONN] = { .type = NLA_REJECT },
+	[COLO_PROXY_A_LOCAL_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[COLO_PROXY_A_PEER_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 };
 
 static struct genl_family cp_family;
@@ -43,6 +46,16 @@ enum { CP_MCGRP_EVENTS };
 static const struct genl_multicast_group cp_mcgrps[] = {
 	[CP_MCGRP_EVENTS] = { .name = COLO_PROXY_MCGRP_EVENTS },
 };
+
+static int cp_put_endpoint(struct sk_buff *msg, const struct cp_endpoint *ep,
+			   int attr4, int attr6, int attr_port)
+{
+	if (ep->family == AF_INET6 ?
+	    nla_put_in6_addr(msg, attr6, &ep->ip6) :
+	    nla_put_be32(msg, attr4, ep->ip))
+		return -EMSGSIZE;
+	return nla_put_u16(msg, attr_port, ep->port);
+}
 
 static int cp_fill_instance(struct sk_buff *msg, struct cp_instance *inst,
 			    u32 portid, u32 seq, int flags)
@@ -60,10 +73,10 @@ static int cp_fill_instance(struct sk_buff *msg, struct cp_instance *inst,
 	    nla_put_string(msg, COLO_PROXY_A_IFNAME, inst->dev->name) ||
 	    nla_put_u8(msg, COLO_PROXY_A_ROLE, inst->role) ||
 	    nla_put_u8(msg, COLO_PROXY_A_STATE, READ_ONCE(inst->state)) ||
-	    nla_put_be32(msg, COLO_PROXY_A_LOCAL_ADDR, inst->local_addr) ||
-	    nla_put_u16(msg, COLO_PROXY_A_LOCAL_PORT, inst->local_port) ||
-	    nla_put_be32(msg, COLO_PROXY_A_PEER_ADDR, inst->peer_addr) ||
-	    nla_put_u16(msg, COLO_PROXY_A_PEER_PORT, inst->peer_port) ||
+	    cp_put_endpoint(msg, &inst->local, COLO_PROXY_A_LOCAL_ADDR,
+			    COLO_PROXY_A_LOCAL_ADDR6, COLO_PROXY_A_LOCAL_PORT) ||
+	    cp_put_endpoint(msg, &inst->peer, COLO_PROXY_A_PEER_ADDR,
+			    COLO_PROXY_A_PEER_ADDR6, COLO_PROXY_A_PEER_PORT) ||
 	    nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, inst->timeout_ms) ||
 	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_PACKETS, inst->queue_packets) ||
 	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_BYTES, inst->queue_bytes))
@@ -86,9 +99,7 @@ cancel:
 static const char *const cp_attr_names[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_IFINDEX] = "missing attribute: ifindex",
 	[COLO_PROXY_A_ROLE] = "missing attribute: role",
-	[COLO_PROXY_A_LOCAL_ADDR] = "missing attribute: local address",
 	[COLO_PROXY_A_LOCAL_PORT] = "missing attribute: local port",
-	[COLO_PROXY_A_PEER_ADDR] = "missing attribute: peer address",
 	[COLO_PROXY_A_PEER_PORT] = "missing attribute: peer port",
 };
 
@@ -120,6 +131,57 @@ static struct cp_instance *cp_nl_instance(struct genl_info *info)
 	return inst;
 }
 
+/* The tunnel's two ends: one address attribute each, of one family. */
+static int cp_get_endpoints(struct genl_info *info, struct cp_instance_cfg *cfg)
+{
+	struct nlattr **a = info->attrs;
+	struct nlattr *peer;
+	bool bad_peer;
+
+	if (!!a[COLO_PROXY_A_LOCAL_ADDR] == !!a[COLO_PROXY_A_LOCAL_ADDR6]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give the local address as exactly one of IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (!!a[COLO_PROXY_A_PEER_ADDR] == !!a[COLO_PROXY_A_PEER_ADDR6]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give the peer address as exactly one of IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (!!a[COLO_PROXY_A_LOCAL_ADDR] != !!a[COLO_PROXY_A_PEER_ADDR]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "local and peer addresses must be of the same family");
+		return -EINVAL;
+	}
+	cfg->local.port = nla_get_u16(a[COLO_PROXY_A_LOCAL_PORT]);
+	cfg->peer.port = nla_get_u16(a[COLO_PROXY_A_PEER_PORT]);
+	if (a[COLO_PROXY_A_LOCAL_ADDR]) {
+		cfg->local.family = AF_INET;
+		cfg->local.ip = nla_get_in_addr(a[COLO_PROXY_A_LOCAL_ADDR]);
+		cfg->peer.family = AF_INET;
+		cfg->peer.ip = nla_get_in_addr(a[COLO_PROXY_A_PEER_ADDR]);
+		peer = a[COLO_PROXY_A_PEER_ADDR];
+		bad_peer = ipv4_is_multicast(cfg->peer.ip) ||
+			   ipv4_is_zeronet(cfg->peer.ip) ||
+			   ipv4_is_lbcast(cfg->peer.ip);
+	} else {
+		cfg->local.family = AF_INET6;
+		cfg->local.ip6 = nla_get_in6_addr(a[COLO_PROXY_A_LOCAL_ADDR6]);
+		cfg->peer.family = AF_INET6;
+		cfg->peer.ip6 = nla_get_in6_addr(a[COLO_PROXY_A_PEER_ADDR6]);
+		peer = a[COLO_PROXY_A_PEER_ADDR6];
+		/* A mapped IPv4 address belongs in the IPv4 attributes. */
+		bad_peer = ipv6_addr_type(&cfg->peer.ip6) &
+			   (IPV6_ADDR_ANY | IPV6_ADDR_MULTICAST | IPV6_ADDR_MAPPED);
+	}
+	if (bad_peer) {
+		NL_SET_ERR_MSG_ATTR(info->extack, peer,
+				    "peer address must be a unicast address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static u32 attr_u32_or(struct genl_info *info, int attr, u32 def)
 {
 	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
@@ -134,22 +196,13 @@ static int cp_nl_new(struct sk_buff *skb, struct genl_info *info)
 
 	if (cp_missing(info, COLO_PROXY_A_IFINDEX) ||
 	    cp_missing(info, COLO_PROXY_A_ROLE) ||
-	    cp_missing(info, COLO_PROXY_A_LOCAL_ADDR) ||
 	    cp_missing(info, COLO_PROXY_A_LOCAL_PORT) ||
-	    cp_missing(info, COLO_PROXY_A_PEER_ADDR) ||
 	    cp_missing(info, COLO_PROXY_A_PEER_PORT))
 		return -EINVAL;
 	cfg.role = nla_get_u8(info->attrs[COLO_PROXY_A_ROLE]);
-	cfg.local_addr = nla_get_be32(info->attrs[COLO_PROXY_A_LOCAL_ADDR]);
-	cfg.local_port = nla_get_u16(info->attrs[COLO_PROXY_A_LOCAL_PORT]);
-	cfg.peer_addr = nla_get_be32(info->attrs[COLO_PROXY_A_PEER_ADDR]);
-	cfg.peer_port = nla_get_u16(info->attrs[COLO_PROXY_A_PEER_PORT]);
-	if (ipv4_is_multicast(cfg.peer_addr) || ipv4_is_zeronet(cfg.peer_addr) ||
-	    ipv4_is_lbcast(cfg.peer_addr)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_PEER_ADDR],
-				    "peer address must be a unicast address");
-		return -EINVAL;
-	}
+	err = cp_get_endpoints(info, &cfg);
+	if (err)
+		return err;
 	cfg.timeout_ms = attr_u32_or(info, COLO_PROXY_A_TIMEOUT_MS,
 				     READ_ONCE(cp_param_timeout_ms));
 	cfg.queue_packets = attr_u32_or(info, COLO_PROXY_A_QUEUE_PACKETS,

@@ -12,6 +12,7 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/types.h>
+#include <linux/in6.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/colo_proxy.h>
@@ -21,6 +22,16 @@
 #include "rewrite.h"
 
 #define CP_CONN_HASH_BITS 8
+
+/* One end of the tunnel: an IPv4 or IPv6 address and a UDP port. */
+struct cp_endpoint {
+	sa_family_t family;
+	union {
+		__be32 ip;
+		struct in6_addr ip6;
+	};
+	u16 port;
+};
 
 struct cp_net {
 	struct list_head instances;	/* under cp_net_lock (a mutex) */
@@ -52,8 +63,7 @@ struct cp_instance {
 	netdevice_tracker dev_tracker;
 	u8 role;
 	u8 state;
-	__be32 local_addr, peer_addr;
-	u16 local_port, peer_port;
+	struct cp_endpoint local, peer;
 	u32 timeout_ms, queue_packets, queue_bytes;
 	struct nf_hook_ops hooks[2];	/* ingress (from guest), egress (to guest) */
 	bool hooks_on;
@@ -86,8 +96,7 @@ static inline struct cp_net *cp_pernet(const struct net *net)
 struct cp_instance_cfg {
 	struct net_device *dev;
 	u8 role;
-	__be32 local_addr, peer_addr;
-	u16 local_port, peer_port;
+	struct cp_endpoint local, peer;
 	u32 timeout_ms, queue_packets, queue_bytes;
 };
 

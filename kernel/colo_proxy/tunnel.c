@@ -2,7 +2,7 @@
 /*
  * colo_proxy tunnel: frames travel between the primary and the secondary
  * proxy in UDP datagrams of a kernel socket (udp_tunnel), so the two hosts may
- * sit on any routed IPv4 network.
+ * sit on any routed IPv4 or IPv6 network.
  *
  * Each datagram carries one Ethernet frame after a small header with a
  * per-direction sequence number: the receiver counts gaps (lost frames, which
@@ -23,6 +23,8 @@
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
+#include <net/ip6_route.h>
+#include <net/ipv6_stubs.h>
 #include <net/route.h>
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
@@ -137,11 +139,19 @@ int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack)
 		.encap_rcv = cp_encap_rcv,
 	};
 	struct udp_port_cfg cfg = {
-		.family = AF_INET,
-		.local_ip.s_addr = inst->local_addr,
-		.local_udp_port = htons(inst->local_port),
+		.family = inst->local.family,
+		.local_udp_port = htons(inst->local.port),
 	};
 	int err;
+
+	if (cfg.family == AF_INET6) {
+		cfg.local_ip6 = inst->local.ip6;
+		cfg.ipv6_v6only = 1;
+		/* The outer checksum is zero (see above): accept that. */
+		cfg.use_udp6_rx_checksums = false;
+	} else {
+		cfg.local_ip.s_addr = inst->local.ip;
+	}
 
 	err = udp_sock_create(inst->net, &cfg, &inst->sock);
 	if (err == -EADDRINUSE) {
@@ -167,21 +177,84 @@ void cp_tunnel_close(struct cp_instance *inst)
 	inst->sock = NULL;
 }
 
+/* Prepare @skb for encapsulation with @headroom and push the tunnel header. */
+static int cp_tunnel_encap(struct cp_instance *inst, u8 type, struct sk_buff *skb,
+			   unsigned int headroom)
+{
+	struct cp_tun_hdr *hdr;
+
+	if (skb_cow_head(skb, headroom + sizeof(struct udphdr) + sizeof(*hdr)))
+		return -ENOMEM;
+	/* The inner headers are where the frame's headers are now. */
+	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
+	if (udp_tunnel_handle_offloads(skb, false))
+		return -ENOMEM;
+	hdr = skb_push(skb, sizeof(*hdr));
+	hdr->magic = htons(CP_TUN_MAGIC);
+	hdr->version = CP_TUN_VERSION;
+	hdr->type = type;
+	hdr->seq = htonl(atomic_inc_return(&inst->tx_seq) - 1);
+	skb->ignore_df = 1;
+	return 0;
+}
+
+static int cp_tunnel_xmit4(struct cp_instance *inst, u8 type, struct sk_buff *skb)
+{
+	struct flowi4 fl4 = {
+		.flowi4_proto = IPPROTO_UDP,
+		.daddr = inst->peer.ip,
+		.saddr = inst->local.ip,
+		.fl4_dport = htons(inst->peer.port),
+		.fl4_sport = htons(inst->local.port),
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_key(inst->net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (cp_tunnel_encap(inst, type, skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			    sizeof(struct iphdr))) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	udp_tunnel_xmit_skb(rt, inst->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
+			    fl4.fl4_dport, false, true);
+	return 0;
+}
+
+static int cp_tunnel_xmit6(struct cp_instance *inst, u8 type, struct sk_buff *skb)
+{
+	struct flowi6 fl6 = {
+		.flowi6_proto = IPPROTO_UDP,
+		.daddr = inst->peer.ip6,
+		.saddr = inst->local.ip6,
+		.fl6_dport = htons(inst->peer.port),
+		.fl6_sport = htons(inst->local.port),
+	};
+	struct dst_entry *dst;
+
+	dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, inst->sock->sk, &fl6, NULL);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	if (cp_tunnel_encap(inst, type, skb, LL_RESERVED_SPACE(dst->dev) +
+			    sizeof(struct ipv6hdr))) {
+		dst_release(dst);
+		return -ENOMEM;
+	}
+	udp_tunnel6_xmit_skb(dst, inst->sock->sk, skb, dst->dev, &fl6.saddr,
+			     &fl6.daddr, 0, ip6_dst_hoplimit(dst), 0,
+			     fl6.fl6_sport, fl6.fl6_dport, true);
+	return 0;
+}
+
 /*
  * Send the frame in @skb (skb->data at its MAC header) to the peer proxy;
  * consumes @skb.
  */
 void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 {
-	struct flowi4 fl4 = {
-		.flowi4_proto = IPPROTO_UDP,
-		.daddr = inst->peer_addr,
-		.saddr = inst->local_addr,
-		.fl4_dport = htons(inst->peer_port),
-		.fl4_sport = htons(inst->local_port),
-	};
-	struct cp_tun_hdr *hdr;
-	struct rtable *rt;
+	int err;
 
 	skb_reset_mac_header(skb);
 	if (skb_vlan_tag_present(skb)) {
@@ -190,32 +263,17 @@ void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 			goto err;
 		skb_reset_mac_header(skb);
 	}
-	rt = ip_route_output_key(inst->net, &fl4);
-	if (IS_ERR(rt))
+	if (inst->local.family == AF_INET6)
+		err = cp_tunnel_xmit6(inst, type, skb);
+	else
+		err = cp_tunnel_xmit4(inst, type, skb);
+	if (err)
 		goto err_free;
-	if (skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr) +
-			 sizeof(struct udphdr) + sizeof(*hdr)))
-		goto err_rt;
-	/* The inner headers are where the frame's headers are now. */
-	skb_set_inner_protocol(skb, htons(ETH_P_TEB));
-	if (udp_tunnel_handle_offloads(skb, false))
-		goto err_rt;
-	hdr = skb_push(skb, sizeof(*hdr));
-	hdr->magic = htons(CP_TUN_MAGIC);
-	hdr->version = CP_TUN_VERSION;
-	hdr->type = type;
-	hdr->seq = htonl(atomic_inc_return(&inst->tx_seq) - 1);
-	skb->ignore_df = 1;
-	udp_tunnel_xmit_skb(rt, inst->sock->sk, skb, fl4.saddr, fl4.daddr, 0,
-			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
-			    fl4.fl4_dport, false, true);
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_TUNNEL_TX]++;
 	spin_unlock_bh(&inst->lock);
 	return;
 
-err_rt:
-	ip_rt_put(rt);
 err_free:
 	kfree_skb(skb);
 err:

@@ -3,7 +3,7 @@
  * coloctl proxy: control of colo_proxy.ko instances over its generic netlink
  * family (include/uapi/linux/colo_proxy.h).
  *
- *   coloctl proxy add DEV role primary|secondary local ADDR:PORT peer ADDR:PORT
+ *   coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer (same family)
  *                     [timeout MS] [queue-packets N] [queue-bytes N]
  *   coloctl proxy del DEV
  *   coloctl proxy show [DEV] [-j]
@@ -117,24 +117,52 @@ static int dev_index(const char *name, unsigned int *ifindex)
 	return 0;
 }
 
-static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port)
+/* A tunnel endpoint: IPV4:PORT or [IPV6]:PORT. */
+struct endpoint {
+	int family;
+	unsigned char addr[16];
+	uint16_t port;
+};
+
+static int parse_endpoint(const char *s, struct endpoint *ep)
 {
-	char buf[64], *colon, *end;
+	char buf[INET6_ADDRSTRLEN + 10], *host = buf, *colon, *end;
 	unsigned long p;
 
-	snprintf(buf, sizeof(buf), "%s", s);
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
 	colon = strrchr(buf, ':');
 	if (!colon)
 		goto bad;
 	*colon = 0;
 	p = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || !p || p > 65535 || inet_pton(AF_INET, buf, addr) != 1)
+	if (*end || !colon[1] || !p || p > 65535)
 		goto bad;
-	*port = p;
+	ep->port = p;
+	if (buf[0] == '[' && colon[-1] == ']') {
+		colon[-1] = 0;
+		host = buf + 1;
+		ep->family = AF_INET6;
+	} else {
+		ep->family = AF_INET;
+	}
+	if (inet_pton(ep->family, host, ep->addr) != 1)
+		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, "coloctl proxy: '%s' is not an IPv4-ADDRESS:PORT endpoint\n", s);
+	fprintf(stderr, "coloctl proxy: '%s' is not an IPV4:PORT or [IPV6]:PORT endpoint\n", s);
 	return -1;
+}
+
+static void put_endpoint(struct nl_msg *msg, const struct endpoint *ep, int attr4,
+			 int attr6, int attr_port)
+{
+	if (ep->family == AF_INET6)
+		nla_put(msg, attr6, 16, ep->addr);
+	else
+		nla_put(msg, attr4, 4, ep->addr);
+	nla_put_u16(msg, attr_port, ep->port);
 }
 
 static int parse_u32(const char *what, const char *s, uint32_t *v)
@@ -155,7 +183,7 @@ static int parse_u32(const char *what, const char *s, uint32_t *v)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: coloctl proxy add DEV role primary|secondary local ADDR:PORT peer ADDR:PORT\n"
+		"Usage: coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer IPV4:PORT|[IPV6]:PORT\n"
 		"                         [timeout MS] [queue-packets N] [queue-bytes N]\n"
 		"       coloctl proxy del DEV\n"
 		"       coloctl proxy show [DEV] [-j]\n"
@@ -167,9 +195,9 @@ static void usage(FILE *out)
 
 static int cmd_add(struct px *px, int argc, char **argv)
 {
-	uint32_t local_addr = 0, peer_addr = 0, v;
-	uint16_t local_port = 0, peer_port = 0;
+	struct endpoint ep;
 	unsigned int ifindex;
+	uint32_t v;
 	struct nl_msg *msg;
 	int role = 0, i;
 
@@ -193,15 +221,15 @@ static int cmd_add(struct px *px, int argc, char **argv)
 			}
 			nla_put_u8(msg, COLO_PROXY_A_ROLE, role);
 		} else if (!strcmp(k, "local")) {
-			if (parse_endpoint(val, &local_addr, &local_port))
+			if (parse_endpoint(val, &ep))
 				goto bad;
-			nla_put_u32(msg, COLO_PROXY_A_LOCAL_ADDR, local_addr);
-			nla_put_u16(msg, COLO_PROXY_A_LOCAL_PORT, local_port);
+			put_endpoint(msg, &ep, COLO_PROXY_A_LOCAL_ADDR, COLO_PROXY_A_LOCAL_ADDR6,
+				     COLO_PROXY_A_LOCAL_PORT);
 		} else if (!strcmp(k, "peer")) {
-			if (parse_endpoint(val, &peer_addr, &peer_port))
+			if (parse_endpoint(val, &ep))
 				goto bad;
-			nla_put_u32(msg, COLO_PROXY_A_PEER_ADDR, peer_addr);
-			nla_put_u16(msg, COLO_PROXY_A_PEER_PORT, peer_port);
+			put_endpoint(msg, &ep, COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_ADDR6,
+				     COLO_PROXY_A_PEER_PORT);
 		} else if (!strcmp(k, "timeout") || !strcmp(k, "queue-packets") ||
 			   !strcmp(k, "queue-bytes")) {
 			if (parse_u32(k, val, &v))

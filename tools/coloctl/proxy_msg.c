@@ -73,6 +73,8 @@ static struct nla_policy instance_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_STATS] = { .type = NLA_NESTED },
 	[COLO_PROXY_A_REASON] = { .type = NLA_U32 },
 	[COLO_PROXY_A_CONN] = { .type = NLA_NESTED },
+	[COLO_PROXY_A_LOCAL_ADDR6] = { .minlen = 16, .maxlen = 16 },
+	[COLO_PROXY_A_PEER_ADDR6] = { .minlen = 16, .maxlen = 16 },
 };
 
 static struct nla_policy stats_policy[COLO_PROXY_STAT_MAX + 1] = {
@@ -146,12 +148,22 @@ int px_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-static void put_addr(char *buf, size_t n, uint32_t be_addr, uint16_t port)
+/* ADDR:PORT or [ADDR6]:PORT from whichever address attribute is there. */
+static int put_endpoint(char *buf, size_t n, struct nlattr *v4, struct nlattr *v6,
+			struct nlattr *port)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &be_addr, a, sizeof(a));
-	snprintf(buf, n, "%s:%u", a, port);
+	if (!port || !!v4 == !!v6)
+		return -1;
+	if (v4) {
+		inet_ntop(AF_INET, nla_data(v4), a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, nla_get_u16(port));
+	} else {
+		inet_ntop(AF_INET6, nla_data(v6), a, sizeof(a));
+		snprintf(buf, n, "[%s]:%u", a, nla_get_u16(port));
+	}
+	return 0;
 }
 
 int px_instance_cb(struct nl_msg *msg, void *arg)
@@ -159,16 +171,19 @@ int px_instance_cb(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *st[COLO_PROXY_STAT_MAX + 1];
 	uint64_t stats[COLO_PROXY_STAT_MAX + 1] = { 0 };
 	struct px *px = arg;
-	char local[64], peer[64];
+	char local[INET6_ADDRSTRLEN + 10], peer[INET6_ADDRSTRLEN + 10];
 	const char *role, *state;
 	int i;
 
 	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0) ||
 	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
 	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_IFNAME, COLO_PROXY_A_ROLE,
-			 COLO_PROXY_A_STATE, COLO_PROXY_A_LOCAL_ADDR, COLO_PROXY_A_LOCAL_PORT,
-			 COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_PORT, COLO_PROXY_A_TIMEOUT_MS,
-			 COLO_PROXY_A_QUEUE_PACKETS, COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1))
+			 COLO_PROXY_A_STATE, COLO_PROXY_A_TIMEOUT_MS, COLO_PROXY_A_QUEUE_PACKETS,
+			 COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1) ||
+	    put_endpoint(local, sizeof(local), tb[COLO_PROXY_A_LOCAL_ADDR],
+			 tb[COLO_PROXY_A_LOCAL_ADDR6], tb[COLO_PROXY_A_LOCAL_PORT]) ||
+	    put_endpoint(peer, sizeof(peer), tb[COLO_PROXY_A_PEER_ADDR],
+			 tb[COLO_PROXY_A_PEER_ADDR6], tb[COLO_PROXY_A_PEER_PORT]))
 		return NL_SKIP;
 	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], stats_policy))
 		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
@@ -177,10 +192,6 @@ int px_instance_cb(struct nl_msg *msg, void *arg)
 	role = nla_get_u8(tb[COLO_PROXY_A_ROLE]) == COLO_PROXY_ROLE_PRIMARY ? "primary" : "secondary";
 	state = nla_get_u8(tb[COLO_PROXY_A_STATE]) == COLO_PROXY_STATE_FAILED_OVER ?
 		"failed-over" : "replicating";
-	put_addr(local, sizeof(local), nla_get_u32(tb[COLO_PROXY_A_LOCAL_ADDR]),
-		 nla_get_u16(tb[COLO_PROXY_A_LOCAL_PORT]));
-	put_addr(peer, sizeof(peer), nla_get_u32(tb[COLO_PROXY_A_PEER_ADDR]),
-		 nla_get_u16(tb[COLO_PROXY_A_PEER_PORT]));
 	if (px->json) {
 		printf("%s{\"dev\":", px->printed ? "," : "");
 		print_json_string(nla_get_string(tb[COLO_PROXY_A_IFNAME]));

@@ -75,9 +75,9 @@ enum colo_proxy_attr {
 	COLO_PROXY_A_IFNAME,		/* string, reply only */
 	COLO_PROXY_A_ROLE,		/* u8: enum colo_proxy_role */
 	COLO_PROXY_A_STATE,		/* u8: enum colo_proxy_state, reply only */
-	COLO_PROXY_A_LOCAL_ADDR,	/* be32: IPv4 tunnel address */
+	COLO_PROXY_A_LOCAL_ADDR,	/* be32: IPv4 tunnel address (or LOCAL_ADDR6) */
 	COLO_PROXY_A_LOCAL_PORT,	/* u16 (host order): tunnel UDP port */
-	COLO_PROXY_A_PEER_ADDR,		/* be32 */
+	COLO_PROXY_A_PEER_ADDR,		/* be32 (or PEER_ADDR6, same family as local) */
 	COLO_PROXY_A_PEER_PORT,		/* u16 */
 	COLO_PROXY_A_TIMEOUT_MS,	/* u32: longest a PVM frame is held */
 	COLO_PROXY_A_QUEUE_PACKETS,	/* u32: per-connection held frames */
@@ -85,6 +85,8 @@ enum colo_proxy_attr {
 	COLO_PROXY_A_STATS,		/* nest: COLO_PROXY_STAT_* (u64 each) */
 	COLO_PROXY_A_REASON,		/* u32: enum colo_proxy_reason */
 	COLO_PROXY_A_CONN,		/* nest: COLO_PROXY_CONN_* */
+	COLO_PROXY_A_LOCAL_ADDR6,	/* 16 bytes: IPv6 tunnel address */
+	COLO_PROXY_A_PEER_ADDR6,	/* 16 bytes */
 	__COLO_PROXY_A_MAX
 };
 #define COLO_PROXY_A_MAX (__COLO_PROXY_A_MAX - 1)

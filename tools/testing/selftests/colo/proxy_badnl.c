@@ -164,6 +164,22 @@ int main(int argc, char **argv)
 	nla_put_u16(m, COLO_PROXY_A_PEER_PORT, 7100);
 	expect_reject("new with multicast peer", m);
 
+	m = req(COLO_PROXY_CMD_NEW);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u8(m, COLO_PROXY_A_ROLE, 1);
+	put_tunnel(m);
+	nla_put(m, COLO_PROXY_A_LOCAL_ADDR6, 16, &in6addr_loopback);
+	expect_reject("new with two local addresses", m);
+
+	m = req(COLO_PROXY_CMD_NEW);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u8(m, COLO_PROXY_A_ROLE, 1);
+	nla_put(m, COLO_PROXY_A_LOCAL_ADDR6, 15, &in6addr_loopback);
+	nla_put_u16(m, COLO_PROXY_A_LOCAL_PORT, 7100);
+	nla_put(m, COLO_PROXY_A_PEER_ADDR6, 16, &in6addr_loopback);
+	nla_put_u16(m, COLO_PROXY_A_PEER_PORT, 7100);
+	expect_reject("new with a 15-byte IPv6 address", m);
+
 	m = req(COLO_PROXY_CMD_DEL);
 	expect_reject("del without ifindex", m);
 

@@ -38,8 +38,23 @@ t_check "unconfigured local address rejected" fails_with "not configured in this
 	px add g1 role primary local 10.9.9.9:7000 peer 192.168.77.2:7000
 t_check "unknown device rejected" fails_with "device 'nosuch'" \
 	px add nosuch role primary local 192.168.77.1:7002 peer 192.168.77.2:7000
-t_check "bad endpoint rejected" fails_with "not an IPv4-ADDRESS:PORT" \
+t_check "bad endpoint rejected" fails_with "not an IPV4:PORT or [IPV6]:PORT endpoint" \
 	px add g1 role primary local 192.168.77.1 peer 192.168.77.2:7000
+# IPv6 tunnel endpoints.
+ip -n pxa link add g2 type veth peer name g3
+ip -n pxa addr add fd77::1/64 dev t0 nodad
+t_check "ipv6 tunnel instance" px add g2 role primary local [fd77::1]:7100 peer [fd77::2]:7100
+t_check "show prints the ipv6 endpoints" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g2 | grep -qF 'tunnel [fd77::1]:7100 -> [fd77::2]:7100'"
+t_check "show -j too" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g2 -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"local\"]==\"[fd77::1]:7100\", d'"
+t_check "mixed tunnel families rejected" fails_with "local and peer addresses must be of the same family" \
+	px add g3 role primary local 192.168.77.1:7101 peer [fd77::2]:7101
+t_check "ipv6 multicast peer rejected" fails_with "peer address must be a unicast address" \
+	px add g3 role primary local [fd77::1]:7102 peer [ff02::1]:7102
+t_check "unconfigured local ipv6 address rejected" fails_with "not configured in this namespace" \
+	px add g3 role primary local [fd77::9]:7103 peer [fd77::2]:7103
+t_check "ipv6 instance deleted" px del g2
 t_check "malformed netlink requests rejected with extack" \
 	ip netns exec pxa "$BADNL" "$(ip netns exec pxa cat /sys/class/net/g1/ifindex)"
 t_check "non-admin rejected" fails_with "Operation not permitted" \
