@@ -77,6 +77,8 @@ blk_teardown()
 # nbd-server on 127.0.0.1:PORT and connect /dev/nbd0 to it, the way the
 # primary host reaches the secondary. Flush must be on: the primary's
 # checkpoint flush is what pushes nbd-server's writes through to the target.
+# splice moves written data from the socket to the export without a copy
+# through nbd-server's memory for requests under 1 MiB (an nbd-server option).
 # Sets NBD_PID and the teardown hook. Call it directly (not via t_check).
 blk_nbd_export()
 {
@@ -91,6 +93,7 @@ blk_nbd_export()
 	flush = true
 	fua = true
 	trim = true
+	splice = true
 EOC
 	nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
 	NBD_PID=$!
