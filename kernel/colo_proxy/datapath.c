@@ -276,7 +276,6 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	struct cp_cb_ctx ctx = { .inst = inst, .release = &release, .self = skb };
 	unsigned int verdict = NF_ACCEPT;
 	enum cp_cmp_result res;
-	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
@@ -295,13 +294,12 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		return NF_ACCEPT;
-	cp_conn_key_from_pkt(&key, &pkt, true);
 	__skb_queue_head_init(&release);
 
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_PVM_FRAMES]++;
 	inst->stats[COLO_PROXY_STAT_PVM_BYTES] += skb->len;
-	conn = cp_conn_get(inst, &key, pkt.kind == CP_KIND_TCP);
+	conn = cp_conn_of(inst, &pkt, true);
 	if (!conn) {
 		spin_unlock_bh(&inst->lock);
 		kfree(h);
@@ -406,7 +404,6 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	struct cp_instance *inst = priv;
 	bool failed_over = cp_failed_over(inst);
 	struct sk_buff_head opened;
-	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
 	u32 mac_off;
@@ -422,8 +419,7 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
 	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
 	if (pkt.kind == CP_KIND_TCP) {
-		cp_conn_key_from_pkt(&key, &pkt, true);
-		conn = cp_conn_get(inst, &key, true);
+		conn = cp_conn_of(inst, &pkt, true);
 		if (conn) {
 			cp_rw_svm_out(&conn->rw, frame, &pkt,
 				      skb->ip_summed == CHECKSUM_PARTIAL);
@@ -453,7 +449,6 @@ static unsigned int cp_sec_to_guest(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct cp_instance *inst = priv;
-	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
 	u32 mac_off;
@@ -470,9 +465,8 @@ static unsigned int cp_sec_to_guest(void *priv, struct sk_buff *skb,
 	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 	if (!frame)
 		return NF_ACCEPT;
-	cp_conn_key_from_pkt(&key, &pkt, false);
 	spin_lock_bh(&inst->lock);
-	conn = cp_conn_get(inst, &key, true);
+	conn = cp_conn_of(inst, &pkt, false);
 	if (conn) {
 		cp_rw_svm_in(&conn->rw, frame, &pkt, skb->ip_summed == CHECKSUM_PARTIAL);
 		inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
@@ -487,7 +481,6 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	struct sk_buff_head release;
 	struct cp_cb_ctx ctx = { .inst = inst, .release = &release };
 	enum cp_cmp_result res;
-	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
@@ -500,13 +493,12 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		goto free;
-	cp_conn_key_from_pkt(&key, &pkt, true);
 	__skb_queue_head_init(&release);
 
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
 	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
-	conn = cp_conn_get(inst, &key, pkt.kind == CP_KIND_TCP);
+	conn = cp_conn_of(inst, &pkt, true);
 	res = CP_CMP_PASS;
 	if (conn) {
 		matched = conn->cmp.matched_bytes;
@@ -534,7 +526,6 @@ free:
 static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 {
 	struct sk_buff_head now;
-	struct cp_conn_key key;
 	struct cp_conn *conn;
 	struct cp_pkt pkt;
 	bool partial;
@@ -556,9 +547,8 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 		frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 		if (!frame)
 			goto free;
-		cp_conn_key_from_pkt(&key, &pkt, false);
 		spin_lock_bh(&inst->lock);
-		conn = cp_conn_get(inst, &key, true);
+		conn = cp_conn_of(inst, &pkt, false);
 		if (conn) {
 			cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
 			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;

@@ -23,8 +23,8 @@ struct cp_instance *cp_instance_find(struct net *net, int ifindex)
 	return NULL;
 }
 
-void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *pkt,
-			  bool guest_is_src)
+static void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *pkt,
+				 bool guest_is_src)
 {
 	memset(key, 0, sizeof(*key));
 	key->family = pkt->family;
@@ -43,8 +43,8 @@ static u32 conn_hash(const struct cp_conn_key *key)
 }
 
 /* Caller holds inst->lock. Returns NULL only when out of memory. */
-struct cp_conn *cp_conn_get(struct cp_instance *inst,
-			    const struct cp_conn_key *key, bool tcp)
+static struct cp_conn *cp_conn_get(struct cp_instance *inst,
+				   const struct cp_conn_key *key, bool tcp)
 {
 	struct hlist_head *head = &inst->conns[conn_hash(key)];
 	struct cp_conn *conn;
@@ -63,6 +63,45 @@ struct cp_conn *cp_conn_get(struct cp_instance *inst,
 	conn->last_used = jiffies;
 	hlist_add_head(&conn->node, head);
 	inst->nconns++;
+	return conn;
+}
+
+/*
+ * A new connection on the 4-tuple of one the guest closed (a client reusing
+ * its port): start over. What the old one still held is dropped, it belongs
+ * to a connection that is gone.
+ */
+static void conn_renew(struct cp_instance *inst, struct cp_conn *conn)
+{
+	struct sk_buff_head old;
+
+	__skb_queue_head_init(&old);
+	cp_conn_flush(inst, conn, &old, true);
+	__skb_queue_purge(&conn->svm_hold);
+	cp_cmp_init(&conn->cmp, true);
+	memset(&conn->rw, 0, sizeof(conn->rw));
+	conn->guest_closed = false;
+	conn->requested = false;
+}
+
+/*
+ * The connection of @pkt, created if new; @from_guest: the guest sent it.
+ * Caller holds inst->lock. Returns NULL only when out of memory.
+ */
+struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
+			   bool from_guest)
+{
+	struct cp_conn_key key;
+	struct cp_conn *conn;
+
+	cp_conn_key_from_pkt(&key, pkt, from_guest);
+	conn = cp_conn_get(inst, &key, pkt->kind == CP_KIND_TCP);
+	if (!conn || pkt->kind != CP_KIND_TCP)
+		return conn;
+	if ((pkt->tcp_flags & CP_TCP_SYN) && conn->guest_closed)
+		conn_renew(inst, conn);
+	else if (from_guest && (pkt->tcp_flags & (CP_TCP_FIN | CP_TCP_RST)))
+		conn->guest_closed = true;
 	return conn;
 }
 
@@ -91,12 +130,15 @@ void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
 
 /*
  * Periodic work: request a checkpoint for connections whose oldest held
- * frame waited too long, and forget idle connections with nothing held.
+ * frame waited too long, and forget idle connections with nothing held:
+ * soon once the guest has closed them, so that a guest serving many short
+ * connections does not fill the table, late otherwise.
  */
 static void cp_timer_fn(struct timer_list *t)
 {
 	struct cp_instance *inst = from_timer(inst, t, timer);
-	unsigned long idle = cp_param_conn_idle_s * HZ;
+	unsigned long idle = READ_ONCE(cp_param_conn_idle_s) * HZ;
+	unsigned long closed = READ_ONCE(cp_param_conn_closed_s) * HZ;
 	u64 now = ktime_get_ns(), oldest;
 	struct sk_buff_head release;
 	struct hlist_node *tmp;
@@ -111,7 +153,8 @@ static void cp_timer_fn(struct timer_list *t)
 				if (now - oldest > (u64)inst->timeout_ms * NSEC_PER_MSEC)
 					cp_request_checkpoint(inst, conn,
 							      COLO_PROXY_REASON_TIMEOUT);
-			} else if (time_after(jiffies, conn->last_used + idle)) {
+			} else if (time_after(jiffies, conn->last_used +
+					      (conn->guest_closed ? closed : idle))) {
 				conn_free(inst, conn, &release, true);
 			}
 		}

@@ -29,6 +29,10 @@ unsigned int cp_param_conn_idle_s = 300;
 module_param_named(conn_idle_s, cp_param_conn_idle_s, uint, 0644);
 MODULE_PARM_DESC(conn_idle_s, "Forget a connection with nothing held after this many idle seconds");
 
+unsigned int cp_param_conn_closed_s = 10;
+module_param_named(conn_closed_s, cp_param_conn_closed_s, uint, 0644);
+MODULE_PARM_DESC(conn_closed_s, "Forget a TCP connection the guest closed (FIN or RST) after this many idle seconds");
+
 unsigned int cp_net_id __read_mostly;
 /* Serialises instance creation/removal (netlink, notifier, netns exit). */
 DEFINE_MUTEX(cp_net_lock);

@@ -54,6 +54,7 @@ struct cp_conn {
 	struct sk_buff_head svm_hold;	/* secondary: mirrored, beyond the SVM's window */
 	unsigned long last_used;	/* jiffies */
 	bool requested;			/* checkpoint requested since the last one */
+	bool guest_closed;		/* the guest sent a FIN or RST */
 };
 
 struct cp_instance {
@@ -86,6 +87,7 @@ extern unsigned int cp_param_timeout_ms;
 extern unsigned int cp_param_queue_packets;
 extern unsigned int cp_param_queue_bytes;
 extern unsigned int cp_param_conn_idle_s;
+extern unsigned int cp_param_conn_closed_s;
 
 static inline struct cp_net *cp_pernet(const struct net *net)
 {
@@ -107,10 +109,8 @@ void cp_instance_destroy(struct cp_instance *inst, bool release);
 void cp_instance_checkpoint(struct cp_instance *inst);
 void cp_instance_failover(struct cp_instance *inst);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);
-struct cp_conn *cp_conn_get(struct cp_instance *inst,
-			    const struct cp_conn_key *key, bool tcp);
-void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *pkt,
-			  bool guest_is_src);
+struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
+			   bool from_guest);
 void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
 			   u32 reason);
 int cp_notifier_register(void);
