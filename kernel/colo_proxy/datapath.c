@@ -267,6 +267,45 @@ static void cp_check_limits(struct cp_instance *inst, struct cp_conn *conn)
 		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_QUEUE_BYTES);
 }
 
+/*
+ * Primary: feed one guest's frame (@pvm: the PVM's, else the SVM's) to its
+ * connection's compare engine, and count. With CP_CMP_PASS the caller keeps
+ * @h; otherwise the engine does, and PVM frames it released are in
+ * ctx->release.
+ */
+static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h,
+				     const struct cp_pkt *pkt, bool pvm,
+				     struct cp_cb_ctx *ctx)
+{
+	enum cp_cmp_result res = CP_CMP_PASS;
+	u64 *st = inst->stats;
+	struct cp_conn *conn;
+	u64 matched;
+
+	spin_lock_bh(&inst->lock);
+	st[pvm ? COLO_PROXY_STAT_PVM_FRAMES : COLO_PROXY_STAT_SVM_FRAMES]++;
+	st[pvm ? COLO_PROXY_STAT_PVM_BYTES : COLO_PROXY_STAT_SVM_BYTES] += h->skb->len;
+	conn = cp_conn_of(inst, pkt, true);
+	if (!conn)
+		goto out;
+	matched = conn->cmp.matched_bytes;
+	res = pvm ? cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, ctx) :
+		    cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, ctx);
+	st[COLO_PROXY_STAT_COMPARED_BYTES] += conn->cmp.matched_bytes - matched;
+	if (res == CP_CMP_MISMATCH) {
+		st[COLO_PROXY_STAT_MISMATCHES]++;
+		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
+	}
+	if (pvm) {
+		st[res == CP_CMP_PASS ? COLO_PROXY_STAT_PASSED : COLO_PROXY_STAT_HELD]++;
+		if (res != CP_CMP_PASS)
+			cp_check_limits(inst, conn);
+	}
+out:
+	spin_unlock_bh(&inst->lock);
+	return res;
+}
+
 /* Primary, frame from the PVM: hold it until the SVM agrees. */
 static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
@@ -275,12 +314,9 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	struct sk_buff_head release;
 	struct cp_cb_ctx ctx = { .inst = inst, .release = &release, .self = skb };
 	unsigned int verdict = NF_ACCEPT;
-	enum cp_cmp_result res;
-	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
 	u32 mac_off;
-	u64 matched;
 
 	if (cp_is_own(skb) || cp_failed_over(inst))
 		return NF_ACCEPT;
@@ -295,33 +331,10 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	if (!h)
 		return NF_ACCEPT;
 	__skb_queue_head_init(&release);
-
-	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_PVM_FRAMES]++;
-	inst->stats[COLO_PROXY_STAT_PVM_BYTES] += skb->len;
-	conn = cp_conn_of(inst, &pkt, true);
-	if (!conn) {
-		spin_unlock_bh(&inst->lock);
+	if (cp_compare(inst, h, &pkt, true, &ctx) == CP_CMP_PASS)
 		kfree(h);
-		return NF_ACCEPT;
-	}
-	matched = conn->cmp.matched_bytes;
-	res = cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, &ctx);
-	inst->stats[COLO_PROXY_STAT_COMPARED_BYTES] += conn->cmp.matched_bytes - matched;
-	if (res == CP_CMP_PASS) {
-		inst->stats[COLO_PROXY_STAT_PASSED]++;
-		kfree(h);
-	} else {
-		inst->stats[COLO_PROXY_STAT_HELD]++;
-		if (res == CP_CMP_MISMATCH) {
-			inst->stats[COLO_PROXY_STAT_MISMATCHES]++;
-			cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
-		}
-		cp_check_limits(inst, conn);
-		if (!ctx.self_released)
-			verdict = NF_STOLEN;
-	}
-	spin_unlock_bh(&inst->lock);
+	else if (!ctx.self_released)
+		verdict = NF_STOLEN;
 	cp_deliver_released(inst, &release);
 	return verdict;
 }
@@ -331,7 +344,6 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct cp_instance *inst = priv;
-
 	struct sk_buff *copy;
 
 	if (cp_failed_over(inst))
@@ -480,12 +492,9 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 {
 	struct sk_buff_head release;
 	struct cp_cb_ctx ctx = { .inst = inst, .release = &release };
-	enum cp_cmp_result res;
-	struct cp_conn *conn;
 	struct cp_held *h;
 	struct cp_pkt pkt;
 	u32 mac_off;
-	u64 matched;
 
 	skb_reset_mac_header(skb);
 	if (!cp_skb_parse(inst, skb, &pkt, &mac_off) || !cp_comparable(&pkt))
@@ -494,24 +503,7 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	if (!h)
 		goto free;
 	__skb_queue_head_init(&release);
-
-	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
-	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
-	conn = cp_conn_of(inst, &pkt, true);
-	res = CP_CMP_PASS;
-	if (conn) {
-		matched = conn->cmp.matched_bytes;
-		res = cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, &ctx);
-		inst->stats[COLO_PROXY_STAT_COMPARED_BYTES] +=
-			conn->cmp.matched_bytes - matched;
-	}
-	if (res == CP_CMP_MISMATCH) {
-		inst->stats[COLO_PROXY_STAT_MISMATCHES]++;
-		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
-	}
-	spin_unlock_bh(&inst->lock);
-	if (res == CP_CMP_PASS) {
+	if (cp_compare(inst, h, &pkt, false, &ctx) == CP_CMP_PASS) {
 		kfree(h);
 		consume_skb(skb);
 	}
