@@ -43,19 +43,21 @@ static void set32(u8 *frame, u32 off, u32 val, const struct cp_pkt *pkt,
 static void note_svm_window(struct cp_rw *rw, const u8 *frame,
 			    const struct cp_pkt *pkt)
 {
+	u8 shift;
+
 	if (pkt->tcp_flags & CP_TCP_SYN) {
-		rw->svm_wscale = 0;
-		if (pkt->wscale_off)
-			rw->svm_wscale = frame[pkt->wscale_off] > 14 ? 14 :
-					 frame[pkt->wscale_off];
+		rw->svm_wscale = pkt->wscale_off ? frame[pkt->wscale_off] : 0;
 		rw->state |= CP_RW_SVM_SYN;
 		return;
 	}
 	if (!(pkt->tcp_flags & CP_TCP_ACK) || (pkt->tcp_flags & CP_TCP_RST) ||
 	    !(rw->state & CP_RW_SVM_SYN))
 		return;
-	rw->svm_rcv_edge = pkt->ack + ((u32)pkt->window <<
-				       ((rw->state & CP_RW_PEER_WS) ? rw->svm_wscale : 0));
+	/* RFC 7323: a larger shift than 14 is taken as 14. */
+	shift = rw->svm_wscale > 14 ? 14 : rw->svm_wscale;
+	if (!(rw->state & CP_RW_PEER_WS))
+		shift = 0;
+	rw->svm_rcv_edge = pkt->ack + ((u32)pkt->window << shift);
 	rw->state |= CP_RW_HAVE_EDGE;
 }
 

@@ -35,9 +35,9 @@ struct cp_rw {
 	u32 seq_off;
 	u32 ts_off;
 	u32 peer_tsecr;		/* newest TSecr from the client: a PVM TSval */
-	u32 svm_rcv_edge;	/* SVM's ack + scaled window (client's seq space) */
-	u8 svm_wscale;		/* shift the SVM's window field uses */
 	u8 state;		/* CP_RW_* */
+	u8 svm_wscale;		/* shift the SVM's window field uses */
+	u32 svm_rcv_edge;	/* SVM's ack + scaled window (client's seq space) */
 };
 
 #define CP_RW_HAVE_ISN	0x01	/* saw the SVM's SYN */

@@ -52,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 25)
 		return 0;
 	mode = data[0];
+	/* The first 24 bytes of state come from the input, the rest (the
+	 * SVM's window edge, which only frames set) starts at zero. */
+	memset(&rw, 0, sizeof(rw));
 	memcpy(&rw, data + 1, sizeof(rw) < 24 ? sizeof(rw) : 24);
 	len = size - 25;
 	f = malloc(len ? len : 1);
@@ -67,6 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cp_rw_svm_in(&rw, f, &a, partial);
 	else
 		cp_rw_svm_out(&rw, f, &a, partial);
+	/* A segment starting before the edge always fits, one at it never. */
+	if ((rw.state & CP_RW_HAVE_EDGE) &&
+	    (!cp_rw_svm_can_take(&rw, rw.svm_rcv_edge - 1, 1) ||
+	     cp_rw_svm_can_take(&rw, rw.svm_rcv_edge, 1)))
+		abort();
 	if (cp_parse_frame(f, len, &b) || b.l4_off != a.l4_off ||
 	    b.pl_off != a.pl_off || b.ts_off != a.ts_off ||
 	    b.sack_blocks != a.sack_blocks || b.tcp_flags != a.tcp_flags)
