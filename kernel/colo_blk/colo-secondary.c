@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/blkdev.h>
+#include <linux/sort.h>
 
 #include "colo.h"
 
@@ -249,7 +250,15 @@ out:
 struct colo_pre_read {
 	u64 first;		/* chunk index of page 0 */
 	unsigned int nr_pages;
+	int error;
+	struct colo_pre_wait *wait;
 	struct page_list pl[];
+};
+
+/* The pre-image reads of one replica batch, all in flight at once. */
+struct colo_pre_wait {
+	atomic_t pending;
+	struct completion done;
 };
 
 static void colo_pre_free(struct colo_pre_read *pr)
@@ -264,10 +273,25 @@ static void colo_pre_free(struct colo_pre_read *pr)
 	kfree(pr);
 }
 
+static void colo_pre_read_done(unsigned long error, void *context)
+{
+	struct colo_pre_read *pr = context;
+	struct colo_pre_wait *w = pr->wait;
+
+	if (error)
+		pr->error = -EIO;
+	if (atomic_dec_and_test(&w->pending))
+		complete(&w->done);
+}
+
+/*
+ * Starts reading the pre-image of [sector, sector + nr); the read counts in
+ * w until it completes. NULL when nothing could be started.
+ */
 static struct colo_pre_read *colo_pre_read(struct colo_sec *s,
 					   struct block_device *base,
 					   sector_t sector, unsigned int nr,
-					   int *err)
+					   struct colo_pre_wait *w)
 {
 	u64 first = sector >> CB_CHUNK_SHIFT;
 	unsigned int i, nr_pages = ((sector + nr - 1) >> CB_CHUNK_SHIFT) - first + 1;
@@ -281,16 +305,16 @@ static struct colo_pre_read *colo_pre_read(struct colo_sec *s,
 		.bi_opf = REQ_OP_READ,
 		.mem.type = DM_IO_PAGE_LIST,
 		.mem.offset = (sector & (CB_CHUNK_SECTORS - 1)) << SECTOR_SHIFT,
+		.notify.fn = colo_pre_read_done,
 		.client = s->io,
 	};
-	unsigned long error_bits = 0;
 
-	*err = -ENOMEM;
 	pr = kzalloc(struct_size(pr, pl, nr_pages), GFP_NOIO);
 	if (!pr)
 		return NULL;
 	pr->first = first;
 	pr->nr_pages = nr_pages;
+	pr->wait = w;
 	for (i = 0; i < nr_pages; i++) {
 		void *buf = cb_page_alloc();
 
@@ -301,9 +325,12 @@ static struct colo_pre_read *colo_pre_read(struct colo_sec *s,
 			pr->pl[i - 1].next = &pr->pl[i];
 	}
 	req.mem.ptr.pl = pr->pl;
-	*err = dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
-	if (*err)
+	req.notify.context = pr;
+	atomic_inc(&w->pending);
+	if (dm_io(&req, 1, &where, NULL, IOPRIO_DEFAULT)) {
+		atomic_dec(&w->pending);
 		goto bad;
+	}
 	return pr;
 bad:
 	colo_pre_free(pr);
@@ -342,75 +369,168 @@ static int colo_pre_save(struct colo_sec *s, struct colo_pre_read *pr,
 	return 0;
 }
 
-/*
- * Primary write arriving on the replica: save the pre-images the SVM must
- * keep reading, make sure no earlier unbuffered SVM read is still on its way
- * to the base, then let the write through.
- */
-static void colo_replica_write(struct colo_sec *s, struct bio *bio)
-{
-	struct block_device *base = bio->bi_bdev;
-	sector_t sector = bio->bi_iter.bi_sector;
-	unsigned int idx, nr = bio_sectors(bio);
-	struct colo_pre_read *pr = NULL;
-	u64 absent;
-	int ret;
+/* A run of contiguous sectors the bios of a replica batch write. */
+struct colo_rep_run {
+	sector_t sector;
+	unsigned int nr;
+	unsigned int first, count;	/* its bios in the sorted batch */
+	bool absent;			/* some pre-image is not saved yet */
+	struct colo_pre_read *pr;
+	blk_status_t status;
+};
 
-	mutex_lock(&s->lock);
-	if (s->state != COLO_SEC_ACTIVE || !s->sec_ti) {
-		mutex_unlock(&s->lock);
-		bio->bi_status = BLK_STS_IOERR;
-		goto out;
+static int colo_bio_cmp(const void *a, const void *b)
+{
+	sector_t x = (*(struct bio * const *)a)->bi_iter.bi_sector;
+	sector_t y = (*(struct bio * const *)b)->bi_iter.bi_sector;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Groups sorted bios into runs of at most COLO_MAX_IO_SECTORS; returns how many. */
+static unsigned int colo_rep_runs(struct bio **v, unsigned int n,
+				  struct colo_rep_run *run)
+{
+	unsigned int i, nr_runs = 0;
+	struct colo_rep_run *r = NULL;
+
+	for (i = 0; i < n; i++) {
+		sector_t start = v[i]->bi_iter.bi_sector, end = bio_end_sector(v[i]);
+
+		if (r && start <= r->sector + r->nr &&
+		    max_t(sector_t, end, r->sector + r->nr) - r->sector <=
+		    COLO_MAX_IO_SECTORS) {
+			r->nr = max_t(sector_t, end, r->sector + r->nr) - r->sector;
+			r->count++;
+			continue;
+		}
+		r = &run[nr_runs++];
+		*r = (struct colo_rep_run) {
+			.sector = start, .nr = end - start, .first = i, .count = 1,
+		};
 	}
-	absent = cb_map_count_absent(&s->pre, sector, nr);
+	return nr_runs;
+}
+
+/*
+ * Primary writes arriving on the replica, sorted by sector: save the
+ * pre-images the SVM must keep reading (one base read per run), make sure
+ * no earlier unbuffered SVM read is still on its way to the base, then let
+ * the writes through.
+ */
+static void colo_replica_batch(struct colo_sec *s, struct bio **v,
+			       unsigned int n, struct colo_rep_run *run)
+{
+	struct block_device *base = v[0]->bi_bdev;
+	unsigned int i, j, idx, nr_runs;
+	blk_status_t fail = BLK_STS_OK;
+	struct colo_pre_wait w;
+	struct blk_plug plug;
+
+	nr_runs = colo_rep_runs(v, n, run);
+	mutex_lock(&s->lock);
+	if (s->state != COLO_SEC_ACTIVE || !s->sec_ti)
+		fail = BLK_STS_IOERR;
+	for (i = 0; i < nr_runs && !fail; i++)
+		run[i].absent = cb_map_count_absent(&s->pre, run[i].sector,
+						    run[i].nr);
 	mutex_unlock(&s->lock);
 
-	if (absent) {
-		/*
-		 * Only replica writes change the base while the secondary is
-		 * active, and each saves its pre-images before it is issued:
-		 * if another one wrote these sectors since this read, its
-		 * pre-image is in the map already and wins below.
-		 */
-		pr = colo_pre_read(s, base, sector, nr, &ret);
-		if (!pr) {
-			bio->bi_status = errno_to_blk_status(ret);
-			goto out;
-		}
+	/*
+	 * Only replica writes change the base while the secondary is active,
+	 * and each saves its pre-images before it is issued: if another one
+	 * wrote these sectors since this read, its pre-image is in the map
+	 * already and wins below.
+	 */
+	atomic_set(&w.pending, 1);
+	init_completion(&w.done);
+	for (i = 0; i < nr_runs && !fail; i++) {
+		if (!run[i].absent)
+			continue;
+		run[i].pr = colo_pre_read(s, base, run[i].sector, run[i].nr, &w);
+		if (!run[i].pr)
+			run[i].status = BLK_STS_RESOURCE;
 	}
+	if (!atomic_dec_and_test(&w.pending))
+		wait_for_completion(&w.done);
+	for (i = 0; i < nr_runs; i++)
+		if (run[i].pr && run[i].pr->error)
+			run[i].status = errno_to_blk_status(run[i].pr->error);
 
 	mutex_lock(&s->lock);
-	if (s->state != COLO_SEC_ACTIVE) {
-		mutex_unlock(&s->lock);
-		bio->bi_status = BLK_STS_IOERR;
-		goto out;
-	}
-	if (pr) {
-		if (!colo_sec_reserve(s, cb_map_count_absent(&s->pre, sector, nr))) {
-			mutex_unlock(&s->lock);
-			bio->bi_status = BLK_STS_NOSPC;
-			goto out;
-		}
-		if (colo_pre_save(s, pr, sector, nr)) {
+	if (s->state != COLO_SEC_ACTIVE)
+		fail = BLK_STS_IOERR;
+	for (i = 0; i < nr_runs && !fail; i++) {
+		struct colo_rep_run *r = &run[i];
+
+		if (!r->pr || r->status)
+			continue;
+		if (!colo_sec_reserve(s, cb_map_count_absent(&s->pre, r->sector,
+							     r->nr))) {
+			r->status = BLK_STS_NOSPC;
+		} else if (colo_pre_save(s, r->pr, r->sector, r->nr)) {
 			s->io_errors++;
-			mutex_unlock(&s->lock);
-			bio->bi_status = BLK_STS_RESOURCE;
-			goto out;
+			r->status = BLK_STS_RESOURCE;
 		}
-		colo_sec_check_threshold(s);
 	}
+	colo_sec_check_threshold(s);
 	spin_lock_irq(&s->fast_lock);
 	idx = s->fast_gen++ & 1;
 	spin_unlock_irq(&s->fast_lock);
 	mutex_unlock(&s->lock);
 
 	wait_event(s->fast_wait, !READ_ONCE(s->fast_reads[idx]));
-	colo_pre_free(pr);
-	dm_submit_bio_remap(bio, NULL);
-	return;
+	blk_start_plug(&plug);
+	for (i = 0; i < nr_runs; i++) {
+		blk_status_t st = fail ?: run[i].status;
+
+		colo_pre_free(run[i].pr);
+		for (j = run[i].first; j < run[i].first + run[i].count; j++) {
+			if (st) {
+				v[j]->bi_status = st;
+				bio_endio(v[j]);
+			} else {
+				dm_submit_bio_remap(v[j], NULL);
+			}
+		}
+	}
+	blk_finish_plug(&plug);
+}
+
+static void colo_rep_work(struct work_struct *work)
+{
+	struct colo_sec *s = container_of(work, struct colo_sec, rep_work);
+	struct colo_rep_run *run;
+	struct bio_list list;
+	struct bio **v, *bio;
+	unsigned int i, n = 0;
+
+	spin_lock_irq(&s->rep_lock);
+	list = s->rep_bios;
+	bio_list_init(&s->rep_bios);
+	spin_unlock_irq(&s->rep_lock);
+	if (bio_list_empty(&list))
+		return;
+
+	bio_list_for_each(bio, &list)
+		n++;
+	v = kmalloc_array(n, sizeof(*v), GFP_NOIO);
+	run = kmalloc_array(n, sizeof(*run), GFP_NOIO);
+	if (!v || !run) {
+		struct colo_rep_run one;
+
+		/* no memory for a batch: one bio at a time */
+		while ((bio = bio_list_pop(&list)))
+			colo_replica_batch(s, &bio, 1, &one);
+		goto out;
+	}
+	for (i = 0; (bio = bio_list_pop(&list)); i++)
+		v[i] = bio;
+	sort(v, n, sizeof(*v), colo_bio_cmp, NULL);
+	colo_replica_batch(s, v, n, run);
 out:
-	colo_pre_free(pr);
-	bio_endio(bio);
+	kfree(run);
+	kfree(v);
 }
 
 static void colo_defer_work(struct work_struct *work)
@@ -418,15 +538,13 @@ static void colo_defer_work(struct work_struct *work)
 	struct colo_bio *pb = container_of(work, struct colo_bio, work);
 	struct bio *bio = dm_bio_from_per_bio_data(pb, sizeof(*pb));
 
-	if (pb->kind == COLO_BIO_SLOW_READ)
-		colo_slow_read(pb->sec, bio);
-	else
-		colo_replica_write(pb->sec, bio);
+	colo_slow_read(pb->sec, bio);
 }
 
 int colo_rep_map(struct colo_c *cc, struct bio *bio)
 {
-	struct colo_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct colo_sec *s = cc->sec;
+	unsigned long flags;
 
 	colo_bound_write(bio);
 	switch (bio_op(bio)) {
@@ -435,8 +553,10 @@ int colo_rep_map(struct colo_c *cc, struct bio *bio)
 	case REQ_OP_WRITE_ZEROES:
 		if (!bio_sectors(bio))
 			return DM_MAPIO_REMAPPED;
-		pb->kind = COLO_BIO_REPLICA_WRITE;
-		colo_defer(cc->sec, bio);
+		spin_lock_irqsave(&s->rep_lock, flags);
+		bio_list_add(&s->rep_bios, bio);
+		spin_unlock_irqrestore(&s->rep_lock, flags);
+		queue_work(s->wq, &s->rep_work);
 		return DM_MAPIO_SUBMITTED;
 	default:
 		/* reads and flushes see the base: the primary's view */
@@ -464,6 +584,9 @@ int colo_sec_ctr(struct colo_c *cc)
 	s->event_percent = cc->t.event_percent;
 	spin_lock_init(&s->fast_lock);
 	init_waitqueue_head(&s->fast_wait);
+	spin_lock_init(&s->rep_lock);
+	bio_list_init(&s->rep_bios);
+	INIT_WORK(&s->rep_work, colo_rep_work);
 
 	ti->error = "Cannot allocate secondary buffers";
 	if (cb_map_init(&s->svm))

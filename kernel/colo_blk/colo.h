@@ -76,8 +76,19 @@ struct colo_sec {
 	wait_queue_head_t fast_wait;
 
 	/*
-	 * SVM reads that need merging and replica writes run as work items,
-	 * several at a time: both may sleep on base I/O.
+	 * Replica writes wait in rep_bios and are taken in batches: one
+	 * pre-image read per run of contiguous sectors, then the writes go to
+	 * the base under one plug. nbd-server's write-back reaches the replica
+	 * as a stream of 4 KiB bios, which one at a time would each cost a
+	 * read round trip and a write of their own.
+	 */
+	spinlock_t rep_lock;
+	struct bio_list rep_bios;
+	struct work_struct rep_work;
+
+	/*
+	 * SVM reads that need merging run as work items, several at a time,
+	 * and so does the replica's batch: both may sleep on base I/O.
 	 */
 	struct workqueue_struct *wq;
 	struct dm_io_client *io;
@@ -98,7 +109,6 @@ enum colo_bio_kind {
 	COLO_BIO_PLAIN,
 	COLO_BIO_FAST_READ,
 	COLO_BIO_SLOW_READ,
-	COLO_BIO_REPLICA_WRITE,
 };
 
 /* Per-bio data (ti->per_io_data_size). */
@@ -106,7 +116,7 @@ struct colo_bio {
 	enum colo_bio_kind kind;
 	unsigned int fast_idx;
 	struct colo_sec *sec;
-	struct work_struct work;	/* deferred SVM read or replica write */
+	struct work_struct work;	/* deferred SVM read */
 };
 
 /* colo-secondary.c */
