@@ -4,8 +4,8 @@
 # nbd-server (127.0.0.1) -> replica face -> secondary base. Checks that
 # checkpoint makes all disks byte-identical (checksums) after mixed and
 # random overlapping writes, that the SVM keeps its pre-checkpoint view until
-# then, the sent-bytes event, and that losing the secondary degrades the
-# primary without failing guest writes.
+# then, the sent-bytes event, that a FUA write is forwarded as such, and that
+# losing the secondary degrades the primary without failing guest writes.
 . "$(dirname "$0")/blk_lib.sh"
 
 PORT=10899
@@ -74,6 +74,20 @@ intervals()
 }
 t_check "three intervals of random overlapping writes (fio, 512 B-64 KiB, QD 8, flushes): equal after each checkpoint" intervals
 t_check "forwarded bytes counted" test "$(blk_field pri total_bytes)" -gt $((24 << 20))
+
+# FUA travels with the copy: nbd-server (fua = true) writes such a request
+# through the replica at once, where a plain write waits in its page cache
+# for the checkpoint flush. 64 KiB at sector 24576 (64 KiB unit 192).
+fua_reaches_base()
+{
+	head -c 65536 /dev/urandom > "$BLK_DIR/fua.bin" &&
+	dd if="$BLK_DIR/fua.bin" of=$PRI bs=64k seek=192 oflag=direct,dsync conv=notrunc status=none &&
+	wait_for 10 eval "dd if=$BASE bs=64k skip=192 count=1 iflag=direct status=none |
+		cmp -s - $BLK_DIR/fua.bin"
+}
+t_check "FUA write (O_DSYNC) on the primary reaches the secondary's base without a checkpoint" \
+	fua_reaches_base
+t_check "FUA write left the SVM's view alone" "$BLK_IO" verify $SEC 24576 128 1
 
 # the secondary goes away
 blk_nbd_stop
