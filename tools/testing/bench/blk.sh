@@ -9,7 +9,8 @@
 # little: read the ratios.
 . "$(dirname "$0")/../selftests/colo/blk_lib.sh"
 set -e
-RUNTIME=${BLK_BENCH_SECONDS:-5}
+RUNTIME=${BLK_BENCH_SECONDS:-2}
+ROUNDS=${BLK_BENCH_ROUNDS:-3}
 SIZE_MB=160
 
 blk_setup
@@ -43,47 +44,95 @@ ratio()
 {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
+median()
+{
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 
 now_ms()
 {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
-echo "--- fio, ${RUNTIME}s per cell, IOPS; ratio = device / raw loop (raw: mean of a run"
-echo "    before and one after the others). The primary's"
-echo "    guest writes complete locally while copies queue (queue_bytes 64m); 'ckpt ms' is"
-echo "    the primary checkpoint right after the cell (draining the queue), 'nbd' the"
-echo "    forward path alone (fio on /dev/nbd0 into the replica face): sustained primary"
-echo "    writes cannot beat it once the queue is full, hence the pri/nbd column."
-printf '%-20s %9s %9s %6s %9s %6s %8s %9s %8s\n' workload "raw" "SVM" ratio "primary" ratio "ckpt ms" "nbd" "pri/nbd"
+# flush_ms DEV: time of an fsync of DEV (a cache flush through to the device)
+flush_ms()
+{
+	local t0
+	t0=$(now_ms)
+	dd if=/dev/null of="$1" conv=fsync,notrunc status=none
+	echo $(( $(now_ms) - t0 ))
+}
+
+echo "--- fio, IOPS, median of $ROUNDS rounds of ${RUNTIME}s per device. Another VM may share the"
+echo "    host's CPUs, so the raw loop device is run between the others and each ratio is"
+echo "    taken against the mean of the raw runs just before and after it."
+echo "    The primary's guest writes complete locally while copies queue (queue_bytes 64m);"
+echo "    'ckpt ms' is the primary checkpoint after each run (the queue drains and nbd-server"
+echo "    writes its page cache through the replica), '+ckpt' the primary's bytes over"
+echo "    run time plus checkpoint time. 'nbd+fl' is the forward path alone (fio on"
+echo "    /dev/nbd0 into the replica face, then a flush of nbd0) the same way: sustained"
+echo "    primary writes cannot beat it."
+printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' workload raw SVM ratio primary ratio "ckpt ms" "+ckpt" "nbd+fl"
 for w in "randread 4k 16" "read 1M 4" "randwrite 4k 16" "write 1M 4"; do
 	set -- $w
-	# the baseline is measured before and after the others, and averaged
-	read -r _ raw1 <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
-	read -r _ svm_iops <<< "$(fio_run /dev/mapper/sec "$1" "$2" "$3")"
-	dmsetup message sec 0 checkpoint
-	read -r _ pri_iops <<< "$(fio_run /dev/mapper/pri "$1" "$2" "$3")"
-	t0=$(now_ms)
-	dmsetup message pri 0 checkpoint
-	ckpt=$(( $(now_ms) - t0 ))
-	read -r _ nbd_iops <<< "$(fio_run /dev/nbd0 "$1" "$2" "$3")"
-	# the primary's checkpoint flushes nbd0: nbd-server writes back its
-	# page cache of the replica face before the secondary checkpoint
-	dmsetup message pri 0 checkpoint
-	dmsetup message sec 0 checkpoint
-	read -r _ raw2 <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
-	raw_iops=$(( (raw1 + raw2) / 2 ))
-	printf '%-20s %9s %9s %6s %9s %6s %8s %9s %8s\n' "$1 $2 qd$3" "$raw_iops" \
-		"$svm_iops" "$(ratio "$svm_iops" "$raw_iops")" "$pri_iops" \
-		"$(ratio "$pri_iops" "$raw_iops")" "$ckpt" "$nbd_iops" \
-		"$(ratio "$pri_iops" "$nbd_iops")"
+	raws=() svm=() pri=() ckpt=() prie=() nbde=()
+	read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
+	raws+=("$r")
+	for i in $(seq "$ROUNDS"); do
+		read -r _ v <<< "$(fio_run /dev/mapper/sec "$1" "$2" "$3")"
+		svm+=("$v")
+		dmsetup message sec 0 checkpoint
+		read -r _ v <<< "$(fio_run /dev/mapper/pri "$1" "$2" "$3")"
+		pri+=("$v")
+		t0=$(now_ms)
+		dmsetup message pri 0 checkpoint
+		c=$(( $(now_ms) - t0 ))
+		ckpt+=("$c")
+		prie+=("$(awk -v v="$v" -v r="$RUNTIME" -v c="$c" 'BEGIN { printf "%d", v * r / (r + c / 1000) }')")
+		nbde+=(-)
+		case "$1" in
+		*write)
+			read -r _ v <<< "$(fio_run /dev/nbd0 "$1" "$2" "$3")"
+			c=$(flush_ms /dev/nbd0)
+			nbde[-1]=$(awk -v v="$v" -v r="$RUNTIME" -v c="$c" 'BEGIN { printf "%d", v * r / (r + c / 1000) }')
+			;;
+		esac
+		dmsetup message sec 0 checkpoint
+		read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
+		raws+=("$r")
+	done
+	# per round: device / mean of the raw runs around it
+	rs=() rp=() rpe=() rn=()
+	for i in $(seq 0 $((ROUNDS - 1))); do
+		base=$(( (raws[i] + raws[i + 1]) / 2 ))
+		rs+=("$(ratio "${svm[i]}" "$base")")
+		rp+=("$(ratio "${pri[i]}" "$base")")
+		rpe+=("$(ratio "${prie[i]}" "$base")")
+		[ "${nbde[i]}" = - ] || rn+=("$(ratio "${nbde[i]}" "$base")")
+	done
+	case "$1" in
+	*read) ck=- pe=- ne=- ;;
+	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") ;;
+	esac
+	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' "$1 $2 qd$3" \
+		"$(median "${raws[@]}")" "$(median "${svm[@]}")" "$(median "${rs[@]}")" \
+		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne"
 done
 
 
 echo
-echo "--- secondary checkpoint time vs buffered size (SVM writes + pre-images;"
-echo "    the 0 row is the cost of running dmsetup itself)"
-printf '%-16s %16s %14s\n' "buffered MiB" "buffered_bytes" "checkpoint ms"
+echo "--- secondary checkpoint time vs buffered size (SVM writes + pre-images). Running"
+echo "    dmsetup costs as much as the kernel's work here: 'dmsetup' is the median time of"
+echo "    'dmsetup status' (the same process, no message), 'kernel' what the checkpoint"
+echo "    took beyond it."
+dm=()
+for i in 1 2 3; do
+	t0=$(now_ms)
+	dmsetup status sec > /dev/null
+	dm+=($(( $(now_ms) - t0 )))
+done
+dm=$(median "${dm[@]}")
+printf '%-16s %16s %14s %8s %8s\n' "buffered MiB" "buffered_bytes" "checkpoint ms" dmsetup kernel
 for mb in 0 2 16 64 128; do
 	half=$((mb / 2))
 	if [ $half -gt 0 ]; then
@@ -94,23 +143,31 @@ for mb in 0 2 16 64 128; do
 	t0=$(now_ms)
 	dmsetup message sec 0 checkpoint
 	t1=$(now_ms)
-	printf '%-16s %16s %14s\n' "$((2 * half))" "$bytes" "$((t1 - t0))"
+	k=$((t1 - t0 - dm))
+	[ $k -ge 0 ] || k=0
+	printf '%-16s %16s %14s %8s %8s\n' "$((2 * half))" "$bytes" "$((t1 - t0))" "$dm" "$k"
 done
 
 echo
-echo "--- failover commit throughput vs a direct write to a raw loop device"
+echo "--- failover commit throughput vs a direct write to a raw loop device (mean of one"
+echo "    before and one after the commit)"
 MB=128
+raw_dd()
+{
+	local t0
+	t0=$(now_ms)
+	dd if=/dev/zero of="$RAW" bs=1M count=$MB oflag=direct conv=fsync status=none
+	echo $(( $(now_ms) - t0 ))
+}
 dd if=/dev/urandom of=/dev/mapper/sec bs=1M count=$((MB / 2)) oflag=direct status=none
 dd if=/dev/urandom of=/dev/mapper/rep bs=1M count=$((MB / 2)) seek=$((MB / 2)) oflag=direct status=none
 bytes=$(blk_field sec buffered_bytes)
+raw1=$(raw_dd)
 t0=$(now_ms)
 dmsetup message sec 0 failover
 t1=$(now_ms)
 commit_ms=$((t1 - t0))
-t0=$(now_ms)
-dd if=/dev/zero of="$RAW" bs=1M count=$MB oflag=direct conv=fsync status=none
-t1=$(now_ms)
-raw_ms=$((t1 - t0))
+raw_ms=$(( (raw1 + $(raw_dd)) / 2 ))
 commit_mbs=$(awk -v b="$bytes" -v ms="$commit_ms" 'BEGIN { printf "%.1f", b / 1048576 / (ms / 1000) }')
 raw_mbs=$(awk -v b=$((MB << 20)) -v ms="$raw_ms" 'BEGIN { printf "%.1f", b / 1048576 / (ms / 1000) }')
 printf '%-24s %12s %10s %10s\n' "" bytes ms "MiB/s"
