@@ -8,6 +8,9 @@
  * compares bytes. SYNs only have to exist on both sides: their sequence
  * numbers are each guest's own ISN and differ by design (the secondary's
  * rewriter learns the difference from the handshake). RSTs must agree too.
+ * Payload in a SYN (TCP Fast Open) is compared like data: it occupies the
+ * PVM's ISN + 1 onwards, whichever guest's SYN carries it, since the SVM's
+ * SYN may leave before its sequence numbers can be moved.
  * cmp_seq walks forward while both sides cover it with equal content; a
  * primary segment whose whole range lies before cmp_seq is released.
  */
@@ -56,7 +59,8 @@ static u32 seg_end(const struct cp_seg *s)
 
 static bool seg_covers(const struct cp_seg *s, u32 seq)
 {
-	if (s->flags & (CP_SEG_SYN | CP_SEG_RST))
+	if ((s->flags & CP_SEG_RST) ||
+	    (s->flags & (CP_SEG_SYN | CP_SEG_SYN_DATA)) == CP_SEG_SYN)
 		return false;
 	return cp_seq_before_eq(s->seq, seq) && cp_seq_before(seq, seg_end(s));
 }
@@ -102,22 +106,38 @@ static bool tcp_advance(struct cp_cmp *c, const struct cp_cmp_ops *ops)
 	}
 }
 
+static bool compared(const struct cp_cmp *c, const struct cp_seg *s)
+{
+	return (c->state & CP_ST_HAVE_CMP) &&
+	       cp_seq_before_eq(seg_end(s), c->cmp_seq);
+}
+
 static bool pri_done(const struct cp_cmp *c, const struct cp_seg *s)
 {
 	if (s->flags & CP_SEG_RST)
 		return c->state & CP_ST_SEC_RST;
 	if (s->flags & CP_SEG_SYN)
-		return c->state & CP_ST_SEC_SYN;
-	return (c->state & CP_ST_HAVE_CMP) &&
-	       cp_seq_before_eq(seg_end(s), c->cmp_seq);
+		return (c->state & CP_ST_SEC_SYN) && (!s->len || compared(c, s));
+	return compared(c, s);
 }
 
 static bool sec_done(const struct cp_cmp *c, const struct cp_seg *s)
 {
-	if (s->flags & (CP_SEG_RST | CP_SEG_SYN))
+	if (s->flags & CP_SEG_RST)
 		return true;
-	return (c->state & CP_ST_HAVE_CMP) &&
-	       cp_seq_before_eq(seg_end(s), c->cmp_seq);
+	if (s->flags & CP_SEG_SYN)
+		return !s->len || ((s->flags & CP_SEG_SYN_DATA) && compared(c, s));
+	return compared(c, s);
+}
+
+/* Once the PVM's ISN is known, a SYN's payload starts after it. */
+static void place_syn_data(const struct cp_cmp *c, struct cp_seg *s)
+{
+	if ((s->flags & (CP_SEG_SYN | CP_SEG_SYN_DATA)) != CP_SEG_SYN || !s->len ||
+	    !(c->state & CP_ST_PRI_SYN))
+		return;
+	s->seq = c->pri_isn + 1;
+	s->flags |= CP_SEG_SYN_DATA;
 }
 
 static void tcp_collect(struct cp_cmp *c, const struct cp_cmp_ops *ops,
@@ -150,8 +170,13 @@ static void tcp_note_flags(struct cp_cmp *c, const struct cp_seg *seg, bool pri)
 		c->state |= pri ? CP_ST_PRI_RST : CP_ST_SEC_RST;
 	if (seg->flags & CP_SEG_SYN) {
 		if (pri && !(c->state & CP_ST_PRI_SYN)) {
+			struct cp_list *n;
+
 			c->state |= CP_ST_PRI_SYN;
 			c->pri_isn = seg->seq;
+			/* The SVM's SYN came first: its payload has a place now. */
+			for (n = c->sec.next; n != &c->sec; n = n->next)
+				place_syn_data(c, seg_of(n));
 		} else if (!pri && !(c->state & CP_ST_SEC_SYN)) {
 			c->state |= CP_ST_SEC_SYN;
 			c->sec_isn = seg->seq;
@@ -192,6 +217,7 @@ static enum cp_cmp_result tcp_feed(struct cp_cmp *c, struct cp_seg *seg,
 		return CP_CMP_HELD;
 	}
 	tcp_note_flags(c, seg, pri);
+	place_syn_data(c, seg);
 	/* Retransmission of a range both sides already agreed on. */
 	if (pri ? pri_done(c, seg) : sec_done(c, seg)) {
 		tcp_collect(c, ops, ctx);

@@ -21,6 +21,8 @@
 #define CP_SEG_SYN 0x01
 #define CP_SEG_FIN 0x02
 #define CP_SEG_RST 0x04
+/* The engine's own: a SYN's payload (TCP Fast Open) placed at ISN + 1 */
+#define CP_SEG_SYN_DATA 0x08
 
 struct cp_seg {
 	struct cp_list node;

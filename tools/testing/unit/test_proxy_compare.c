@@ -245,6 +245,47 @@ static void test_queue_accounting(void)
 	tap_check(!cp_cmp_oldest(&c, &st) && c.pri_bytes == 0, "empty after flush");
 }
 
+/*
+ * TCP Fast Open from the guests: each SYN carries the first 6 bytes, at its
+ * own ISN (the SVM's SYN leaves before the rewriter knows its offset). The
+ * payload is compared from the PVM's ISN + 1 on, whichever SYN comes first.
+ */
+static void test_syn_data(int svm_first, uint32_t pisn)
+{
+	static const char other[] = "GET /y";
+	struct cp_cmp c;
+	struct rec r = { 0 };
+	int bad = 0;
+
+	cp_cmp_init(&c, true);
+	if (svm_first) {
+		bad |= feed(&c, &r, 0, mk(200, 0x5000, 0, 6, CP_SEG_SYN, "GET /x")) != CP_CMP_HELD;
+		bad |= feed(&c, &r, 1, mk(100, pisn, 0, 6, CP_SEG_SYN, "GET /x")) != CP_CMP_HELD;
+		tap_check(!bad && r.nrel == 1 && r.ndrop == 1 && c.matched_bytes == 6,
+			  "tfo %#x: the SVM's SYN first: the PVM's released once its payload matched", pisn);
+	} else {
+		bad |= feed(&c, &r, 1, mk(100, pisn, 0, 6, CP_SEG_SYN, "GET /x")) != CP_CMP_HELD;
+		tap_check(!bad && r.nrel == 0, "tfo %#x: the PVM's SYN with payload is held", pisn);
+		bad |= feed(&c, &r, 0, mk(200, 0x5000, 0, 6, CP_SEG_SYN, "GET /x")) != CP_CMP_HELD;
+		tap_check(!bad && r.nrel == 1 && r.ndrop == 1 && c.matched_bytes == 6,
+			  "tfo %#x: released when the SVM's SYN carried the same", pisn);
+	}
+	bad |= feed(&c, &r, 1, mk(1, pisn + 7, 0, 3, 0, "abc")) != CP_CMP_HELD;
+	bad |= feed(&c, &r, 0, mk(2, pisn + 7, 0, 3, 0, "abc")) != CP_CMP_HELD;
+	tap_check(!bad && r.nrel == 2 && c.matched_bytes == 9,
+		  "tfo %#x: the data after it continues at ISN + 7", pisn);
+	tap_check(feed(&c, &r, 1, mk(3, pisn, 0, 6, CP_SEG_SYN, "GET /x")) == CP_CMP_PASS,
+		  "tfo %#x: a retransmitted SYN passes", pisn);
+	cp_cmp_flush(&c, &ops, &r);
+
+	r = (struct rec){ 0 };
+	cp_cmp_init(&c, true);
+	feed(&c, &r, 1, mk(100, pisn, 0, 6, CP_SEG_SYN, "GET /x"));
+	tap_check(feed(&c, &r, 0, mk(200, 0x5000, 0, 6, CP_SEG_SYN, other)) == CP_CMP_MISMATCH &&
+		  r.nrel == 0, "tfo %#x: different SYN payloads are a mismatch", pisn);
+	cp_cmp_flush(&c, &ops, &r);
+}
+
 int main(void)
 {
 	tap_check(cp_seq_before(0xfffffff0, 0x10) && cp_seq_after(0x10, 0xfffffff0),
@@ -259,5 +300,7 @@ int main(void)
 	test_reorder();
 	test_dgram();
 	test_queue_accounting();
+	test_syn_data(0, 1000);
+	test_syn_data(1, 0xfffffffd);
 	return tap_done();
 }
