@@ -270,7 +270,9 @@ on_exit 'for p in "${pids[@]}"; do kill "$p"; done'
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
-# tunnel on IPv6.
+# tunnel on IPv6. The hold timeout is generous: on a loaded machine the VM's
+# CPUs can stall for seconds, and a timeout request would fail the checks
+# that deterministic traffic requests no checkpoint.
 instances_add()
 {
 	local pri=192.168.77.1:7000 sec=192.168.77.2:7000
@@ -279,7 +281,7 @@ instances_add()
 		pri=[fd77::1]:7000
 		sec=[fd77::2]:7000
 	fi
-	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 3000 &&
+	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 10000 &&
 	nsx sec "$COLOCTL" proxy add s-g role secondary local "$sec" peer "$pri"
 }
 

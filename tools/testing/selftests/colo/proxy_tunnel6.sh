@@ -27,6 +27,7 @@ t_check "... in GSO datagrams over the ipv6 tunnel" \
 	test $(( $(stat pri p-g tunnel_rx) - rx0 )) -lt $(( 4194304 / 1448 / 2 ))
 t_check "a 2 MiB upload answered with its digest" nsx cli $PY upload 10.0.0.2 8083 2097152
 t_check "udp datagrams answered exactly" nsx cli $PY udpclient 10.0.0.2 5353 10
+nsx pri "$COLOCTL" proxy stats p-g | grep -E 'requests|held|released|tunnel' | sed 's/^/# pri /'
 t_check "no checkpoint requested" test "$(requests)" = 0
 t_check "nothing lost on the tunnel" bash -c \
 	"[ $(stat pri p-g tunnel_lost) = 0 ] && [ $(stat sec s-g tunnel_lost) = 0 ] && [ $(stat sec s-g tunnel_errors) = 0 ]"
