@@ -703,22 +703,55 @@ void colo_rep_dtr(struct colo_c *cc)
 	colo_sec_put(s);
 }
 
+/* Buffers a checkpoint dropped, freed by a work item after it returned. */
+struct colo_dropped {
+	struct work_struct work;
+	struct cb_map svm, pre;
+};
+
+static void colo_dropped_work(struct work_struct *work)
+{
+	struct colo_dropped *d = container_of(work, struct colo_dropped, work);
+
+	cb_map_destroy(&d->svm);
+	cb_map_destroy(&d->pre);
+	kfree(d);
+}
+
+/*
+ * Drops both buffers in O(1) under the lock; freeing them (proportional to
+ * their size) happens afterwards on the work queue, off the agent's
+ * checkpoint pause. Without memory for that, they are freed in place.
+ */
 int colo_sec_checkpoint(struct colo_c *cc, const char **why)
 {
 	struct colo_sec *s = cc->sec;
+	struct colo_dropped *d = kzalloc(sizeof(*d), GFP_KERNEL);
 
 	mutex_lock(&s->lock);
 	if (s->state != COLO_SEC_ACTIVE) {
 		mutex_unlock(&s->lock);
+		kfree(d);
 		*why = "The secondary has failed over";
 		return -EINVAL;
 	}
-	cb_map_clear(&s->svm);
-	cb_map_clear(&s->pre);
+	if (d && !cb_map_move(&d->svm, &s->svm)) {
+		if (cb_map_move(&d->pre, &s->pre))
+			cb_map_clear(&s->pre);
+	} else {
+		cb_map_clear(&s->svm);
+		cb_map_clear(&s->pre);
+		kfree(d);
+		d = NULL;
+	}
 	s->event_raised = false;
 	s->overflowed = false;
 	s->checkpoints++;
 	mutex_unlock(&s->lock);
+	if (d) {
+		INIT_WORK(&d->work, colo_dropped_work);
+		queue_work(s->wq, &d->work);
+	}
 	return 0;
 }
 

@@ -73,6 +73,19 @@ void cb_map_clear(struct cb_map *m)
 	m->nr_data = 0;
 }
 
+int cb_map_move(struct cb_map *dst, struct cb_map *src)
+{
+	struct cb_chunk **buckets = cb_zalloc(CB_MIN_BUCKETS * sizeof(*buckets));
+
+	if (!buckets)
+		return -ENOMEM;
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+	src->buckets = buckets;
+	src->nr_buckets = CB_MIN_BUCKETS;
+	return 0;
+}
+
 void cb_map_destroy(struct cb_map *m)
 {
 	if (!m->buckets)

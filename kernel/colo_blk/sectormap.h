@@ -38,6 +38,13 @@ struct cb_map {
 int cb_map_init(struct cb_map *m);
 void cb_map_destroy(struct cb_map *m);
 void cb_map_clear(struct cb_map *m);
+/*
+ * Moves everything src holds into dst (not initialised; destroy it later)
+ * and leaves src empty with a fresh bucket array, in O(1): a checkpoint can
+ * drop a large buffer under its lock and free it afterwards. -ENOMEM leaves
+ * both as they were.
+ */
+int cb_map_move(struct cb_map *dst, struct cb_map *src);
 
 /* true when any sector of [sector, sector + nr) is buffered */
 bool cb_map_overlaps(const struct cb_map *m, u64 sector, u64 nr);

@@ -232,6 +232,19 @@ int main(void)
 	tap_check(cb_map_merge_runs(&a, &b, buf, stop_fn, NULL) == -5,
 		  "merge stops at the first error");
 
+	{
+		struct cb_map old;
+		u64 chunks = a.nr_chunks, sectors = a.nr_sectors;
+
+		tap_check(!cb_map_move(&old, &a) && !a.nr_sectors && !a.nr_chunks &&
+			  !cb_map_overlaps(&a, 0, DISK) && old.nr_chunks == chunks &&
+			  old.nr_sectors == sectors && check_map(&old, model_a),
+			  "move leaves the map empty, the content in the other");
+		memset(model_b, 0, sizeof(model_b));
+		random_puts(&a, model_b, 300, true, &seed);
+		tap_check(a.nr_sectors > 0, "the emptied map takes new sectors");
+		cb_map_destroy(&old);
+	}
 	cb_map_destroy(&a);
 	cb_map_destroy(&b);
 	cb_map_destroy(&b);
