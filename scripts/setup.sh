@@ -11,7 +11,7 @@ packages=(
 	# the kernel the tests boot, and the VM around it
 	linux-image-amd64 qemu-system-x86 busybox-static kmod cpio file
 	# in-kernel tests, benchmarks, demo
-	iproute2 dmsetup nbd-client nbd-server socat fio python3 python3-yaml iperf3 procps
+	iproute2 dmsetup nbd-client nbd-server socat fio python3 python3-yaml iperf3 procps strace
 	# unit tests and fuzzing
 	clang libclang-rt-14-dev
 )

@@ -6,7 +6,8 @@
  *
  *   primary   egress:  mirror the frame to the secondary, let it pass
  *             ingress: hold the PVM's frame until the SVM's output for the
- *                      same connection and range compared equal
+ *                      same connection and range compared equal; a copy
+ *                      of the PVM's SYNs goes to the secondary
  *             tunnel:  SVM frames feed the compare engine
  *   secondary egress:  only frames injected from the tunnel reach the SVM
  *                      (after failover: everything, ack-rewritten)
@@ -306,6 +307,24 @@ out:
 	return res;
 }
 
+/*
+ * Primary: the secondary's rewriter takes the PVM's ISN from this copy of
+ * its SYN (or SYN-ACK) rather than guessing it from the client's ack, which
+ * may or may not cover Fast Open data in the SYN.
+ */
+static void cp_send_pvm_syn(struct cp_instance *inst, struct sk_buff *skb,
+			    u32 mac_off)
+{
+	struct sk_buff *copy = skb_clone(skb, GFP_ATOMIC);
+
+	if (!copy) {
+		cp_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+		return;
+	}
+	skb_push(copy, mac_off);
+	cp_tunnel_send(inst, CP_TUN_PVM_SYN, copy);
+}
+
 /* Primary, frame from the PVM: hold it until the SVM agrees. */
 static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
@@ -327,6 +346,8 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 		cp_count(inst, COLO_PROXY_STAT_PASSED);
 		return NF_ACCEPT;
 	}
+	if (pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_SYN))
+		cp_send_pvm_syn(inst, skb, mac_off);
 	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		return NF_ACCEPT;
@@ -560,6 +581,26 @@ free:
 	kfree_skb(skb);
 }
 
+/* Secondary: the PVM's SYN, sent along for its ISN. */
+static void cp_sec_pvm_syn(struct cp_instance *inst, struct sk_buff *skb)
+{
+	struct cp_conn *conn;
+	struct cp_pkt pkt;
+	u32 mac_off;
+
+	skb_reset_mac_header(skb);
+	if (!cp_skb_parse(inst, skb, &pkt, &mac_off) || pkt.kind != CP_KIND_TCP ||
+	    !(pkt.tcp_flags & CP_TCP_SYN))
+		goto out;
+	spin_lock_bh(&inst->lock);
+	conn = cp_conn_of(inst, &pkt, true);
+	if (conn)
+		cp_rw_pvm_isn(&conn->rw, pkt.seq);
+	spin_unlock_bh(&inst->lock);
+out:
+	consume_skb(skb);
+}
+
 /* Called from the tunnel's receive path (softirq); consumes @skb. */
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 {
@@ -570,6 +611,9 @@ void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 		}
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_MIRROR) {
 		cp_sec_tunnel_input(inst, skb);
+		return;
+	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_PVM_SYN) {
+		cp_sec_pvm_syn(inst, skb);
 		return;
 	} else {
 		spin_lock_bh(&inst->lock);

@@ -128,6 +128,7 @@ void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
 /* tunnel.c */
 #define CP_TUN_MIRROR	1	/* primary -> secondary: frame to the guest */
 #define CP_TUN_SVM_OUT	2	/* secondary -> primary: frame from the SVM */
+#define CP_TUN_PVM_SYN	3	/* primary -> secondary: the PVM's SYN, for its ISN */
 
 int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_tunnel_close(struct cp_instance *inst);

@@ -67,6 +67,25 @@ bool cp_rw_svm_can_take(const struct cp_rw *rw, u32 seq, u32 len)
 	       cp_seq_before(seq, rw->svm_rcv_edge);
 }
 
+/* Both ISNs known: the sequence offset is exact. */
+static void learn_seq_off(struct cp_rw *rw)
+{
+	if ((rw->state & (CP_RW_HAVE_ISN | CP_RW_PVM_ISN | CP_RW_HAVE_OFF)) !=
+	    (CP_RW_HAVE_ISN | CP_RW_PVM_ISN))
+		return;
+	rw->seq_off = rw->pvm_isn - rw->svm_isn;
+	rw->state |= CP_RW_HAVE_OFF;
+}
+
+void cp_rw_pvm_isn(struct cp_rw *rw, u32 isn)
+{
+	if (rw->state & CP_RW_HAVE_OFF)
+		return;
+	rw->pvm_isn = isn;
+	rw->state |= CP_RW_PVM_ISN;
+	learn_seq_off(rw);
+}
+
 void cp_rw_svm_out(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 		   bool csum_partial)
 {
@@ -78,6 +97,7 @@ void cp_rw_svm_out(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 			rw->svm_syn_tsval = pkt->tsval;
 			rw->state |= CP_RW_SYN_TS;
 		}
+		learn_seq_off(rw);
 	}
 	if (rw->state & CP_RW_HAVE_OFF)
 		set32(frame, pkt->l4_off + 4, pkt->seq + rw->seq_off, pkt,
@@ -112,12 +132,15 @@ void cp_rw_svm_in(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,
 			rw->state |= CP_RW_PEER_WS;
 	}
 
-	if (ack && !(pkt->tcp_flags & CP_TCP_RST) &&
-	    (rw->state & CP_RW_HAVE_ISN) && !(rw->state & CP_RW_HAVE_OFF)) {
-		/* The peer acknowledges the PVM's ISN + 1. */
-		rw->seq_off = pkt->ack - 1 - rw->svm_isn;
-		rw->state |= CP_RW_HAVE_OFF;
-		if (pkt->ts_off && (rw->state & CP_RW_SYN_TS)) {
+	if (ack && !(pkt->tcp_flags & CP_TCP_RST) && (rw->state & CP_RW_HAVE_ISN)) {
+		if (!(rw->state & CP_RW_HAVE_OFF)) {
+			/* The peer acknowledges the PVM's ISN + 1. */
+			rw->seq_off = pkt->ack - 1 - rw->svm_isn;
+			rw->state |= CP_RW_HAVE_OFF;
+		}
+		/* ... and echoes the TSval of the PVM's SYN. */
+		if (!(rw->state & CP_RW_HAVE_TS) && pkt->ts_off &&
+		    (rw->state & CP_RW_SYN_TS)) {
 			rw->ts_off = pkt->tsecr - rw->svm_syn_tsval;
 			rw->state |= CP_RW_HAVE_TS;
 		}

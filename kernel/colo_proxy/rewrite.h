@@ -6,9 +6,12 @@
  * Both guests run their own TCP stacks, so for one connection the SVM picks
  * its own ISN and its own timestamp offset. The client only ever talks to
  * the PVM's numbers. The offsets are learned from the handshake, whichever
- * side opened it: the SVM's SYN (or SYN-ACK) gives its ISN and TSval, and
- * the first mirrored client segment with ACK set acknowledges the PVM's ISN
- * and echoes the PVM's TSval.
+ * side opened it: the SVM's SYN (or SYN-ACK) gives its ISN and TSval, the
+ * primary sends the PVM's SYN (or SYN-ACK) along for the PVM's ISN, and the
+ * first mirrored client segment with ACK set echoes the PVM's TSval. Without
+ * the PVM's SYN (lost on the way) that segment's ack, the PVM's ISN + 1,
+ * stands in for it; it cannot when the guest's SYN carried Fast Open data,
+ * which the ack may or may not cover.
  *
  *   SVM output (to primary / network): seq += seq_off, TSval += ts_off
  *   SVM input (mirrored client frames): ack -= seq_off, SACK edges -= seq_off,
@@ -35,9 +38,10 @@ struct cp_rw {
 	u32 seq_off;
 	u32 ts_off;
 	u32 peer_tsecr;		/* newest TSecr from the client: a PVM TSval */
-	u8 state;		/* CP_RW_* */
+	u16 state;		/* CP_RW_* */
 	u8 svm_wscale;		/* shift the SVM's window field uses */
 	u32 svm_rcv_edge;	/* SVM's ack + scaled window (client's seq space) */
+	u32 pvm_isn;
 };
 
 #define CP_RW_HAVE_ISN	0x01	/* saw the SVM's SYN */
@@ -48,6 +52,7 @@ struct cp_rw {
 #define CP_RW_SVM_SYN	0x20	/* saw the SVM's SYN: svm_wscale is known */
 #define CP_RW_PEER_WS	0x40	/* the client's SYN offered window scaling */
 #define CP_RW_HAVE_EDGE	0x80	/* svm_rcv_edge valid */
+#define CP_RW_PVM_ISN	0x100	/* pvm_isn valid */
 
 /*
  * Update the TCP checksum at @csum for a 32-bit field change. With
@@ -55,6 +60,9 @@ struct cp_rw {
  * rest is computed at transmit time), so header fields need no update.
  */
 void cp_csum_replace4(u8 *csum, u32 from, u32 to);
+
+/* The PVM's SYN or SYN-ACK for this connection carried ISN @isn. */
+void cp_rw_pvm_isn(struct cp_rw *rw, u32 isn);
 
 /* Both take a parsed TCP frame and modify it in place. */
 void cp_rw_svm_out(struct cp_rw *rw, u8 *frame, const struct cp_pkt *pkt,

@@ -113,7 +113,7 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		goto bad;
 	hdr = (const struct cp_tun_hdr *)(skb->data + sizeof(struct udphdr));
 	if (hdr->magic != htons(CP_TUN_MAGIC) || hdr->version != CP_TUN_VERSION ||
-	    (hdr->type != CP_TUN_MIRROR && hdr->type != CP_TUN_SVM_OUT))
+	    hdr->type < CP_TUN_MIRROR || hdr->type > CP_TUN_PVM_SYN)
 		goto bad;
 	type = hdr->type;
 	cp_tunnel_rx_seq(inst, ntohl(hdr->seq));

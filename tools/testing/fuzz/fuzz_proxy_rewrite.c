@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0];
 	/* The first 24 bytes of state come from the input, the rest (the
-	 * SVM's window edge, which only frames set) starts at zero. */
+	 * SVM's window edge and the PVM's ISN) starts at zero. */
 	memset(&rw, 0, sizeof(rw));
 	memcpy(&rw, data + 1, sizeof(rw) < 24 ? sizeof(rw) : 24);
 	len = size - 25;
@@ -66,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	partial = mode & 2;
 	end = l4_end(f, &a);
 	valid = l4_sum(f, &a, end) == 0xffff;
+	if (mode & 4)
+		cp_rw_pvm_isn(&rw, a.seq ^ 0x5a5a5a5a);
 	if (mode & 1)
 		cp_rw_svm_in(&rw, f, &a, partial);
 	else

@@ -246,6 +246,37 @@ static void test_window(int peer_ws)
 		  "ws%d: ... and keeps the scaling", peer_ws);
 }
 
+/*
+ * A guest-opened connection with Fast Open data in the SYN: with the PVM's
+ * ISN sent along, the offset is exact whether the server's SYN-ACK covers
+ * the data or not (its ack alone cannot tell).
+ */
+static void test_pvm_isn(int server_took_data)
+{
+	struct cp_rw rw = { 0 };
+	struct tb_tcp t = { .family = 4 };
+	uint32_t P = 0x7000, S = 0xfffffffe, C = 999, acked = server_took_data ? 6 : 0;
+
+	t.seq = S; t.flags = CP_TCP_SYN; t.data = "GET /x"; t.len = 6;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	cp_rw_pvm_isn(&rw, P);
+	tap_check((rw.state & CP_RW_HAVE_OFF) && rw.seq_off == P - S,
+		  "tfo%d: both ISNs give the offset before any ack", server_took_data);
+	t.seq = C; t.ack = P + 1 + acked; t.flags = CP_TCP_SYN | CP_TCP_ACK;
+	t.data = NULL; t.len = 0;
+	build(&t);
+	cp_rw_svm_in(&rw, frame, &pkt, false);
+	tap_check(cp_get32(frame + pkt.l4_off + 8) == S + 1 + acked && rw.seq_off == P - S,
+		  "tfo%d: the server's SYN-ACK acks %u bytes in the SVM's space", server_took_data,
+		  acked);
+	t.seq = S + 1 + 6; t.ack = C + 1; t.flags = CP_TCP_ACK;
+	build(&t);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	tap_check(cp_get32(frame + pkt.l4_off + 4) == P + 1 + 6,
+		  "tfo%d: the SVM's next segment lands after the PVM's SYN data", server_took_data);
+}
+
 int main(void)
 {
 	test_accepted(4, 1000, 2000, 100, 200);
@@ -258,5 +289,7 @@ int main(void)
 	test_csum_random();
 	test_window(1);
 	test_window(0);
+	test_pvm_isn(1);
+	test_pvm_isn(0);
 	return tap_done();
 }

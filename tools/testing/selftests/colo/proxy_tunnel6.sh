@@ -12,6 +12,7 @@ on_exit "rmmod colo_proxy"
 t_check "topology and instances over an ipv6 tunnel" setup
 t_check "show prints the ipv6 tunnel" bash -c \
 	"ip netns exec pri $COLOCTL proxy show p-g | grep -qF 'tunnel [fd77::1]:7000 -> [fd77::2]:7000'"
+bg pri "$COLOCTL" proxy monitor -j > "$T/events"
 for ns in pvm svm; do
 	bg "$ns" $PY server 8080 det
 	bg "$ns" $PY server 8083 sink
@@ -28,6 +29,7 @@ t_check "... in GSO datagrams over the ipv6 tunnel" \
 t_check "a 2 MiB upload answered with its digest" nsx cli $PY upload 10.0.0.2 8083 2097152
 t_check "udp datagrams answered exactly" nsx cli $PY udpclient 10.0.0.2 5353 10
 nsx pri "$COLOCTL" proxy stats p-g | grep -E 'requests|held|released|tunnel' | sed 's/^/# pri /'
+sed 's/^/# event /' "$T/events"
 t_check "no checkpoint requested" test "$(requests)" = 0
 t_check "nothing lost on the tunnel" bash -c \
 	"[ $(stat pri p-g tunnel_lost) = 0 ] && [ $(stat sec s-g tunnel_lost) = 0 ] && [ $(stat sec s-g tunnel_errors) = 0 ]"
