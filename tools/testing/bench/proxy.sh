@@ -154,27 +154,23 @@ proxy_off()
 }
 # rps NS DEV MASK: receive processing of DEV on the CPUs in MASK.
 rps() { nsx "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"; }
-place_hosts()
+# place hosts|shared: RPS masks and CPU affinity of the guests' servers.
+place()
 {
-	local d
-	for d in s-g s-up s-t; do rps sec "$d" 2; done
-	rps svm eth0 2
-	rps pri p-t 1
+	local sec=0 pri=0 d p cpus
+	[ "$1" = hosts ] && { sec=2; pri=1; }
+	for d in s-g s-up s-t; do rps sec "$d" "$sec"; done
+	rps svm eth0 "$sec"
+	rps pri p-t "$pri"
 	for p in $(pgrep -f "socat TCP-LISTEN:8090") $(pgrep -f "px.py server 8082"); do
-		case "$(ip netns identify "$p")" in
-		pvm) taskset -pc 0 "$p" > /dev/null ;;
-		svm) taskset -pc 1 "$p" > /dev/null ;;
-		esac
-	done
-}
-place_shared()
-{
-	local d
-	for d in s-g s-up s-t; do rps sec "$d" 0; done
-	rps svm eth0 0
-	rps pri p-t 0
-	for p in $(pgrep -f "socat TCP-LISTEN:8090") $(pgrep -f "px.py server 8082"); do
-		taskset -pc 0,1 "$p" > /dev/null
+		cpus=0,1
+		if [ "$1" = hosts ]; then
+			case "$(ip netns identify "$p")" in
+			pvm) cpus=0 ;;
+			svm) cpus=1 ;;
+			esac
+		fi
+		taskset -pc "$cpus" "$p" > /dev/null
 	done
 }
 
@@ -183,12 +179,8 @@ measure()
 {
 	local pin=free i tb=() tp=() rb=() rp=() req0 req=0
 
-	if [ "$1" = hosts ]; then
-		place_hosts
-		pin=pinned
-	else
-		place_shared
-	fi
+	place "$1"
+	[ "$1" = hosts ] && pin=pinned
 	for i in $(seq "$ROUNDS_AB"); do
 		proxy_on || return 1
 		tp+=("$(run $pin tput 10.0.0.2 "$MB")")
