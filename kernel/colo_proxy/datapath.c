@@ -308,12 +308,12 @@ out:
 }
 
 /*
- * Primary: the secondary's rewriter takes the PVM's ISN from this copy of
- * its SYN (or SYN-ACK) rather than guessing it from the client's ack, which
- * may or may not cover Fast Open data in the SYN.
+ * Primary: send a copy of @skb, whose frame starts @mac_off bytes before
+ * skb->data, to the secondary. The tunnel pushes its headers onto a private
+ * head; the data is shared.
  */
-static void cp_send_pvm_syn(struct cp_instance *inst, struct sk_buff *skb,
-			    u32 mac_off)
+static void cp_send_copy(struct cp_instance *inst, u8 type, struct sk_buff *skb,
+			 u32 mac_off)
 {
 	struct sk_buff *copy = skb_clone(skb, GFP_ATOMIC);
 
@@ -322,7 +322,7 @@ static void cp_send_pvm_syn(struct cp_instance *inst, struct sk_buff *skb,
 		return;
 	}
 	skb_push(copy, mac_off);
-	cp_tunnel_send(inst, CP_TUN_PVM_SYN, copy);
+	cp_tunnel_send(inst, type, copy);
 }
 
 /* Primary, frame from the PVM: hold it until the SVM agrees. */
@@ -346,8 +346,13 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 		cp_count(inst, COLO_PROXY_STAT_PASSED);
 		return NF_ACCEPT;
 	}
+	/*
+	 * The secondary's rewriter takes the PVM's ISN from a copy of its SYN
+	 * (or SYN-ACK) rather than guessing it from the client's ack, which
+	 * may or may not cover Fast Open data in the SYN.
+	 */
 	if (pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_SYN))
-		cp_send_pvm_syn(inst, skb, mac_off);
+		cp_send_copy(inst, CP_TUN_PVM_SYN, skb, mac_off);
 	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		return NF_ACCEPT;
@@ -365,16 +370,11 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct cp_instance *inst = priv;
-	struct sk_buff *copy;
 
 	if (cp_failed_over(inst))
 		return NF_ACCEPT;
-	/* The tunnel pushes its headers onto a private head; data is shared. */
-	copy = skb_clone(skb, GFP_ATOMIC);
-	if (copy)
-		cp_tunnel_send(inst, CP_TUN_MIRROR, copy);
-	else
-		cp_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+	/* At egress skb->data is at the MAC header. */
+	cp_send_copy(inst, CP_TUN_MIRROR, skb, 0);
 	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
 	return NF_ACCEPT;
 }
