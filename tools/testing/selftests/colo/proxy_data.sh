@@ -20,7 +20,7 @@ T=$(mktemp -d)
 on_exit "rm -rf $T"
 PY="python3 $T/px.py"
 cat > "$T/px.py" <<'PYEOF'
-import hashlib, os, socket, struct, sys, threading, time
+import errno, hashlib, os, socket, struct, sys, threading, time
 
 def pattern(n, seed):
     base = bytes((i * 7 + seed * 13) & 0xff for i in range(256))
@@ -213,7 +213,15 @@ def main():
         # from source port SPORT (the guest closes first, the client may reuse)
         addr, port, sport, n, size = a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])
         for i in range(n):
-            s = conn(addr, port, ('0.0.0.0', sport))
+            # the last connection may still be in LAST_ACK for a moment
+            for _ in range(100):
+                try:
+                    s = conn(addr, port, ('0.0.0.0', sport))
+                    break
+                except OSError as e:
+                    if e.errno != errno.EADDRNOTAVAIL:
+                        raise
+                    time.sleep(0.1)
             s.sendall(b'%d %d\n' % (size, 50 + i))
             if recv_all(s) != pattern(size, 50 + i):
                 sys.exit('download %d from port %d: mismatch' % (i, sport))
