@@ -298,16 +298,20 @@ bg() { local ns=$1; shift; ip netns exec "$ns" "$@" & pids+=($!); }
 on_exit 'for p in "${pids[@]}"; do kill "$p"; done'
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# The proxy instance pair of the topology below. The hold timeout is
-# generous: on a loaded machine the VM's CPUs can stall for seconds, and a
-# timeout request would fail the checks that deterministic traffic requests
-# no checkpoint.
+# The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
+# tunnel on IPv6. The hold timeout is generous: on a loaded machine the VM's
+# CPUs can stall for seconds, and a timeout request would fail the checks
+# that deterministic traffic requests no checkpoint.
 instances_add()
 {
-	nsx pri "$COLOCTL" proxy add p-g role primary local 192.168.77.1:7000 \
-		peer 192.168.77.2:7000 timeout 10000 &&
-	nsx sec "$COLOCTL" proxy add s-g role secondary local 192.168.77.2:7000 \
-		peer 192.168.77.1:7000
+	local pri=192.168.77.1:7000 sec=192.168.77.2:7000
+
+	if [ "${TUNNEL_FAMILY:-4}" = 6 ]; then
+		pri=[fd77::1]:7000
+		sec=[fd77::2]:7000
+	fi
+	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 10000 &&
+	nsx sec "$COLOCTL" proxy add s-g role secondary local "$sec" peer "$pri"
 }
 
 # The whole topology, for the test scripts of colo_proxy.
@@ -350,6 +354,8 @@ setup()
 	done
 	ip -n pri addr add 192.168.77.1/24 dev p-t
 	ip -n sec addr add 192.168.77.2/24 dev s-t
+	ip -n pri addr add fd77::1/64 dev p-t nodad
+	ip -n sec addr add fd77::2/64 dev s-t nodad
 	# Room for a full frame plus the encapsulation, and no ARP delay on the
 	# tunnel link: a datagram queued behind an unresolved neighbour can be
 	# dropped, and a lost tunnel frame (rightly) requests a checkpoint.
@@ -357,6 +363,8 @@ setup()
 	ip -n sec link set s-t mtu 1600
 	ip -n pri neigh add 192.168.77.2 lladdr "$(ip -n sec -br link show s-t | awk '{print $3}')" dev p-t nud permanent
 	ip -n sec neigh add 192.168.77.1 lladdr "$(ip -n pri -br link show p-t | awk '{print $3}')" dev s-t nud permanent
+	ip -n pri neigh add fd77::2 lladdr "$(ip -n sec -br link show s-t | awk '{print $3}')" dev p-t nud permanent
+	ip -n sec neigh add fd77::1 lladdr "$(ip -n pri -br link show p-t | awk '{print $3}')" dev s-t nud permanent
 	for d in brc c-p c-s; do ip -n cli link set "$d" up; done
 	for d in br0 p-up p-g p-t; do ip -n pri link set "$d" up; done
 	for d in br0 s-up s-g s-t; do ip -n sec link set "$d" up; done
