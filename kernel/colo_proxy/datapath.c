@@ -241,7 +241,12 @@ static struct cp_held *cp_held_new(struct sk_buff *skb, const struct cp_pkt *pkt
 	h->seg.seq = pkt->seq;
 	h->seg.len = pkt->pl_len;
 	h->seg.wire_len = skb->len;
-	h->seg.stamp = ktime_get_ns();
+	/*
+	 * Jiffies, not a clocksource read: under emulation (and on hosts
+	 * whose TSC is unusable) the clocksource is an HPET whose every read
+	 * traps, and timeouts are in milliseconds anyway.
+	 */
+	h->seg.stamp = get_jiffies_64();
 	h->seg.flags = 0;
 	if (pkt->kind == CP_KIND_TCP) {
 		if (pkt->tcp_flags & CP_TCP_SYN)
@@ -353,6 +358,14 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	 */
 	if (pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_SYN))
 		cp_send_copy(inst, CP_TUN_PVM_SYN, skb, mac_off);
+	/*
+	 * The frame leaves its sender's accounting here, as it would when a
+	 * NIC or a VM's virtio ring completes it. A veth keeps the sending
+	 * socket's reference across namespaces, and TCP Small Queues would
+	 * otherwise let a local sender have only a frame or two held at a
+	 * time, which throttles it to one frame per SVM round trip.
+	 */
+	skb_orphan(skb);
 	h = cp_held_new(skb, &pkt, mac_off);
 	if (!h)
 		return NF_ACCEPT;

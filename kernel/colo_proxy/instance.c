@@ -139,7 +139,7 @@ static void cp_timer_fn(struct timer_list *t)
 	struct cp_instance *inst = from_timer(inst, t, timer);
 	unsigned long idle = READ_ONCE(cp_param_conn_idle_s) * HZ;
 	unsigned long closed = READ_ONCE(cp_param_conn_closed_s) * HZ;
-	u64 now = ktime_get_ns(), oldest;
+	u64 now = get_jiffies_64(), oldest;
 	struct sk_buff_head release;
 	struct hlist_node *tmp;
 	struct cp_conn *conn;
@@ -150,7 +150,7 @@ static void cp_timer_fn(struct timer_list *t)
 	for (i = 0; i < ARRAY_SIZE(inst->conns); i++) {
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (cp_cmp_oldest(&conn->cmp, &oldest)) {
-				if (now - oldest > (u64)inst->timeout_ms * NSEC_PER_MSEC)
+				if (now - oldest > msecs_to_jiffies(inst->timeout_ms))
 					cp_request_checkpoint(inst, conn,
 							      COLO_PROXY_REASON_TIMEOUT);
 			} else if (time_after(jiffies, conn->last_used +
