@@ -13,6 +13,7 @@
 #include <linux/timer.h>
 #include <linux/types.h>
 #include <linux/in6.h>
+#include <net/dst_cache.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/colo_proxy.h>
@@ -69,6 +70,7 @@ struct cp_instance {
 	struct nf_hook_ops hooks[2];	/* ingress (from guest), egress (to guest) */
 	bool hooks_on;
 	struct socket *sock;		/* tunnel */
+	struct dst_cache route;		/* to the peer, per CPU */
 	spinlock_t lock;		/* conns, stats, tunnel sequence */
 	struct hlist_head conns[1 << CP_CONN_HASH_BITS];
 	u32 nconns;

@@ -153,17 +153,20 @@ int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack)
 		cfg.local_ip.s_addr = inst->local.ip;
 	}
 
-	err = udp_sock_create(inst->net, &cfg, &inst->sock);
-	if (err == -EADDRINUSE) {
-		NL_SET_ERR_MSG(extack, "tunnel UDP port already in use");
-		return err;
-	}
-	if (err == -EADDRNOTAVAIL) {
-		NL_SET_ERR_MSG(extack, "tunnel local address is not configured in this namespace");
-		return err;
-	}
+	err = dst_cache_init(&inst->route, GFP_KERNEL);
 	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot allocate the tunnel route cache");
+		return err;
+	}
+	err = udp_sock_create(inst->net, &cfg, &inst->sock);
+	if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG(extack, "tunnel UDP port already in use");
+	else if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG(extack, "tunnel local address is not configured in this namespace");
+	else if (err)
 		NL_SET_ERR_MSG(extack, "cannot create the tunnel UDP socket");
+	if (err) {
+		dst_cache_destroy(&inst->route);
 		return err;
 	}
 	setup_udp_tunnel_sock(inst->net, inst->sock, &tcfg);
@@ -175,6 +178,7 @@ void cp_tunnel_close(struct cp_instance *inst)
 	/* Clears sk_user_data and waits for receivers still running. */
 	udp_tunnel_sock_release(inst->sock);
 	inst->sock = NULL;
+	dst_cache_destroy(&inst->route);
 }
 
 /* Prepare @skb for encapsulation with @headroom and push the tunnel header. */
@@ -207,11 +211,16 @@ static int cp_tunnel_xmit4(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl4_dport = htons(inst->peer.port),
 		.fl4_sport = htons(inst->local.port),
 	};
+	__be32 saddr;
 	struct rtable *rt;
 
-	rt = ip_route_output_key(inst->net, &fl4);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
+	rt = dst_cache_get_ip4(&inst->route, &saddr);
+	if (!rt) {
+		rt = ip_route_output_key(inst->net, &fl4);
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		dst_cache_set_ip4(&inst->route, &rt->dst, fl4.saddr);
+	}
 	if (cp_tunnel_encap(inst, type, skb, LL_RESERVED_SPACE(rt->dst.dev) +
 			    sizeof(struct iphdr))) {
 		ip_rt_put(rt);
@@ -232,11 +241,16 @@ static int cp_tunnel_xmit6(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl6_dport = htons(inst->peer.port),
 		.fl6_sport = htons(inst->local.port),
 	};
+	struct in6_addr saddr;
 	struct dst_entry *dst;
 
-	dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, inst->sock->sk, &fl6, NULL);
-	if (IS_ERR(dst))
-		return PTR_ERR(dst);
+	dst = dst_cache_get_ip6(&inst->route, &saddr);
+	if (!dst) {
+		dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, inst->sock->sk, &fl6, NULL);
+		if (IS_ERR(dst))
+			return PTR_ERR(dst);
+		dst_cache_set_ip6(&inst->route, dst, &fl6.saddr);
+	}
 	if (cp_tunnel_encap(inst, type, skb, LL_RESERVED_SPACE(dst->dev) +
 			    sizeof(struct ipv6hdr))) {
 		dst_release(dst);
@@ -263,10 +277,13 @@ void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 			goto err;
 		skb_reset_mac_header(skb);
 	}
+	/* The route cache is per CPU: stay on this one. */
+	local_bh_disable();
 	if (inst->local.family == AF_INET6)
 		err = cp_tunnel_xmit6(inst, type, skb);
 	else
 		err = cp_tunnel_xmit4(inst, type, skb);
+	local_bh_enable();
 	if (err)
 		goto err_free;
 	spin_lock_bh(&inst->lock);
