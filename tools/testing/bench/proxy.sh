@@ -186,6 +186,7 @@ measure()
 		tp+=("$(run $pin tput 10.0.0.2 "$MB")")
 		rp+=("$(run $pin rtt 10.0.0.2 "$ROUNDS")")
 		req=$((req + $(requests)))
+		nsx pri "$COLOCTL" proxy stats p-g | grep '^requests_' >> "$T/reasons"
 		proxy_off
 		tb+=("$(run $pin tput 10.0.0.2 "$MB")")
 		rb+=("$(run $pin rtt 10.0.0.2 "$ROUNDS")")
@@ -193,6 +194,7 @@ measure()
 	echo "$(median "${tb[@]}") $(median "${tp[@]}") $(median "${rb[@]}") $(median "${rp[@]}") $req"
 }
 
+: > "$T/reasons"
 proxy_off
 read -r h_tb h_tp h_rb h_rp h_req <<< "$(measure hosts)"
 read -r s_tb s_tp s_rb s_rp s_req <<< "$(measure shared)"
@@ -206,7 +208,8 @@ row "one CPU per host" "TCP download throughput (MB/s)" "$h_tb" "$h_tp"
 row "one CPU per host" "request/response round trip (us)" "$h_rb" "$h_rp"
 row "shared CPUs" "TCP download throughput (MB/s)" "$s_tb" "$s_tp"
 row "shared CPUs" "request/response round trip (us)" "$s_rb" "$s_rp"
-printf '%-55s %10s\n' "checkpoint requests during all proxy runs" "$((h_req + s_req))"
+printf '%-55s %10s %s\n' "checkpoint requests during all proxy runs" "$((h_req + s_req))" \
+	"$(awk '$2 > 0 { n[substr($1, 10)] += $2 } END { for (r in n) printf "%s%s %d", s++ ? ", " : "(", r, n[r]; if (s) print ")" }' "$T/reasons")"
 printf '%-18s %-36s %10s %10s %7s\n' "userspace anchor" "QEMU colo-compare, same payload (MB/s)" \
 	"$anchor" "$s_tp" "$(ratio "$s_tp" "$anchor")"
 echo "(anchor ratio: colo_proxy shared-CPU throughput over colo-compare's, both using both CPUs)"

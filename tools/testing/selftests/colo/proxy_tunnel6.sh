@@ -29,6 +29,7 @@ t_check "... in GSO datagrams over the ipv6 tunnel" \
 t_check "a 2 MiB upload answered with its digest" nsx cli $PY upload 10.0.0.2 8083 2097152
 t_check "udp datagrams answered exactly" nsx cli $PY udpclient 10.0.0.2 5353 10
 nsx pri "$COLOCTL" proxy stats p-g | grep -E 'requests|held|released|tunnel' | sed 's/^/# pri /'
+nsx sec "$COLOCTL" proxy stats s-g | grep -E 'svm_frames|bad_frames|injected|window_held|tunnel' | sed 's/^/# sec /'
 sed 's/^/# event /' "$T/events"
 t_check "no checkpoint requested" test "$(requests)" = 0
 t_check "nothing lost on the tunnel" bash -c \
