@@ -292,8 +292,12 @@ static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h
 	st[pvm ? COLO_PROXY_STAT_PVM_FRAMES : COLO_PROXY_STAT_SVM_FRAMES]++;
 	st[pvm ? COLO_PROXY_STAT_PVM_BYTES : COLO_PROXY_STAT_SVM_BYTES] += h->skb->len;
 	conn = cp_conn_of(inst, pkt, true);
-	if (!conn)
+	if (!conn || conn->client_reset)
 		goto out;
+	if (pvm && pkt->kind == CP_KIND_TCP && (pkt->tcp_flags & CP_TCP_ACK)) {
+		conn->pvm_ack = pkt->ack;
+		conn->pvm_ack_valid = true;
+	}
 	matched = conn->cmp.matched_bytes;
 	res = pvm ? cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, ctx) :
 		    cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, ctx);
@@ -378,17 +382,52 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	return verdict;
 }
 
+/*
+ * Primary: the client reset a connection. A client that closes a socket
+ * with unread data resets it while both guests are still sending, and the
+ * PVM may have sent more than the SVM ever will: that output would wait
+ * for the timeout and a checkpoint request. Once the reset reaches the
+ * guests, nothing either of them sent on the connection can matter to the
+ * client, so what is held goes out and the rest passes. Only a reset the
+ * PVM will itself accept counts (its sequence number is exactly the PVM's
+ * latest ack, RFC 5961): anyone able to send that can end the connection
+ * anyway.
+ */
+static void cp_client_reset(struct cp_instance *inst, const struct cp_pkt *pkt)
+{
+	struct sk_buff_head release;
+	struct cp_conn *conn;
+
+	__skb_queue_head_init(&release);
+	spin_lock_bh(&inst->lock);
+	conn = cp_conn_find(inst, pkt, false);
+	if (conn && !conn->client_reset && conn->pvm_ack_valid &&
+	    conn->pvm_ack == pkt->seq) {
+		inst->stats[COLO_PROXY_STAT_RESET_RELEASED] += conn->cmp.pri_pkts;
+		cp_conn_flush(inst, conn, &release, false);
+		conn->client_reset = true;
+		conn->guest_closed = true;
+	}
+	spin_unlock_bh(&inst->lock);
+	cp_deliver_released(inst, &release);
+}
+
 /* Primary, frame to the PVM: a copy goes to the secondary. */
 static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct cp_instance *inst = priv;
+	struct cp_pkt pkt;
+	u32 mac_off;
 
 	if (cp_failed_over(inst))
 		return NF_ACCEPT;
 	/* At egress skb->data is at the MAC header. */
 	cp_send_copy(inst, CP_TUN_MIRROR, skb, 0);
 	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
+	if (cp_skb_parse(inst, skb, &pkt, &mac_off) && pkt.kind == CP_KIND_TCP &&
+	    (pkt.tcp_flags & CP_TCP_RST))
+		cp_client_reset(inst, &pkt);
 	return NF_ACCEPT;
 }
 

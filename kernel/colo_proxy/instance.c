@@ -42,18 +42,28 @@ static u32 conn_hash(const struct cp_conn_key *key)
 	return jhash(key, sizeof(*key), 0) & ((1 << CP_CONN_HASH_BITS) - 1);
 }
 
-/* Caller holds inst->lock. Returns NULL only when out of memory. */
-static struct cp_conn *cp_conn_get(struct cp_instance *inst,
-				   const struct cp_conn_key *key, bool tcp)
+/* Caller holds inst->lock. */
+static struct cp_conn *cp_conn_lookup(struct cp_instance *inst,
+				      const struct cp_conn_key *key)
 {
-	struct hlist_head *head = &inst->conns[conn_hash(key)];
 	struct cp_conn *conn;
 
-	hlist_for_each_entry(conn, head, node)
+	hlist_for_each_entry(conn, &inst->conns[conn_hash(key)], node)
 		if (!memcmp(&conn->key, key, sizeof(*key))) {
 			conn->last_used = jiffies;
 			return conn;
 		}
+	return NULL;
+}
+
+/* Caller holds inst->lock. Returns NULL only when out of memory. */
+static struct cp_conn *cp_conn_get(struct cp_instance *inst,
+				   const struct cp_conn_key *key, bool tcp)
+{
+	struct cp_conn *conn = cp_conn_lookup(inst, key);
+
+	if (conn)
+		return conn;
 	conn = kzalloc(sizeof(*conn), GFP_ATOMIC);
 	if (!conn)
 		return NULL;
@@ -61,14 +71,14 @@ static struct cp_conn *cp_conn_get(struct cp_instance *inst,
 	cp_cmp_init(&conn->cmp, tcp);
 	__skb_queue_head_init(&conn->svm_hold);
 	conn->last_used = jiffies;
-	hlist_add_head(&conn->node, head);
+	hlist_add_head(&conn->node, &inst->conns[conn_hash(key)]);
 	inst->nconns++;
 	return conn;
 }
 
 /*
- * A new connection on the 4-tuple of one the guest closed (a client reusing
- * its port): start over. What the old one still held is dropped, it belongs
+ * A new connection on the 4-tuple of a closed one (a client reusing its
+ * port): start over. What the old one still held is dropped, it belongs
  * to a connection that is gone.
  */
 static void conn_renew(struct cp_instance *inst, struct cp_conn *conn)
@@ -81,7 +91,19 @@ static void conn_renew(struct cp_instance *inst, struct cp_conn *conn)
 	cp_cmp_init(&conn->cmp, true);
 	memset(&conn->rw, 0, sizeof(conn->rw));
 	conn->guest_closed = false;
+	conn->client_reset = false;
+	conn->pvm_ack_valid = false;
 	conn->requested = false;
+}
+
+/* The connection of @pkt if it is known. Caller holds inst->lock. */
+struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
+			     bool from_guest)
+{
+	struct cp_conn_key key;
+
+	cp_conn_key_from_pkt(&key, pkt, from_guest);
+	return cp_conn_lookup(inst, &key);
 }
 
 /*

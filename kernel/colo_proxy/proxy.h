@@ -55,7 +55,10 @@ struct cp_conn {
 	struct sk_buff_head svm_hold;	/* secondary: mirrored, beyond the SVM's window */
 	unsigned long last_used;	/* jiffies */
 	bool requested;			/* checkpoint requested since the last one */
-	bool guest_closed;		/* the guest sent a FIN or RST */
+	bool guest_closed;		/* FIN or RST from the guest, RST from the client */
+	bool client_reset;		/* primary: the client reset it, nothing is held */
+	bool pvm_ack_valid;
+	u32 pvm_ack;			/* primary: the PVM's latest ack */
 };
 
 struct cp_instance {
@@ -111,6 +114,8 @@ void cp_instance_destroy(struct cp_instance *inst, bool release);
 void cp_instance_checkpoint(struct cp_instance *inst);
 void cp_instance_failover(struct cp_instance *inst);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);
+struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
+			     bool from_guest);
 struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
 			   bool from_guest);
 void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,

@@ -48,6 +48,7 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_BAD_FRAMES] = "bad_frames",
 	[COLO_PROXY_STAT_CONNECTIONS] = "connections",
 	[COLO_PROXY_STAT_WINDOW_HELD] = "window_held",
+	[COLO_PROXY_STAT_RESET_RELEASED] = "reset_released",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

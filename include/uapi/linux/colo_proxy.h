@@ -136,6 +136,7 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_BAD_FRAMES,	/* frames that failed to parse */
 	COLO_PROXY_STAT_CONNECTIONS,	/* connections tracked now */
 	COLO_PROXY_STAT_WINDOW_HELD,	/* mirrored frames waiting for the SVM's window */
+	COLO_PROXY_STAT_RESET_RELEASED,	/* held PVM frames released by the client's RST */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)

@@ -87,6 +87,20 @@ def h_sink(c):
     c.sendall(h.hexdigest().encode() + b'\n')
     c.close()
 
+def h_stream(limit):
+    # Sends a pattern until the client goes (or LIMIT bytes, then waits).
+    def h(c):
+        chunk, sent = pattern(65536, 3), 0
+        try:
+            while limit is None or sent < limit:
+                c.sendall(chunk)
+                sent += len(chunk)
+            c.recv(1)
+        except OSError:
+            pass
+        c.close()
+    return h
+
 def csum(b):
     if len(b) % 2:
         b += b'\0'
@@ -141,7 +155,8 @@ def main():
     if cmd == 'server':
         port, mode = int(a[0]), a[1]
         h = {'det': h_det, 'echo': h_echo, 'sink': h_sink,
-             'diffP': h_diff(b'P'), 'diffS': h_diff(b'S')}[mode]
+             'diffP': h_diff(b'P'), 'diffS': h_diff(b'S'),
+             'stream': h_stream(None), 'stream1M': h_stream(1 << 20)}[mode]
         serve(port, h)
     elif cmd == 'udpserver':
         udp_server(int(a[0]))
@@ -207,6 +222,26 @@ def main():
         got = readline(s).strip().decode()
         ok = got == hashlib.sha256(data).hexdigest()
         print('guest digest %s' % ('matches' if ok else 'WRONG: ' + got))
+        sys.exit(0 if ok else 1)
+    elif cmd == 'abort':
+        # abort ADDR PORT SIZE FLAG: read SIZE bytes of the stream, create
+        # FLAG.read, wait for the file FLAG, then close abortively (a RST, as
+        # SO_LINGER 0 does)
+        addr, port, size, flag = a[0], int(a[1]), int(a[2]), a[3]
+        s = conn(addr, port)
+        got = bytearray()
+        while len(got) < size:
+            d = s.recv(size - len(got))
+            if not d:
+                break
+            got += d
+        ok = bytes(got) == (pattern(65536, 3) * (size // 65536 + 1))[:size]
+        print('stream %s' % ('exact' if ok else 'WRONG (%d bytes)' % len(got)))
+        open(flag + '.read', 'w').close()
+        while not os.path.exists(flag):
+            time.sleep(0.05)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        s.close()
         sys.exit(0 if ok else 1)
     elif cmd == 'reuse':
         # reuse ADDR PORT SPORT N SIZE: N downloads one after the other, all
@@ -519,6 +554,27 @@ t_check "closed connections forgotten" wait_for 15 bash -c \
 t_check "a client reusing its port: 3 downloads byte-exact" \
 	nsx cli $PY reuse 10.0.0.2 8080 43000 3 100000
 t_check "... with no checkpoint requested" test "$(requests)" = 0
+
+# A client that resets a connection while the guests are sending: the SVM
+# stops after 1 MiB, the PVM goes on, so its frames past 1 MiB wait for
+# bytes the SVM will never send. The client's RST releases them (it will
+# not take them anyway) instead of leaving them to time out. The client
+# reads half a MiB: a PVM super-frame may straddle the SVM's last byte.
+bg pvm $PY server 8084 stream
+bg svm $PY server 8084 stream1M
+t_check "wait for the stream servers" wait_for 30 listening svm 8084
+held_now() { echo $(( $(stat pri p-g held) - $(stat pri p-g released) )); }
+nsx cli $PY abort 10.0.0.2 8084 524288 "$T/abort" > "$T/abort.out" 2>&1 &
+ac=$!
+held_some() { [ "$(held_now)" -gt 0 ]; }
+t_check "the client read half a MiB" wait_for 30 test -e "$T/abort.read"
+t_check "PVM frames past the SVM's last byte are held" wait_for 10 held_some
+touch "$T/abort"
+wait $ac
+t_check "... byte-exact" grep -qx "stream exact" "$T/abort.out"
+t_check "its RST released them" wait_for 10 stat_gt pri p-g reset_released 0
+t_check "... nothing is held any more" test "$(held_now)" = 0
+t_check "... and no checkpoint requested" test "$(requests)" = 0
 
 # A server that answers differently in the two stand-ins.
 nsx cli $PY diffclient 10.0.0.2 8081 1000 "$T/progress" > "$T/diff.out" 2>&1 &
