@@ -21,7 +21,7 @@
 source "$(dirname "$0")/../selftests/colo/proxy_data.sh"
 MB=${PROXY_BENCH_MB:-64}
 ROUNDS=${PROXY_BENCH_ROUNDS:-300}
-ROUNDS_AB=${PROXY_BENCH_AB:-3}
+ROUNDS_AB=${PROXY_BENCH_AB:-5}
 
 load_module colo_proxy || exit 1
 on_exit "rmmod colo_proxy"
@@ -38,12 +38,13 @@ import socket, statistics, subprocess, sys, time
 def tput(addr, mb):
     s = socket.create_connection((addr, 8090), timeout=60)
     want, got = mb << 20, 0
+    buf = memoryview(bytearray(1 << 20))
     t = time.monotonic()
     while got < want:
-        d = s.recv(1 << 20)
-        if not d:
+        n = s.recv_into(buf)
+        if not n:
             break
-        got += len(d)
+        got += n
     dt = time.monotonic() - t
     s.close()
     return got / dt / 1e6
