@@ -237,12 +237,22 @@ def main():
             got += d
         ok = bytes(got) == (pattern(65536, 3) * (size // 65536 + 1))[:size]
         print('stream %s' % ('exact' if ok else 'WRONG (%d bytes)' % len(got)))
-        open(flag + '.read', 'w').close()
+        with open(flag + '.read', 'w') as f:
+            f.write('%d\n' % s.getsockname()[1])
         while not os.path.exists(flag):
             time.sleep(0.05)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
         s.close()
         sys.exit(0 if ok else 1)
+    elif cmd == 'rst':
+        # rst SPORT ADDR DPORT SEQ: a bare IPv4 RST from 10.0.0.1:SPORT
+        sport, addr, dport, seq = int(a[0]), a[1], int(a[2]), int(a[3])
+        src, dst = socket.inet_aton('10.0.0.1'), socket.inet_aton(addr)
+        tcp = struct.pack('!HHIIBBHHH', sport, dport, seq, 0, 0x50, 0x04, 0, 0, 0)
+        c = csum(src + dst + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)
+        tcp = tcp[:16] + struct.pack('!H', c) + tcp[18:]
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        r.sendto(tcp, (addr, 0))
     elif cmd == 'reuse':
         # reuse ADDR PORT SPORT N SIZE: N downloads one after the other, all
         # from source port SPORT (the guest closes first, the client may reuse)
@@ -569,6 +579,10 @@ ac=$!
 held_some() { [ "$(held_now)" -gt 0 ]; }
 t_check "the client read half a MiB" wait_for 30 test -e "$T/abort.read"
 t_check "PVM frames past the SVM's last byte are held" wait_for 10 held_some
+nsx cli $PY rst "$(cat "$T/abort.read")" 10.0.0.2 8084 12345
+sleep 1
+t_check "a RST with another sequence number releases nothing" \
+	bash -c "[ $(stat pri p-g reset_released) = 0 ] && [ $(held_now) -gt 0 ]"
 touch "$T/abort"
 wait $ac
 t_check "... byte-exact" grep -qx "stream exact" "$T/abort.out"
@@ -600,9 +614,11 @@ t_check "after checkpoint the client has exactly the primary's bytes" test $rc =
 # Odd frames from both guests and garbage on the tunnel port.
 cat > "$T/odd.py" <<'PYEOF'
 import socket, struct, sys
+# odd.py COUNT [DEV]: from a guest on eth0, or from the client towards the
+# guests' MAC address on DEV.
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
-eth = bytes.fromhex('02000000000152540012345608 00'.replace(' ', ''))
+s.bind((sys.argv[2] if len(sys.argv) > 2 else 'eth0', 0))
+eth = bytes.fromhex('020000000001525400123456' if len(sys.argv) < 3 else '525400123456020000000001') + b'\x08\x00'
 eth6 = eth[:12] + b'\x86\xdd'
 frames = [
     eth[:13],                                          # runt
@@ -620,6 +636,7 @@ PYEOF
 bad0=$(stat pri p-g bad_frames)
 t_check "odd frames from the PVM" nsx pvm python3 "$T/odd.py" 20
 t_check "odd frames from the SVM" nsx svm python3 "$T/odd.py" 20
+t_check "odd frames from the client" nsx cli python3 "$T/odd.py" 20 brc
 t_check "garbage on the tunnel port" nsx pri python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
