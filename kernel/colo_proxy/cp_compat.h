@@ -11,9 +11,15 @@
 #define COLO_PROXY_COMPAT_H
 
 #ifdef __KERNEL__
+#include <linux/bitops.h>
 #include <linux/types.h>
 #include <linux/string.h>
 #include <linux/stddef.h>
+
+static inline unsigned int cp_popcount64(u64 v)
+{
+	return hweight64(v);
+}
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +31,11 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int32_t s32;
+
+static inline unsigned int cp_popcount64(u64 v)
+{
+	return (unsigned int)__builtin_popcountll(v);
+}
 #endif
 
 static inline u16 cp_get16(const u8 *p)

@@ -169,6 +169,7 @@ static void cp_timer_fn(struct timer_list *t)
 
 	__skb_queue_head_init(&release);
 	spin_lock_bh(&inst->lock);
+	cp_tunnel_expire(inst);
 	for (i = 0; i < ARRAY_SIZE(inst->conns); i++) {
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (cp_cmp_oldest(&conn->cmp, &oldest)) {

@@ -21,6 +21,7 @@
 #include "compare.h"
 #include "parse.h"
 #include "rewrite.h"
+#include "seqwin.h"
 
 #define CP_CONN_HASH_BITS 8
 
@@ -78,9 +79,7 @@ struct cp_instance {
 	struct hlist_head conns[1 << CP_CONN_HASH_BITS];
 	u32 nconns;
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
-	u32 rx_seq;			/* newest from the peer + 1 */
-	u64 rx_window;			/* which of the 64 before rx_seq arrived */
-	bool rx_seq_valid;
+	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
 	bool loss_requested;		/* tunnel loss reported since the last checkpoint */
 	struct timer_list timer;	/* hold timeouts, connection GC */
 	u64 stats[COLO_PROXY_STAT_MAX + 1];
@@ -140,6 +139,7 @@ void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
 int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_tunnel_close(struct cp_instance *inst);
 void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb);
+void cp_tunnel_expire(struct cp_instance *inst);
 
 /* netlink.c */
 int cp_genl_register(void);

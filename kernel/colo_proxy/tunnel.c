@@ -7,7 +7,7 @@
  * Each datagram carries one Ethernet frame after a small header with a
  * per-direction sequence number: the receiver counts gaps (lost frames, which
  * request a checkpoint since the SVM missed input or the compare missed
- * output) and late arrivals (reordering).
+ * output) and late arrivals (reordering); see seqwin.h.
  *
  * GSO super-frames travel whole, as UDP tunnel GSO like VXLAN's: a path that
  * carries GSO (veth, NICs with tunnel offload, GRO at the receiver) moves one
@@ -41,55 +41,40 @@ struct cp_tun_hdr {
 	__be32 seq;
 };
 
-/*
- * Sequence numbers are assigned when a frame is sent, but frames sent on
- * different CPUs may cross, so a gap is only a loss once it falls out of a
- * 64-frame window behind the newest sequence number (an anti-replay style
- * bitmap: bit i set means newest - i arrived).
- */
+/* Caller holds inst->lock. */
+static void cp_tunnel_lost(struct cp_instance *inst, u32 lost)
+{
+	if (!lost)
+		return;
+	inst->stats[COLO_PROXY_STAT_TUNNEL_LOST] += lost;
+	/* One request until the next checkpoint, as for connections. */
+	if (!inst->loss_requested) {
+		inst->loss_requested = true;
+		cp_request_checkpoint(inst, NULL, COLO_PROXY_REASON_TUNNEL_LOSS);
+	}
+}
+
 static void cp_tunnel_rx_seq(struct cp_instance *inst, u32 seq)
 {
-	u64 lost = 0;
-	s32 delta;
+	bool late;
+	u32 lost;
 
 	spin_lock_bh(&inst->lock);
 	inst->stats[COLO_PROXY_STAT_TUNNEL_RX]++;
-	delta = seq - inst->rx_seq;
-	if (!inst->rx_seq_valid) {
-		inst->rx_seq = seq + 1;
-		inst->rx_window = ~0ULL;
-		inst->rx_seq_valid = true;
-	} else if (delta >= 0) {
-		u32 shift = delta + 1;
-
-		if (shift >= 64) {
-			lost = 64 - hweight64(inst->rx_window) + (shift - 64);
-			inst->rx_window = 1;
-		} else {
-			lost = shift - hweight64(inst->rx_window >> (64 - shift));
-			inst->rx_window = inst->rx_window << shift | 1;
-		}
-		inst->rx_seq = seq + 1;
-	} else if (-delta <= 64) {
-		u64 bit = 1ULL << (-delta - 1);
-
-		if (!(inst->rx_window & bit)) {
-			inst->rx_window |= bit;
-			inst->stats[COLO_PROXY_STAT_TUNNEL_REORDERED]++;
-		}
-	} else {
-		/* Older than the window: already counted as lost. */
+	lost = cp_seqwin_rx(&inst->rx_win, seq, &late);
+	if (late)
 		inst->stats[COLO_PROXY_STAT_TUNNEL_REORDERED]++;
-	}
-	if (lost) {
-		inst->stats[COLO_PROXY_STAT_TUNNEL_LOST] += lost;
-		/* One request until the next checkpoint, as for connections. */
-		if (!inst->loss_requested) {
-			inst->loss_requested = true;
-			cp_request_checkpoint(inst, NULL, COLO_PROXY_REASON_TUNNEL_LOSS);
-		}
-	}
+	cp_tunnel_lost(inst, lost);
 	spin_unlock_bh(&inst->lock);
+}
+
+/*
+ * From the instance's timer, inst->lock held: numbers missing for a whole
+ * timer period are lost, so a loss at the end of a burst is seen too.
+ */
+void cp_tunnel_expire(struct cp_instance *inst)
+{
+	cp_tunnel_lost(inst, cp_seqwin_expire(&inst->rx_win));
 }
 
 static void cp_tunnel_error(struct cp_instance *inst)

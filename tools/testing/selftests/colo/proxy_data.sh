@@ -647,6 +647,19 @@ t_check "odd frames counted as bad" wait_for 5 stat_gt pri p-g bad_frames "$bad0
 t_check "tunnel garbage counted" wait_for 5 stat_gt sec s-g tunnel_errors 0
 t_check "traffic still byte-exact after odd frames" nsx cli $PY clients 10.0.0.2 8080 4 20000
 
+# A mirrored frame lost on the tunnel with only one more frame behind it:
+# the secondary finds the gap within two periods of its timer rather than
+# after 64 more frames.
+udp_to_guest() { nsx cli python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'$1', ('10.0.0.2', 5999))"; }
+lost0=$(stat sec s-g tunnel_lost)
+tc -n pri qdisc add dev p-t root netem loss 100%
+udp_to_guest lost
+tc -n pri qdisc del dev p-t root
+udp_to_guest after
+t_check "a lost mirrored frame is found with one frame behind it" \
+	wait_for 10 stat_gt sec s-g tunnel_lost "$lost0"
+t_check "... and the secondary requests a checkpoint" stat_gt sec s-g requests_tunnel_loss 0
+
 # Unload while traffic runs.
 nsx cli $PY clients 10.0.0.2 8080 8 3000000 > /dev/null 2>&1 &
 load=$!
