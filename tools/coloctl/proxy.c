@@ -117,45 +117,15 @@ static int dev_index(const char *name, unsigned int *ifindex)
 	return 0;
 }
 
-/* A tunnel endpoint: IPV4:PORT or [IPV6]:PORT. */
-struct endpoint {
-	int family;
-	unsigned char addr[16];
-	uint16_t port;
-};
-
-static int parse_endpoint(const char *s, struct endpoint *ep)
+static int parse_endpoint(const char *s, struct px_endpoint *ep)
 {
-	char buf[INET6_ADDRSTRLEN + 10], *host = buf, *colon, *end;
-	unsigned long p;
-
-	if (strlen(s) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, s);
-	colon = strrchr(buf, ':');
-	if (!colon)
-		goto bad;
-	*colon = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || !p || p > 65535)
-		goto bad;
-	ep->port = p;
-	if (buf[0] == '[' && colon[-1] == ']') {
-		colon[-1] = 0;
-		host = buf + 1;
-		ep->family = AF_INET6;
-	} else {
-		ep->family = AF_INET;
-	}
-	if (inet_pton(ep->family, host, ep->addr) != 1)
-		goto bad;
-	return 0;
-bad:
+	if (!px_endpoint_parse(s, ep))
+		return 0;
 	fprintf(stderr, "coloctl proxy: '%s' is not an IPV4:PORT or [IPV6]:PORT endpoint\n", s);
 	return -1;
 }
 
-static void put_endpoint(struct nl_msg *msg, const struct endpoint *ep, int attr4,
+static void put_endpoint(struct nl_msg *msg, const struct px_endpoint *ep, int attr4,
 			 int attr6, int attr_port)
 {
 	if (ep->family == AF_INET6)
@@ -195,7 +165,7 @@ static void usage(FILE *out)
 
 static int cmd_add(struct px *px, int argc, char **argv)
 {
-	struct endpoint ep;
+	struct px_endpoint ep;
 	unsigned int ifindex;
 	uint32_t v;
 	struct nl_msg *msg;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -150,20 +151,52 @@ int px_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 }
 
 /* ADDR:PORT or [ADDR6]:PORT from whichever address attribute is there. */
-static int put_endpoint(char *buf, size_t n, struct nlattr *v4, struct nlattr *v6,
-			struct nlattr *port)
+int px_endpoint_parse(const char *s, struct px_endpoint *ep)
+{
+	char buf[INET6_ADDRSTRLEN + 10], *host = buf, *colon, *end;
+	unsigned long p;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || colon[1] < '0' || colon[1] > '9' || !p || p > 65535)
+		return -1;
+	ep->port = p;
+	if (buf[0] == '[' && colon > buf + 1 && colon[-1] == ']') {
+		colon[-1] = 0;
+		host = buf + 1;
+		ep->family = AF_INET6;
+	} else {
+		ep->family = AF_INET;
+	}
+	memset(ep->addr, 0, sizeof(ep->addr));
+	return inet_pton(ep->family, host, ep->addr) == 1 ? 0 : -1;
+}
+
+void px_endpoint_format(char *buf, size_t n, const struct px_endpoint *ep)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	inet_ntop(ep->family, ep->addr, a, sizeof(a));
+	snprintf(buf, n, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ep->port);
+}
+
+/* An endpoint from a reply's attributes, printed; -1 if they do not make one. */
+static int put_endpoint(char *buf, size_t n, struct nlattr *v4, struct nlattr *v6,
+			struct nlattr *port)
+{
+	struct px_endpoint ep = { .family = v4 ? AF_INET : AF_INET6 };
+
 	if (!port || !!v4 == !!v6)
 		return -1;
-	if (v4) {
-		inet_ntop(AF_INET, nla_data(v4), a, sizeof(a));
-		snprintf(buf, n, "%s:%u", a, nla_get_u16(port));
-	} else {
-		inet_ntop(AF_INET6, nla_data(v6), a, sizeof(a));
-		snprintf(buf, n, "[%s]:%u", a, nla_get_u16(port));
-	}
+	memcpy(ep.addr, nla_data(v4 ? v4 : v6), v4 ? 4 : 16);
+	ep.port = nla_get_u16(port);
+	px_endpoint_format(buf, n, &ep);
 	return 0;
 }
 

@@ -6,6 +6,9 @@
  * a netlink message (generic netlink header and attributes, or for errors
  * the struct nlmsgerr and what follows it). Nothing may be read outside the
  * message, whatever it claims.
+ *
+ * With selector bit 0x40 the rest is a command-line tunnel endpoint
+ * instead: one that parses must print as text that parses to the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +27,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return freopen("/dev/null", "w", stdout) ? 0 : 1;
 }
 
+static void endpoint_round_trip(const uint8_t *data, size_t size)
+{
+	struct px_endpoint a, b;
+	char *s = malloc(size + 1), out[80];
+
+	memcpy(s, data, size);
+	s[size] = 0;
+	if (!px_endpoint_parse(s, &a)) {
+		px_endpoint_format(out, sizeof(out), &a);
+		if (px_endpoint_parse(out, &b) || a.family != b.family || a.port != b.port ||
+		    memcmp(a.addr, b.addr, sizeof(a.addr)))
+			abort();
+	}
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct px px = { 0 };
@@ -36,6 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sel = data[0];
 	data++;
 	size--;
+	if (sel & 0x40) {
+		endpoint_round_trip(data, size);
+		return 0;
+	}
 	px.json = sel & 1;
 	px.stats_only = (sel >> 1) & 1;
 
