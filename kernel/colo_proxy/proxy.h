@@ -3,6 +3,8 @@
  * colo_proxy internal interfaces between the kernel glue files:
  * main.c (module, pernet), netlink.c (control), instance.c (lifetime,
  * connection table), datapath.c (netfilter hooks), tunnel.c (UDP transport).
+ * The protocol core they call (parse, compare, rewrite, seqwin) also builds
+ * in userspace for the unit tests and fuzzers.
  */
 #ifndef COLO_PROXY_H
 #define COLO_PROXY_H

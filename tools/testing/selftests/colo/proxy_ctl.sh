@@ -40,6 +40,8 @@ t_check "unknown device rejected" fails_with "device 'nosuch'" \
 	px add nosuch role primary local 192.168.77.1:7002 peer 192.168.77.2:7000
 t_check "bad endpoint rejected" fails_with "not an IPV4:PORT or [IPV6]:PORT endpoint" \
 	px add g1 role primary local 192.168.77.1 peer 192.168.77.2:7000
+t_check "a signed port rejected" fails_with "not an IPV4:PORT or [IPV6]:PORT endpoint" \
+	px add g1 role primary local 192.168.77.1:+7000 peer 192.168.77.2:7000
 # IPv6 tunnel endpoints.
 ip -n pxa link add g2 type veth peer name g3
 ip -n pxa addr add fd77::1/64 dev t0 nodad
