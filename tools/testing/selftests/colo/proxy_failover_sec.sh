@@ -7,7 +7,7 @@
 source "$(dirname "$0")/proxy_data.sh"
 
 failover_start
-t_check "no checkpoint requested so far" test "$(requests)" = 0
+t_check "no checkpoint requested so far" no_requests
 # The primary host dies: its link to the client and the tunnel go down.
 ip -n cli link set c-p down
 ip -n pri link set p-t down
