@@ -425,8 +425,12 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 	/* At egress skb->data is at the MAC header. */
 	cp_send_copy(inst, CP_TUN_MIRROR, skb, 0);
 	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
-	if (cp_skb_parse(inst, skb, &pkt, &mac_off) && pkt.kind == CP_KIND_TCP &&
-	    (pkt.tcp_flags & CP_TCP_RST))
+	/*
+	 * Only short frames can be a client's RST: parsing a long one would
+	 * pull its payload into the head, a copy per frame of every upload.
+	 */
+	if (skb->len <= CP_PARSE_HEAD && cp_skb_parse(inst, skb, &pkt, &mac_off) &&
+	    pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_RST))
 		cp_client_reset(inst, &pkt);
 	return NF_ACCEPT;
 }
