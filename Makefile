@@ -7,6 +7,7 @@
 #   make bench         benchmarks, in a VM (tables with baselines side by side)
 #   make fuzz          every fuzz target for FUZZ_SECONDS (default 60)
 #   make install       modules under /lib/modules/<ver>/extra, coloctl in /usr/sbin
+#   make guest         the end-to-end test guest (kernel, initramfs, snapshot; cached)
 #   make setup         install the Debian packages all of this needs
 # KDIR= (or KVER=) selects the kernel; default: the newest installed with headers.
 
@@ -31,6 +32,9 @@ tools:
 test-helpers:
 	$(MAKE) -C $(TESTING)/selftests/colo
 
+guest:
+	$(MAKE) -C $(TESTING)/guest images
+
 # Harness self-check only: a module that provokes a kernel WARNING.
 inject-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TESTING)/vm/inject modules
@@ -46,6 +50,7 @@ clean:
 	$(MAKE) -C $(TESTING)/selftests/colo clean
 	$(MAKE) -C $(TESTING)/unit clean
 	$(MAKE) -C $(TESTING)/fuzz clean
+	$(MAKE) -C $(TESTING)/guest clean
 
 setup:
 	@scripts/setup.sh
@@ -65,4 +70,4 @@ demo: setup
 bench: setup
 	@$(TESTING)/bench/run-bench.sh
 
-.PHONY: all modules tools test-helpers inject-modules install clean setup unit fuzz check demo bench
+.PHONY: all modules tools guest test-helpers inject-modules install clean setup unit fuzz check demo bench

@@ -83,18 +83,44 @@ step "each fuzz target finds a bug injected on purpose (fuzz/mutants.txt)"
 COUNTS_FILE="$OUT/mutants.counts" tools/testing/fuzz/check-mutants.sh 60
 add_counts "$OUT/mutants.counts" "fuzz mutants"
 
+# vm_step NAME LABEL [PATTERN...]: one boot of the test VM running the
+# in-kernel tests (the matching ones), counted; prints how long it took.
+vm_step()
+{
+	local name=$1 label=$2 rc start elapsed
+	shift 2
+	start=$(date +%s)
+	tools/testing/vm/run.sh --out "$OUT/$name" "$@"
+	rc=$?
+	elapsed=$(( $(date +%s) - start ))
+	add_counts "$OUT/$name/counts" "$label"
+	if [ $rc -ne 0 ] && [ -s "$OUT/$name/counts" ] && [ "$(cut -d' ' -f2 "$OUT/$name/counts")" = 0 ]; then
+		# The tests passed but the VM run did not: a splat after the tests, or
+		# no clean poweroff.
+		failed=$((failed + 1))
+	fi
+	echo "$label took ${elapsed}s; logs in $OUT/$name"
+}
+
 step "in-kernel tests in a VM"
-vm_start=$(date +%s)
-tools/testing/vm/run.sh --out "$OUT/vm" ${COLO_TESTS:-}
-vm_rc=$?
-vm_elapsed=$(( $(date +%s) - vm_start ))
-add_counts "$OUT/vm/counts" "in-kernel tests"
-if [ $vm_rc -ne 0 ] && [ -s "$OUT/vm/counts" ] && [ "$(cut -d' ' -f2 "$OUT/vm/counts")" = 0 ]; then
-	# The tests passed but the VM run did not: a splat after the tests, or
-	# no clean poweroff.
-	failed=$((failed + 1))
+# shellcheck disable=SC2086
+vm_step vm "VM part" ${COLO_TESTS:-}
+
+step "guest tier: the end-to-end guest (images cached in ${COLO_GUEST_CACHE:-/var/cache/colo-guest})"
+if [ -n "${COLO_TESTS:-}" ]; then
+	echo "skipped: COLO_TESTS restricts the run"
+else
+	start=$(date +%s)
+	if make -s guest > "$OUT/guest-build.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "guest images ready ($(( $(date +%s) - start ))s):"
+	else
+		failed=$((failed + 1))
+		echo "guest images failed to build:"
+	fi
+	sed 's/^/  /' "$OUT/guest-build.log"
+	vm_step vm-guest "guest tier" 'guest_*'
 fi
-echo "VM part took ${vm_elapsed}s; logs in $OUT"
 
 step "hostile input summary"
 fuzzers=$(grep -c . "$OUT/fuzz.execs" 2>/dev/null || echo 0)
@@ -105,7 +131,7 @@ if [ -s "$OUT/vm/hostile-counts" ]; then
 	awk '{ n[$2] += $3; t += $3 } END { for (k in n) printf "  %-10s %d\n", k, n[k]; printf "  %-10s %d\n", "total", t }' \
 		"$OUT/vm/hostile-counts"
 fi
-splats=$(find "$OUT/vm/logs" -name '*.splats' -size +0 2>/dev/null | wc -l)
+splats=$(find "$OUT"/vm*/logs -name '*.splats' -size +0 2>/dev/null | wc -l)
 echo "test scripts with kernel warnings: $splats; leak checks: $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^ok .*leak check') passed, $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^not ok .*leak check') failed"
 
 echo

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Run the COLO in-kernel tests inside the test VM: every *.sh here but the
-# libraries (lib.sh, *_lib.sh) and this file, or those whose names match the glob PATTERNs given. Each
+# libraries (lib.sh, *_lib.sh), this file and the guest tier (guest_*, which
+# runs real guests and is asked for by name), or those whose names match the
+# glob PATTERNs given. Each
 # script's TAP lines are counted; a script that fails without a "not ok" line,
 # or after which the kernel log shows a warning, counts as one more failure.
 # Writes the counts to $COLO_OUT/counts and ends with "N passed, N failed, N skipped".
@@ -13,12 +15,20 @@ LOGS="$OUT/logs"
 mkdir -p "$LOGS"
 
 patterns=("$@")
-[ ${#patterns[@]} -eq 0 ] && patterns=('*')
+excluded=()
+if [ ${#patterns[@]} -eq 0 ]; then
+	patterns=('*')
+	excluded=('guest_*')
+fi
 
 scripts=()
 for f in "$DIR"/*.sh; do
 	name=$(basename "$f" .sh)
 	case "$name" in lib|*_lib|run_tests) continue ;; esac
+	for p in "${excluded[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $name == $p ]] && continue 2
+	done
 	for p in "${patterns[@]}"; do
 		# shellcheck disable=SC2053
 		if [[ $name == $p ]]; then

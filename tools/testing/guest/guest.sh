@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The end-to-end test guest, as the build, the tests and colod's demo see
+# it: where its images are cached, how their cache keys are computed, and
+# the one QEMU command line that both the snapshot and every later start
+# use. Sourced, never run.
+#
+# Cache layout (keys are sha256 prefixes of everything that goes in):
+#   $GUEST_CACHE/kernel-<key>/bzImage      kernel.config + linux-source-6.1
+#   $GUEST_CACHE/initrd-<key>/initrd.gz    colo-guestd, init, busybox-static
+#   $GUEST_CACHE/snapshot-<key>/state      both of those + QEMU + this file
+# A build writes into a temporary directory and renames it into place, so a
+# directory that exists is complete.
+
+GUEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GUEST_CACHE=${COLO_GUEST_CACHE:-/var/cache/colo-guest}
+GUEST_RAM_MB=64
+GUEST_DISK_MB=64
+GUEST_IP=10.0.0.2
+GUEST_MAC=52:54:00:c0:10:02
+GUEST_APPEND="console=ttyS0 quiet reboot=t panic=-1"
+
+guest_hash()
+{
+	sha256sum | cut -c1-16
+}
+
+guest_pkg_version()
+{
+	dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "no-$1"
+}
+
+guest_kernel_key()
+{
+	{
+		cat "$GUEST_DIR/kernel.config"
+		guest_pkg_version linux-source-6.1
+		gcc --version | head -1
+	} | guest_hash
+}
+
+guest_initrd_key()
+{
+	{
+		cat "$GUEST_DIR/colo-guestd.c" "$GUEST_DIR/pattern.h" "$GUEST_DIR/init" \
+			"$GUEST_DIR/build.sh"
+		guest_pkg_version busybox-static
+		gcc --version | head -1
+	} | guest_hash
+}
+
+guest_snapshot_key()
+{
+	{
+		guest_kernel_key
+		guest_initrd_key
+		cat "${BASH_SOURCE[0]}"
+		guest_pkg_version qemu-system-x86
+	} | guest_hash
+}
+
+# Sets GUEST_KERNEL, GUEST_INITRD and GUEST_SNAPSHOT to where the current
+# sources' images are (or will be).
+guest_paths()
+{
+	GUEST_KERNEL=$GUEST_CACHE/kernel-$(guest_kernel_key)/bzImage
+	GUEST_INITRD=$GUEST_CACHE/initrd-$(guest_initrd_key)/initrd.gz
+	GUEST_SNAPSHOT=$GUEST_CACHE/snapshot-$(guest_snapshot_key)/state
+}
+
+# guest_qemu_args RAM_PATH DISK NETDEV CONTROL_SOCKET CONSOLE_LOG QMP_SOCKET
+# Fills the array GUEST_QEMU_ARGS with the guest's command line (without
+# the binary and without -incoming). RAM_PATH is any file QEMU can map
+# shared: a file on tmpfs, or /dev/colo_ram/<name>. DISK is a raw file or
+# block device of GUEST_DISK_MB. NETDEV is a -netdev value with id=net0.
+# The NIC runs without vnet headers (no offloads): that is what the
+# snapshot's guest negotiated, whatever backend a later start uses.
+guest_qemu_args()
+{
+	guest_paths
+	GUEST_QEMU_ARGS=(
+		-M pc -cpu qemu64 -smp 1 -m "${GUEST_RAM_MB}M"
+		-nodefaults -no-user-config -display none -no-reboot
+		-object "memory-backend-file,id=ram0,mem-path=$1,share=on,size=${GUEST_RAM_MB}M"
+		-machine memory-backend=ram0
+		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$GUEST_APPEND"
+		-drive "if=none,id=disk0,file=$2,format=raw,cache=none,file.locking=off"
+		-device virtio-blk-pci,drive=disk0
+		-netdev "$3"
+		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC"
+		-chardev "file,id=console,path=$5" -serial chardev:console
+		-chardev "socket,id=control,path=$4,server=on,wait=off" -serial chardev:control
+		-qmp "unix:$6,server=on,wait=off"
+	)
+}
+
+# guest_check_images: 0 if kernel, initrd and snapshot of the current
+# sources are all built; otherwise says which is missing and how to build.
+guest_check_images()
+{
+	local f
+	guest_paths
+	for f in "$GUEST_KERNEL" "$GUEST_INITRD" "$GUEST_SNAPSHOT"; do
+		if [ ! -s "$f" ]; then
+			echo "guest image missing or stale: $f (the sources changed or it was never built); run 'make guest' on the host" >&2
+			return 1
+		fi
+	done
+}
