@@ -6,7 +6,8 @@
 #   make demo          the replication demonstration, in a VM
 #   make bench         benchmarks, in a VM (tables with baselines side by side)
 #   make fuzz          every fuzz target for FUZZ_SECONDS (default 60)
-#   make install       modules under /lib/modules/<ver>/extra, coloctl in /usr/sbin
+#   make install       modules under /lib/modules/<ver>/extra; coloctl, colod in /usr/sbin;
+#                      colod@.service, man pages
 #   make guest         the end-to-end test guest (kernel, initramfs, snapshot; cached)
 #   make setup         install the Debian packages all of this needs
 # KDIR= (or KVER=) selects the kernel; default: the newest installed with headers.
@@ -19,6 +20,8 @@ DESTDIR ?=
 INSTALL_MOD_PATH ?= $(DESTDIR)
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
 TESTING := tools/testing
 
 all: modules tools
@@ -28,6 +31,7 @@ modules:
 
 tools:
 	$(MAKE) -C tools/coloctl
+	$(MAKE) -C tools/colod
 
 test-helpers:
 	$(MAKE) -C $(TESTING)/selftests/colo
@@ -42,11 +46,17 @@ inject-modules:
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
 	install -D -m 0755 tools/coloctl/coloctl $(DESTDIR)$(SBINDIR)/coloctl
+	install -D -m 0755 tools/colod/colod $(DESTDIR)$(SBINDIR)/colod
+	install -D -m 0644 tools/colod/colod@.service $(DESTDIR)$(UNITDIR)/colod@.service
+	install -D -m 0644 Documentation/man/colod.8 $(DESTDIR)$(MANDIR)/man8/colod.8
+	install -D -m 0644 Documentation/man/coloctl.8 $(DESTDIR)$(MANDIR)/man8/coloctl.8
+	install -D -m 0644 Documentation/man/colod.conf.5 $(DESTDIR)$(MANDIR)/man5/colod.conf.5
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TESTING)/vm/inject clean
 	$(MAKE) -C tools/coloctl clean
+	$(MAKE) -C tools/colod clean
 	$(MAKE) -C $(TESTING)/selftests/colo clean
 	$(MAKE) -C $(TESTING)/unit clean
 	$(MAKE) -C $(TESTING)/fuzz clean

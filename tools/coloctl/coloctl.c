@@ -16,6 +16,7 @@ struct subsystem {
 static const struct subsystem subsystems[] = {
 	{ "proxy", proxy_main, "packet compare instances (colo_proxy.ko)" },
 	{ "ram", ram_main, "dirty-tracked guest RAM objects (colo_ckpt.ko)" },
+	{ "vm", vm_main, "protected VMs, through their agent (colod)" },
 };
 
 static void usage(FILE *out)

@@ -9,5 +9,6 @@
  */
 int proxy_main(int argc, char **argv);
 int ram_main(int argc, char **argv);
+int vm_main(int argc, char **argv);
 
 #endif

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <linux/colo_proxy.h>
 #include <linux/netlink.h>
@@ -29,82 +28,17 @@
 
 #include "coloctl.h"
 #include "proxy_msg.h"
+#include "proxy_nl.h"
 
-
-static int px_open(struct px *px)
+/* Runs @msg; a failure is printed. */
+static int transact(struct px *px, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid)
 {
-	int one = 1;
+	char err[PX_ERR_MAX];
 
-	px->sk = nl_socket_alloc();
-	if (!px->sk || genl_connect(px->sk)) {
-		fprintf(stderr, "coloctl proxy: cannot open a generic netlink socket\n");
-		return -1;
-	}
-	setsockopt(nl_socket_get_fd(px->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	px->family = genl_ctrl_resolve(px->sk, COLO_PROXY_GENL_NAME);
-	if (px->family < 0) {
-		fprintf(stderr, "coloctl proxy: generic netlink family '%s' not found (is colo_proxy.ko loaded?)\n",
-			COLO_PROXY_GENL_NAME);
-		return -1;
-	}
-	return 0;
-}
-
-static int px_ack_cb(struct nl_msg *msg, void *arg)
-{
-	((struct px *)arg)->done = 1;
-	return NL_STOP;
-}
-
-static int px_finish_cb(struct nl_msg *msg, void *arg)
-{
-	((struct px *)arg)->done = 1;
-	return NL_SKIP;
-}
-
-/* Send @msg and wait for the ack or the dump's end; prints errors. */
-static int px_transact(struct px *px, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid)
-{
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	int err;
-
-	nl_cb_err(cb, NL_CB_CUSTOM, px_err_cb, px);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, px_ack_cb, px);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, px_finish_cb, px);
-	if (valid)
-		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid, px);
-	err = nl_send_auto(px->sk, msg);
-	nlmsg_free(msg);
-	if (err < 0) {
-		fprintf(stderr, "coloctl proxy: send: %s\n", nl_geterror(err));
-		nl_cb_put(cb);
-		return 1;
-	}
-	while (!px->done) {
-		err = nl_recvmsgs(px->sk, cb);
-		if (err < 0 && !px->done) {
-			fprintf(stderr, "coloctl proxy: receive: %s\n", nl_geterror(err));
-			nl_cb_put(cb);
-			return 1;
-		}
-	}
-	nl_cb_put(cb);
-	if (px->err) {
-		fprintf(stderr, "coloctl proxy: %s%s%s\n", strerror(-px->err),
-			px->errmsg[0] ? ": " : "", px->errmsg);
-		return 1;
-	}
-	return 0;
-}
-
-static struct nl_msg *px_msg(struct px *px, uint8_t cmd, int flags)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (msg)
-		genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, px->family, 0, flags, cmd,
-			    COLO_PROXY_GENL_VERSION);
-	return msg;
+	if (!px_transact(px, msg, valid, px, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "coloctl proxy: %s\n", err);
+	return 1;
 }
 
 static int dev_index(const char *name, unsigned int *ifindex)
@@ -123,16 +57,6 @@ static int parse_endpoint(const char *s, struct px_endpoint *ep)
 		return 0;
 	fprintf(stderr, "coloctl proxy: '%s' is not an IPV4:PORT or [IPV6]:PORT endpoint\n", s);
 	return -1;
-}
-
-static void put_endpoint(struct nl_msg *msg, const struct px_endpoint *ep, int attr4,
-			 int attr6, int attr_port)
-{
-	if (ep->family == AF_INET6)
-		nla_put(msg, attr6, 16, ep->addr);
-	else
-		nla_put(msg, attr4, 4, ep->addr);
-	nla_put_u16(msg, attr_port, ep->port);
 }
 
 static int parse_u32(const char *what, const char *s, uint32_t *v)
@@ -193,13 +117,13 @@ static int cmd_add(struct px *px, int argc, char **argv)
 		} else if (!strcmp(k, "local")) {
 			if (parse_endpoint(val, &ep))
 				goto bad;
-			put_endpoint(msg, &ep, COLO_PROXY_A_LOCAL_ADDR, COLO_PROXY_A_LOCAL_ADDR6,
-				     COLO_PROXY_A_LOCAL_PORT);
+			px_put_endpoint(msg, &ep, COLO_PROXY_A_LOCAL_ADDR, COLO_PROXY_A_LOCAL_ADDR6,
+					COLO_PROXY_A_LOCAL_PORT);
 		} else if (!strcmp(k, "peer")) {
 			if (parse_endpoint(val, &ep))
 				goto bad;
-			put_endpoint(msg, &ep, COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_ADDR6,
-				     COLO_PROXY_A_PEER_PORT);
+			px_put_endpoint(msg, &ep, COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_ADDR6,
+					COLO_PROXY_A_PEER_PORT);
 		} else if (!strcmp(k, "timeout") || !strcmp(k, "queue-packets") ||
 			   !strcmp(k, "queue-bytes")) {
 			if (parse_u32(k, val, &v))
@@ -212,7 +136,7 @@ static int cmd_add(struct px *px, int argc, char **argv)
 			goto bad;
 		}
 	}
-	return px_transact(px, msg, NULL);
+	return transact(px, msg, NULL);
 bad:
 	nlmsg_free(msg);
 	return 2;
@@ -231,7 +155,7 @@ static int cmd_simple(struct px *px, uint8_t cmd, int argc, char **argv)
 		return 2;
 	msg = px_msg(px, cmd, 0);
 	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
-	return px_transact(px, msg, NULL);
+	return transact(px, msg, NULL);
 }
 
 static int cmd_show(struct px *px, int argc, char **argv, int stats)
@@ -256,7 +180,7 @@ static int cmd_show(struct px *px, int argc, char **argv, int stats)
 		nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
 	if (px->json && !ifindex)
 		printf("[");
-	rc = px_transact(px, msg, px_instance_cb);
+	rc = transact(px, msg, px_instance_cb);
 	if (px->json && !ifindex)
 		printf("]");
 	if (px->json)
@@ -314,6 +238,7 @@ static int cmd_monitor(struct px *px, int argc, char **argv)
 int proxy_main(int argc, char **argv)
 {
 	struct px px = { 0 };
+	char err[PX_ERR_MAX];
 	const char *cmd;
 	int rc;
 
@@ -333,9 +258,8 @@ int proxy_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (px_open(&px)) {
-		if (px.sk)
-			nl_socket_free(px.sk);
+	if (px_open(&px, err, sizeof(err))) {
+		fprintf(stderr, "coloctl proxy: %s\n", err);
 		return 1;
 	}
 	if (!strcmp(cmd, "add"))

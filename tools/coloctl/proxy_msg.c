@@ -186,75 +186,107 @@ void px_endpoint_format(char *buf, size_t n, const struct px_endpoint *ep)
 	snprintf(buf, n, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ep->port);
 }
 
-/* An endpoint from a reply's attributes, printed; -1 if they do not make one. */
-static int put_endpoint(char *buf, size_t n, struct nlattr *v4, struct nlattr *v6,
-			struct nlattr *port)
+/* An endpoint from a reply's attributes; -1 if they do not make one. */
+static int endpoint_from_attrs(struct px_endpoint *ep, struct nlattr *v4, struct nlattr *v6,
+			       struct nlattr *port)
 {
-	struct px_endpoint ep = { .family = v4 ? AF_INET : AF_INET6 };
-
 	if (!port || !!v4 == !!v6)
 		return -1;
-	memcpy(ep.addr, nla_data(v4 ? v4 : v6), v4 ? 4 : 16);
-	ep.port = nla_get_u16(port);
-	px_endpoint_format(buf, n, &ep);
+	memset(ep, 0, sizeof(*ep));
+	ep->family = v4 ? AF_INET : AF_INET6;
+	memcpy(ep->addr, nla_data(v4 ? v4 : v6), v4 ? 4 : 16);
+	ep->port = nla_get_u16(port);
 	return 0;
+}
+
+const char *px_stat_name(unsigned int stat)
+{
+	return stat <= COLO_PROXY_STAT_MAX ? stat_names[stat] : NULL;
+}
+
+const char *px_reason_name(uint32_t reason)
+{
+	return reason <= COLO_PROXY_REASON_MAX && reason_names[reason] ?
+	       reason_names[reason] : "unknown";
+}
+
+int px_instance_parse(struct nlmsghdr *nlh, struct px_instance *in)
+{
+	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *st[COLO_PROXY_STAT_MAX + 1];
+	int i;
+
+	if (!genlmsg_valid_hdr(nlh, 0) ||
+	    genlmsg_parse(nlh, 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
+	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_IFNAME, COLO_PROXY_A_ROLE,
+			 COLO_PROXY_A_STATE, COLO_PROXY_A_TIMEOUT_MS, COLO_PROXY_A_QUEUE_PACKETS,
+			 COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1) ||
+	    endpoint_from_attrs(&in->local, tb[COLO_PROXY_A_LOCAL_ADDR],
+				tb[COLO_PROXY_A_LOCAL_ADDR6], tb[COLO_PROXY_A_LOCAL_PORT]) ||
+	    endpoint_from_attrs(&in->peer, tb[COLO_PROXY_A_PEER_ADDR],
+				tb[COLO_PROXY_A_PEER_ADDR6], tb[COLO_PROXY_A_PEER_PORT]))
+		return -1;
+	in->ifindex = nla_get_u32(tb[COLO_PROXY_A_IFINDEX]);
+	/* The policy bounds the name to IF_NAMESIZE bytes with its terminator. */
+	snprintf(in->ifname, sizeof(in->ifname), "%s", nla_get_string(tb[COLO_PROXY_A_IFNAME]));
+	in->role = nla_get_u8(tb[COLO_PROXY_A_ROLE]);
+	in->state = nla_get_u8(tb[COLO_PROXY_A_STATE]);
+	in->timeout_ms = nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]);
+	in->queue_packets = nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]);
+	in->queue_bytes = nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]);
+	memset(in->stats, 0, sizeof(in->stats));
+	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], stats_policy))
+		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
+			if (st[i] && stat_names[i])
+				in->stats[i] = nla_get_u64(st[i]);
+	return 0;
+}
+
+static void print_instance(struct px *px, const struct px_instance *in)
+{
+	char local[INET6_ADDRSTRLEN + 10], peer[INET6_ADDRSTRLEN + 10];
+	const uint64_t *st = in->stats;
+	const char *role, *state;
+	int i;
+
+	px_endpoint_format(local, sizeof(local), &in->local);
+	px_endpoint_format(peer, sizeof(peer), &in->peer);
+	role = in->role == COLO_PROXY_ROLE_PRIMARY ? "primary" : "secondary";
+	state = in->state == COLO_PROXY_STATE_FAILED_OVER ? "failed-over" : "replicating";
+	if (px->json) {
+		printf("%s{\"dev\":", px->printed ? "," : "");
+		print_json_string(in->ifname);
+		printf(",\"ifindex\":%u,\"role\":\"%s\",\"state\":\"%s\","
+		       "\"local\":\"%s\",\"peer\":\"%s\",\"timeout_ms\":%u,"
+		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"stats\":{",
+		       in->ifindex, role, state, local, peer, in->timeout_ms, in->queue_packets,
+		       in->queue_bytes);
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%s\"%s\":%" PRIu64, i == COLO_PROXY_STAT_PVM_FRAMES ? "" : ",",
+			       stat_names[i], st[i]);
+		printf("}}");
+	} else if (px->stats_only) {
+		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
+			printf("%-24s %" PRIu64 "\n", stat_names[i], st[i]);
+	} else {
+		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n",
+		       in->ifname, role, state, local, peer, in->timeout_ms, in->queue_packets,
+		       in->queue_bytes);
+		printf("    connections %" PRIu64 " held %" PRIu64 " released %" PRIu64
+		       " compared %" PRIu64 " bytes mismatches %" PRIu64 " checkpoints %" PRIu64 "\n",
+		       st[COLO_PROXY_STAT_CONNECTIONS], st[COLO_PROXY_STAT_HELD],
+		       st[COLO_PROXY_STAT_RELEASED], st[COLO_PROXY_STAT_COMPARED_BYTES],
+		       st[COLO_PROXY_STAT_MISMATCHES], st[COLO_PROXY_STAT_CHECKPOINTS]);
+	}
 }
 
 int px_instance_cb(struct nl_msg *msg, void *arg)
 {
-	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *st[COLO_PROXY_STAT_MAX + 1];
-	uint64_t stats[COLO_PROXY_STAT_MAX + 1] = { 0 };
+	struct px_instance in;
 	struct px *px = arg;
-	char local[INET6_ADDRSTRLEN + 10], peer[INET6_ADDRSTRLEN + 10];
-	const char *role, *state;
-	int i;
 
-	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0) ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
-	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_IFNAME, COLO_PROXY_A_ROLE,
-			 COLO_PROXY_A_STATE, COLO_PROXY_A_TIMEOUT_MS, COLO_PROXY_A_QUEUE_PACKETS,
-			 COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1) ||
-	    put_endpoint(local, sizeof(local), tb[COLO_PROXY_A_LOCAL_ADDR],
-			 tb[COLO_PROXY_A_LOCAL_ADDR6], tb[COLO_PROXY_A_LOCAL_PORT]) ||
-	    put_endpoint(peer, sizeof(peer), tb[COLO_PROXY_A_PEER_ADDR],
-			 tb[COLO_PROXY_A_PEER_ADDR6], tb[COLO_PROXY_A_PEER_PORT]))
+	if (px_instance_parse(nlmsg_hdr(msg), &in))
 		return NL_SKIP;
-	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], stats_policy))
-		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
-			if (st[i] && stat_names[i])
-				stats[i] = nla_get_u64(st[i]);
-	role = nla_get_u8(tb[COLO_PROXY_A_ROLE]) == COLO_PROXY_ROLE_PRIMARY ? "primary" : "secondary";
-	state = nla_get_u8(tb[COLO_PROXY_A_STATE]) == COLO_PROXY_STATE_FAILED_OVER ?
-		"failed-over" : "replicating";
-	if (px->json) {
-		printf("%s{\"dev\":", px->printed ? "," : "");
-		print_json_string(nla_get_string(tb[COLO_PROXY_A_IFNAME]));
-		printf(",\"ifindex\":%u,\"role\":\"%s\",\"state\":\"%s\","
-		       "\"local\":\"%s\",\"peer\":\"%s\",\"timeout_ms\":%u,"
-		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"stats\":{",
-		       nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), role, state, local, peer,
-		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
-		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
-		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
-		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
-			printf("%s\"%s\":%" PRIu64, i == COLO_PROXY_STAT_PVM_FRAMES ? "" : ",",
-			       stat_names[i], stats[i]);
-		printf("}}");
-	} else if (px->stats_only) {
-		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
-			printf("%-24s %" PRIu64 "\n", stat_names[i], stats[i]);
-	} else {
-		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n",
-		       nla_get_string(tb[COLO_PROXY_A_IFNAME]), role, state, local, peer,
-		       nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]),
-		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]),
-		       nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]));
-		printf("    connections %" PRIu64 " held %" PRIu64 " released %" PRIu64
-		       " compared %" PRIu64 " bytes mismatches %" PRIu64 " checkpoints %" PRIu64 "\n",
-		       stats[COLO_PROXY_STAT_CONNECTIONS], stats[COLO_PROXY_STAT_HELD],
-		       stats[COLO_PROXY_STAT_RELEASED], stats[COLO_PROXY_STAT_COMPARED_BYTES],
-		       stats[COLO_PROXY_STAT_MISMATCHES], stats[COLO_PROXY_STAT_CHECKPOINTS]);
-	}
+	print_instance(px, &in);
 	px->printed++;
 	return NL_OK;
 }
@@ -272,23 +304,18 @@ static int addr_fits(struct nlattr *family, struct nlattr *addr)
 	}
 }
 
-int px_event_cb(struct nl_msg *msg, void *arg)
+int px_event_parse(struct nlmsghdr *nlh, struct px_event *ev)
 {
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[COLO_PROXY_A_MAX + 1], *c[COLO_PROXY_CONN_MAX + 1];
-	char ifname[IF_NAMESIZE] = "?", conn[160] = "";
-	struct px *px = arg;
-	const char *reason = "unknown";
-	uint32_t r;
+	struct genlmsghdr *gh = nlmsg_data(nlh);
 
-	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0) || gh->cmd != COLO_PROXY_CMD_CHECKPOINT_REQUEST ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
+	if (!genlmsg_valid_hdr(nlh, 0) || gh->cmd != COLO_PROXY_CMD_CHECKPOINT_REQUEST ||
+	    genlmsg_parse(nlh, 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
 	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_REASON, -1))
-		return NL_SKIP;
-	if_indextoname(nla_get_u32(tb[COLO_PROXY_A_IFINDEX]), ifname);
-	r = nla_get_u32(tb[COLO_PROXY_A_REASON]);
-	if (r <= COLO_PROXY_REASON_MAX && reason_names[r])
-		reason = reason_names[r];
+		return -1;
+	memset(ev, 0, sizeof(*ev));
+	ev->ifindex = nla_get_u32(tb[COLO_PROXY_A_IFINDEX]);
+	ev->reason = nla_get_u32(tb[COLO_PROXY_A_REASON]);
 	if (tb[COLO_PROXY_A_CONN] &&
 	    !nla_parse_nested(c, COLO_PROXY_CONN_MAX, tb[COLO_PROXY_A_CONN], conn_policy) &&
 	    all_present(c, COLO_PROXY_CONN_FAMILY, COLO_PROXY_CONN_PROTO, COLO_PROXY_CONN_GUEST_ADDR,
@@ -296,25 +323,52 @@ int px_event_cb(struct nl_msg *msg, void *arg)
 			COLO_PROXY_CONN_PEER_PORT, -1) &&
 	    addr_fits(c[COLO_PROXY_CONN_FAMILY], c[COLO_PROXY_CONN_GUEST_ADDR]) &&
 	    addr_fits(c[COLO_PROXY_CONN_FAMILY], c[COLO_PROXY_CONN_PEER_ADDR])) {
-		int fam = nla_get_u8(c[COLO_PROXY_CONN_FAMILY]);
+		ev->has_conn = 1;
+		ev->conn_family = nla_get_u8(c[COLO_PROXY_CONN_FAMILY]);
+		ev->proto = nla_get_u8(c[COLO_PROXY_CONN_PROTO]);
+		/* addr_fits(): 4 or 16 bytes, as many as the arrays hold at most */
+		memcpy(ev->guest_addr, nla_data(c[COLO_PROXY_CONN_GUEST_ADDR]),
+		       nla_len(c[COLO_PROXY_CONN_GUEST_ADDR]));
+		memcpy(ev->peer_addr, nla_data(c[COLO_PROXY_CONN_PEER_ADDR]),
+		       nla_len(c[COLO_PROXY_CONN_PEER_ADDR]));
+		ev->guest_port = nla_get_u16(c[COLO_PROXY_CONN_GUEST_PORT]);
+		ev->peer_port = nla_get_u16(c[COLO_PROXY_CONN_PEER_PORT]);
+	}
+	return 0;
+}
+
+static void print_event(const struct px *px, const struct px_event *ev)
+{
+	char ifname[IF_NAMESIZE] = "?", conn[160] = "";
+
+	if_indextoname(ev->ifindex, ifname);
+	if (ev->has_conn) {
 		char g[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN];
 
-		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_GUEST_ADDR]), g, sizeof(g));
-		inet_ntop(fam, nla_data(c[COLO_PROXY_CONN_PEER_ADDR]), p, sizeof(p));
+		inet_ntop(ev->conn_family, ev->guest_addr, g, sizeof(g));
+		inet_ntop(ev->conn_family, ev->peer_addr, p, sizeof(p));
 		snprintf(conn, sizeof(conn), px->json ?
 			 "\"proto\":%u,\"guest\":\"%s\",\"guest_port\":%u,\"peer\":\"%s\",\"peer_port\":%u" :
 			 "proto %u guest %s port %u peer %s port %u",
-			 nla_get_u8(c[COLO_PROXY_CONN_PROTO]), g,
-			 nla_get_u16(c[COLO_PROXY_CONN_GUEST_PORT]), p,
-			 nla_get_u16(c[COLO_PROXY_CONN_PEER_PORT]));
+			 ev->proto, g, ev->guest_port, p, ev->peer_port);
 	}
 	if (px->json)
 		printf("{\"event\":\"checkpoint-request\",\"dev\":\"%s\",\"reason\":\"%s\"%s%s}\n",
-		       ifname, reason, conn[0] ? "," : "", conn);
+		       ifname, px_reason_name(ev->reason), conn[0] ? "," : "", conn);
 	else
-		printf("checkpoint-request dev %s reason %s%s%s\n", ifname, reason,
-		       conn[0] ? " " : "", conn);
+		printf("checkpoint-request dev %s reason %s%s%s\n", ifname,
+		       px_reason_name(ev->reason), conn[0] ? " " : "", conn);
 	fflush(stdout);
+}
+
+int px_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct px *px = arg;
+	struct px_event ev;
+
+	if (px_event_parse(nlmsg_hdr(msg), &ev))
+		return NL_SKIP;
+	print_event(px, &ev);
 	if (px->count > 0 && !--px->count)
 		px->done = 1;
 	return NL_OK;

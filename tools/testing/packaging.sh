@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Packaging checks on the host, in private directories (nothing is installed
 # on the machine): "make install" with DESTDIR puts the modules under
-# extra/ and coloctl under /usr/sbin; DKMS builds and installs the modules
+# extra/, coloctl and colod under /usr/sbin, colod's unit and the man pages
+# in place; DKMS builds and installs the modules
 # from dkms.conf, using its own source, build and install trees. TAP output.
 set -u
 . "$(dirname "$0")/selftests/colo/lib.sh"
@@ -18,6 +19,11 @@ for m in colo_proxy colo_blk colo_ckpt; do
 		test -n "$(find "$work/root/lib/modules/$KVER/extra" -name "$m.ko")"
 done
 t_check "make install: coloctl in /usr/sbin" test -x "$work/root/usr/sbin/coloctl"
+t_check "make install: colod in /usr/sbin" test -x "$work/root/usr/sbin/colod"
+t_check "make install: colod@.service" test -f "$work/root/lib/systemd/system/colod@.service"
+t_check "make install: man pages colod(8), coloctl(8), colod.conf(5)" \
+	test -f "$work/root/usr/share/man/man8/colod.8" -a -f "$work/root/usr/share/man/man8/coloctl.8" \
+	-a -f "$work/root/usr/share/man/man5/colod.conf.5"
 
 if command -v dkms > /dev/null; then
 	src="$work/src/colo-0.1"

@@ -26,7 +26,7 @@ for target in $targets; do
 	file=$(awk -F' @@ ' '{ print $2 }' <<< "$line")
 	tree="$work/$target"
 	mkdir -p "$tree"
-	(cd "$repo" && git ls-files -z kernel include tools/coloctl tools/testing/fuzz tools/testing/unit |
+	(cd "$repo" && git ls-files -z kernel include tools/coloctl tools/colod tools/testing/fuzz tools/testing/unit |
 		xargs -0 cp --parents -t "$tree")
 	if ! python3 - "$tree" "$line" <<'PY'
 import os, sys

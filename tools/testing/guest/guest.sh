@@ -19,6 +19,11 @@ GUEST_RAM_MB=64
 GUEST_DISK_MB=64
 GUEST_IP=10.0.0.2
 GUEST_MAC=52:54:00:c0:10:02
+# The client the guest talks to has a fixed address and MAC, and the guest a
+# static neighbour entry for it: under COLO the two guests' ARP traffic is
+# not replicated (colo-proxy guide), so it must not be needed.
+GUEST_CLIENT_IP=10.0.0.1
+GUEST_CLIENT_MAC=52:54:00:c0:10:01
 GUEST_APPEND="console=ttyS0 quiet reboot=t panic=-1"
 
 guest_hash()
@@ -69,28 +74,42 @@ guest_paths()
 	GUEST_SNAPSHOT=$GUEST_CACHE/snapshot-$(guest_snapshot_key)/state
 }
 
-# guest_qemu_args RAM_PATH DISK NETDEV CONTROL_SOCKET CONSOLE_LOG QMP_SOCKET
-# Fills the array GUEST_QEMU_ARGS with the guest's command line (without
-# the binary and without -incoming). RAM_PATH is any file QEMU can map
-# shared: a file on tmpfs, or /dev/colo_ram/<name>. DISK is a raw file or
-# block device of GUEST_DISK_MB. NETDEV is a -netdev value with id=net0.
-# The NIC runs without vnet headers (no offloads): that is what the
-# snapshot's guest negotiated, whatever backend a later start uses.
-guest_qemu_args()
+# guest_device_args CONTROL_SOCKET CONSOLE_LOG: fills the array
+# GUEST_DEVICE_ARGS with the guest's machine, devices and kernel: what a
+# colod configuration's [qemu] args holds. Its devices use the backends
+# that colod adds under fixed ids (ram0, disk0, net0).
+guest_device_args()
 {
 	guest_paths
-	GUEST_QEMU_ARGS=(
-		-M pc -cpu qemu64 -smp 1 -m "${GUEST_RAM_MB}M"
+	GUEST_DEVICE_ARGS=(
+		-M pc -cpu qemu64 -smp 1
 		-nodefaults -no-user-config -display none -no-reboot
+		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$GUEST_APPEND"
+		-device virtio-blk-pci,drive=disk0
+		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC"
+		-chardev "file,id=console,path=$2" -serial chardev:console
+		-chardev "socket,id=control,path=$1,server=on,wait=off" -serial chardev:control
+	)
+}
+
+# guest_qemu_args RAM_PATH DISK NETDEV CONTROL_SOCKET CONSOLE_LOG QMP_SOCKET
+# Fills the array GUEST_QEMU_ARGS with the guest's command line (without
+# the binary and without -incoming): the devices above and the backends as
+# colod gives them. RAM_PATH is any file QEMU can map shared: a file on
+# tmpfs, or /dev/colo_ram/<name>. DISK is a raw file or block device of
+# GUEST_DISK_MB. NETDEV is a -netdev value with id=net0. The NIC runs
+# without vnet headers (no offloads): that is what the snapshot's guest
+# negotiated, whatever backend a later start uses.
+guest_qemu_args()
+{
+	guest_device_args "$4" "$5"
+	GUEST_QEMU_ARGS=(
+		"${GUEST_DEVICE_ARGS[@]}"
+		-m "${GUEST_RAM_MB}M"
 		-object "memory-backend-file,id=ram0,mem-path=$1,share=on,size=${GUEST_RAM_MB}M"
 		-machine memory-backend=ram0
-		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$GUEST_APPEND"
 		-drive "if=none,id=disk0,file=$2,format=raw,cache=none,file.locking=off"
-		-device virtio-blk-pci,drive=disk0
 		-netdev "$3"
-		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC"
-		-chardev "file,id=console,path=$5" -serial chardev:console
-		-chardev "socket,id=control,path=$4,server=on,wait=off" -serial chardev:control
 		-qmp "unix:$6,server=on,wait=off"
 	)
 }

@@ -6,7 +6,8 @@
 . "$(dirname "$0")/guest_lib.sh"
 
 guest_require
-t_check "modules and work directory" guest_setup || t_done
+# not through t_check, which runs in a subshell: GUEST_WORK must stay set
+if guest_setup; then t_ok "modules and work directory"; else t_fail "modules and work directory"; t_done; fi
 
 t_check "an empty cache is reported with what to run" \
 	fails_with "run 'make guest' on the host" env COLO_GUEST_CACHE="$GUEST_WORK/nocache" \

@@ -23,8 +23,9 @@ guest_require()
 
 # guest_net NS TAP [CLIENT_NS]: in the namespace NS (made here) a tap for
 # the guest's NIC and a bridge; with CLIENT_NS, that namespace (made here
-# too) is joined to the bridge over a veth and gets 10.0.0.1/24, otherwise
-# the bridge itself does. The guest is 10.0.0.2.
+# too) is joined to the bridge over a veth and gets the client's address
+# and MAC (GUEST_CLIENT_IP/MAC, which the guest knows), otherwise the bridge
+# itself does. The guest is 10.0.0.2.
 #
 #   CLIENT_NS: c0 10.0.0.1 --veth-- NS: [br0: b0, TAP] --tap-- guest 10.0.0.2
 guest_net()
@@ -41,10 +42,12 @@ guest_net()
 		ip -n "$cli" link set lo up
 		ip -n "$ns" link add b0 type veth peer name c0 netns "$cli" || return 1
 		ip -n "$ns" link set b0 master br0 up
-		ip -n "$cli" addr add 10.0.0.1/24 dev c0
+		ip -n "$cli" link set c0 address "$GUEST_CLIENT_MAC"
+		ip -n "$cli" addr add "$GUEST_CLIENT_IP/24" dev c0
 		ip -n "$cli" link set c0 up
 	else
-		ip -n "$ns" addr add 10.0.0.1/24 dev br0
+		ip -n "$ns" link set br0 address "$GUEST_CLIENT_MAC"
+		ip -n "$ns" addr add "$GUEST_CLIENT_IP/24" dev br0
 	fi
 }
 

@@ -10,7 +10,8 @@
 . "$(dirname "$0")/guest_lib.sh"
 
 guest_require
-t_check "modules and work directory" guest_setup || t_done
+# not through t_check, which runs in a subshell: GUEST_WORK must stay set
+if guest_setup; then t_ok "modules and work directory"; else t_fail "modules and work directory"; t_done; fi
 for g in a b; do
 	t_check "namespace $g with tap0 and a bridge" guest_net "$g" tap0 || t_done
 	disk=$(guest_loop "$g")

@@ -16,7 +16,8 @@
 . "$(dirname "$0")/guest_lib.sh"
 
 guest_require
-t_check "modules and work directory" guest_setup || t_done
+# not through t_check, which runs in a subshell: GUEST_WORK must stay set
+if guest_setup; then t_ok "modules and work directory"; else t_fail "modules and work directory"; t_done; fi
 t_check "colo_ckpt loads" load_module colo_ckpt || t_done
 on_exit "rmmod colo_ckpt"
 t_check "colo_blk loads" load_module colo_blk || t_done

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * colod: the COLO agent, one process per protected VM and host. It owns the
+ * VM's QEMU, its RAM object (colo_ckpt), its colo dm devices, its proxy
+ * instance (colo_proxy) and, on the secondary, the nbd-server of the
+ * replica face; the two hosts' agents run the checkpoint protocol
+ * (proto.h) over one TCP connection.
+ */
+#ifndef COLOD_H
+#define COLOD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "proto.h"
+#include "proxy.h"
+
+#define COLOD_PAGE_SIZE 4096U
+#define COLOD_PAUSE_RING 1024	/* pauses kept for the percentiles */
+
+/* What a VM under colod is doing, as `coloctl vm status` shows it. */
+enum colod_state {
+	COLOD_STARTING,		/* setting up objects, devices, QEMU */
+	COLOD_WAITING_PEER,	/* set up; no agent connection yet */
+	COLOD_SYNCING,		/* the first full copy */
+	COLOD_REPLICATING,	/* checkpoints running */
+	COLOD_PEER_LOST,	/* the agent link broke; replication stopped */
+	COLOD_FAILED,		/* something this agent cannot repair; see state_why */
+	COLOD_STOPPING,
+};
+
+struct colod_qemu {
+	pid_t pid;		/* 0: none */
+	unsigned int gen;	/* the how-many-th QEMU of this agent */
+	struct qmp *qmp;
+	char qmp_path[256];
+	char incoming_path[256];	/* secondary: where it waits for device state */
+	char log_path[256];
+};
+
+struct colod {
+	struct colod_config cfg;
+	const char *config_path;
+	enum colod_state state;
+	char state_why[256];
+
+	int epfd, sigfd, timerfd, pollfd_timer, ctl_fd, listen_fd, agent_fd;
+	int devstate_listen_fd;	/* primary: QEMU's migration stream comes here */
+	int tap_fd;
+	unsigned int tap_ifindex;
+
+	/*
+	 * RAM: the VM's object (primary: NAME, secondary: NAME-svm) and, on the
+	 * secondary, the RAM cache (NAME-cache); distinct names let both roles
+	 * share one kernel, as in the tests.
+	 */
+	char ram_name[COLOD_NAME_MAX + 8], cache_name[COLOD_NAME_MAX + 8];
+	int ram_fd, cache_fd;
+	uint64_t ram_pages;
+	uint64_t *pages;	/* page list of the checkpoint in progress */
+	uint64_t npages;
+	unsigned char *page_buf;	/* primary: the dirty pages' copy */
+	size_t page_buf_size;
+	unsigned char *devstate;	/* device state of the checkpoint in progress */
+	size_t devstate_len, devstate_size;
+
+	/* disk */
+	uint64_t disk_bytes;
+	char dm_name[64], dm_path[64];		/* the VM's disk */
+	char replica_name[64], replica_path[64];	/* secondary */
+	char nbd_dev[32];			/* primary: the forward device */
+	pid_t nbd_server_pid;
+
+	struct colod_qemu vm, next;	/* next: secondary's pre-spawned replica */
+	unsigned int qemu_gens;
+
+	struct colod_proxy proxy;
+	struct colod_proxy_events proxy_events;
+	bool proxy_added;
+
+	/* protocol */
+	struct colo_session session;
+	unsigned char *rxbuf;
+	uint64_t ckpt_id;
+
+	/* statistics for status */
+	uint64_t checkpoints;
+	uint64_t reasons[COLO_CKPT_REASON_MAX + 1];
+	enum colo_ckpt_reason last_reason;
+	uint64_t pauses_ns[COLOD_PAUSE_RING];
+	uint64_t npauses;
+	uint64_t last_pause_ns, last_apply_ns;
+	uint64_t last_pages, total_pages, last_devstate_bytes;
+	uint64_t last_ckpt_end_ns;
+	uint64_t proxy_requests;
+	enum colo_ckpt_reason pending_reason;	/* 0: none pending */
+	bool frozen;
+	char last_connect_err[512];		/* paused after a freeze checkpoint, until resume */
+	bool stop;
+};
+
+/* log.c: "colod[NAME]: ..." on stderr with a syslog priority prefix, which
+ * the journal reads when systemd runs us. */
+void log_init(const char *name);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t now_ns(void);
+void colod_set_state(struct colod *d, enum colod_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *colod_state_name(enum colod_state s);
+
+/* ram.c */
+int ram_create(const char *name, uint64_t size, char *err, size_t errlen);
+void ram_destroy(const char *name);
+int ram_open(const char *name, char *err, size_t errlen);
+long ram_collect(int fd, uint64_t *pages, uint64_t max);
+int ram_read(int fd, const uint64_t *pages, uint64_t count, void *buf);
+int ram_write(int fd, const uint64_t *pages, uint64_t count, const void *buf);
+long ram_restore(int svm_fd, int cache_fd, const uint64_t *pages, uint64_t count);
+
+/* dm.c */
+int dm_create(const char *name, uint64_t sectors, const char *params, char *path,
+	      size_t pathlen, char *err, size_t errlen);
+int dm_remove(const char *name);
+int dm_message(const char *name, const char *msg, char *err, size_t errlen);
+int dm_status(const char *name, char *out, size_t outlen);
+
+/* qemu.c */
+int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool listen_incoming,
+	       char *err, size_t errlen);
+int qemu_connect(struct colod *d, struct colod_qemu *q, int timeout_ms, char *err, size_t errlen);
+void qemu_kill(struct colod_qemu *q);
+int qemu_set_ignore_shared(struct colod_qemu *q, char *err, size_t errlen);
+
+/* link.c: the agent connection, blocking with timeouts */
+int link_send(int fd, const void *buf, size_t len);
+int link_sendv(int fd, const void *head, size_t head_len, const void *body, size_t body_len);
+int link_send_msg(int fd, const struct colo_msg *m);
+int link_recv_msg(struct colod *d, struct colo_msg *m, int timeout_ms, const char **why);
+int link_send_error(int fd, const char *reason);
+
+/* host.c: what a role sets up on its host, and takes down */
+int host_setup(struct colod *d, char *err, size_t errlen);
+void host_teardown(struct colod *d);
+int host_primary_attach(struct colod *d, char *err, size_t errlen);
+
+/* primary.c, secondary.c */
+int hello_exchange(struct colod *d, bool send_first, const char **why);
+int primary_connect(struct colod *d, char *err, size_t errlen);
+int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason);
+int primary_start_vm(struct colod *d, char *err, size_t errlen);
+int secondary_accept(struct colod *d);
+int secondary_handle(struct colod *d);
+void secondary_disconnect(struct colod *d, const char *why);
+
+/* control.c: coloctl vm over the control socket */
+int control_open(struct colod *d, char *err, size_t errlen);
+void control_handle(struct colod *d);
+
+#endif

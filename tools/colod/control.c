@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket `coloctl vm` talks to: one JSON request per
+ * connection, {"command": "status" | "checkpoint" | "freeze" | "resume" |
+ * "stop"}, one JSON reply ({"error": "..."} on failure). Root only: the socket is mode 0600.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "colod.h"
+#include "qmp.h"
+
+#define REQUEST_MAX 4096
+#define REQUEST_TIMEOUT_MS 5000
+
+int control_open(struct colod *d, char *err, size_t errlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.control_socket;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	old = umask(0077);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		umask(old);
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	umask(old);
+	d->ctl_fd = fd;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double percentile_ms(const struct colod *d, double p)
+{
+	uint64_t n = d->npauses < COLOD_PAUSE_RING ? d->npauses : COLOD_PAUSE_RING;
+	uint64_t sorted[COLOD_PAUSE_RING];
+
+	if (!n)
+		return 0;
+	memcpy(sorted, d->pauses_ns, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	return sorted[(size_t)((n - 1) * p + 0.5)] / 1e6;
+}
+
+static void add_disk(struct colod *d, struct json_object *o)
+{
+	char status[512];
+	struct json_object *disk = json_object_new_object();
+
+	if (d->dm_name[0] && !dm_status(d->dm_name, status, sizeof(status))) {
+		json_object_object_add(disk, "device", json_object_new_string(d->dm_name));
+		json_object_object_add(disk, "status", json_object_new_string(status));
+	}
+	json_object_object_add(o, "disk", disk);
+}
+
+static void add_proxy(struct colod *d, struct json_object *o)
+{
+	struct json_object *px = json_object_new_object();
+	struct colod_proxy_stats st;
+	unsigned int i;
+
+	if (d->proxy_added && !colod_proxy_stats(&d->proxy, d->cfg.tap, &st, NULL, 0))
+		for (i = 0; i <= COLO_PROXY_STAT_MAX; i++)
+			if (colod_proxy_stat_name(i))
+				json_object_object_add(px, colod_proxy_stat_name(i),
+						       json_object_new_uint64(st.counters[i]));
+	json_object_object_add(o, "proxy", px);
+}
+
+static struct json_object *status_json(struct colod *d)
+{
+	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
+	struct json_object *pause = json_object_new_object();
+	int i;
+
+	json_object_object_add(o, "name", json_object_new_string(d->cfg.name));
+	json_object_object_add(o, "role", json_object_new_string(
+		d->cfg.role == COLOD_ROLE_PRIMARY ? "primary" : "secondary"));
+	json_object_object_add(o, "state", json_object_new_string(colod_state_name(d->state)));
+	json_object_object_add(o, "reason", json_object_new_string(d->state_why));
+	json_object_object_add(o, "frozen", json_object_new_boolean(d->frozen));
+	json_object_object_add(o, "peer_connected", json_object_new_boolean(d->agent_fd >= 0));
+	json_object_object_add(o, "qemu_pid", json_object_new_int(d->vm.pid));
+	json_object_object_add(o, "qemu_generation", json_object_new_int(d->vm.gen));
+	json_object_object_add(o, "checkpoints", json_object_new_uint64(d->checkpoints));
+	json_object_object_add(o, "last_checkpoint_id", json_object_new_uint64(d->ckpt_id));
+	for (i = 1; i <= COLO_CKPT_REASON_MAX; i++)
+		json_object_object_add(r, colo_ckpt_reason_name(i),
+				       json_object_new_uint64(d->reasons[i]));
+	json_object_object_add(o, "reasons", r);
+	json_object_object_add(o, "last_reason", json_object_new_string(
+		d->checkpoints ? colo_ckpt_reason_name(d->last_reason) : "none"));
+	json_object_object_add(pause, "last", json_object_new_double(d->last_pause_ns / 1e6));
+	json_object_object_add(pause, "p50", json_object_new_double(percentile_ms(d, 0.5)));
+	json_object_object_add(pause, "p99", json_object_new_double(percentile_ms(d, 0.99)));
+	json_object_object_add(o, "pause_ms", pause);
+	json_object_object_add(o, "last_apply_ms", json_object_new_double(d->last_apply_ns / 1e6));
+	json_object_object_add(o, "last_dirty_pages", json_object_new_uint64(d->last_pages));
+	json_object_object_add(o, "last_dirty_bytes",
+			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));
+	json_object_object_add(o, "total_pages", json_object_new_uint64(d->total_pages));
+	json_object_object_add(o, "last_devstate_bytes",
+			       json_object_new_uint64(d->last_devstate_bytes));
+	add_disk(d, o);
+	add_proxy(d, o);
+	return o;
+}
+
+static struct json_object *error_json(const char *fmt, const char *arg)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), fmt, arg);
+	json_object_object_add(o, "error", json_object_new_string(buf));
+	return o;
+}
+
+static struct json_object *handle(struct colod *d, const char *cmd)
+{
+	if (!strcmp(cmd, "status"))
+		return status_json(d);
+	if (!strcmp(cmd, "stop")) {
+		d->stop = true;
+		return json_object_new_object();
+	}
+	if (!strcmp(cmd, "checkpoint") || !strcmp(cmd, "freeze")) {
+		if (d->cfg.role != COLOD_ROLE_PRIMARY)
+			return error_json("%s", "checkpoints are taken on the primary");
+		if (d->state != COLOD_REPLICATING || d->frozen)
+			return error_json("not replicating (%s)",
+					  d->frozen ? "frozen" : colod_state_name(d->state));
+		if (primary_checkpoint(d, *cmd == 'f' ? COLO_CKPT_FREEZE : COLO_CKPT_MANUAL))
+			return error_json("checkpoint failed: %s", d->state_why);
+		return status_json(d);
+	}
+	if (!strcmp(cmd, "resume")) {
+		char err[256];
+
+		if (!d->frozen)
+			return error_json("%s", "not frozen");
+		if (qmp_call(d->vm.qmp, "cont", NULL, NULL, 30000, err, sizeof(err)))
+			return error_json("resume: %s", err);
+		d->frozen = false;
+		d->last_ckpt_end_ns = now_ns();
+		return status_json(d);
+	}
+	return error_json("unknown command '%s' (status, checkpoint, freeze, resume, stop)", cmd);
+}
+
+void control_handle(struct colod *d)
+{
+	char buf[REQUEST_MAX + 1];
+	struct json_object *req = NULL, *reply, *cmd;
+	struct pollfd p;
+	size_t len = 0;
+	const char *out;
+	int fd;
+
+	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (len < REQUEST_MAX && !memchr(buf, '\n', len) && poll(&p, 1, REQUEST_TIMEOUT_MS) == 1) {
+		ssize_t n = read(fd, buf + len, REQUEST_MAX - len);
+
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	req = json_tokener_parse(buf);
+	if (!req || !json_object_object_get_ex(req, "command", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string))
+		reply = error_json("%s", "a request is one JSON object {\"command\": \"...\"}");
+	else
+		reply = handle(d, json_object_get_string(cmd));
+	out = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	if (write(fd, out, strlen(out)) < 0 || write(fd, "\n", 1) < 0)
+		log_warn("control reply lost: %s", strerror(errno));
+	json_object_put(reply);
+	json_object_put(req);
+	close(fd);
+}

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What each role sets up on its host before QEMU starts, and takes down:
+ *
+ *   primary:   RAM object NAME; tap + colo_proxy instance (primary);
+ *              after the peer answered: nbd-client to the secondary's
+ *              replica export, colo dm device colo-NAME in primary mode
+ *              (local disk + that NBD device)
+ *   secondary: RAM objects NAME-svm and NAME-cache (the RAM cache); colo dm
+ *              devices colo-NAME-svm (secondary: the replica VM's disk) and
+ *              colo-NAME-replica over the base disk; nbd-server exporting
+ *              the replica face to the primary's address only; tap +
+ *              colo_proxy instance (secondary); the agent's listening socket
+ *
+ * Setting up is not on the checkpoint path, so it may spawn nbd-server and
+ * nbd-client, which are the tools made for that job.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "colod.h"
+
+#define NBD_CONNECT_ATTEMPTS 40
+
+static void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (!inet_ntop(ss->ss_family, a, buf, len))
+		snprintf(buf, len, "?");
+}
+
+static int device_bytes(const char *path, uint64_t *bytes, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, bytes)) {
+		ret = -errno;
+		snprintf(err, errlen, "disk %s: %s (a block device is needed)", path,
+			 strerror(errno));
+	} else if (!*bytes || *bytes % 512) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "disk %s: size %llu is not a whole number of sectors", path,
+			 (unsigned long long)*bytes);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Runs argv to completion; 0 if it exited 0. Output goes to our stderr. */
+static int run(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static int tap_open(const char *name, char *err, size_t errlen)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr)) {
+		snprintf(err, errlen, "tap %s: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int unix_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int agent_listen(struct colod *d, char *err, size_t errlen)
+{
+	struct sockaddr_storage a = d->cfg.local_addr;
+	socklen_t len = a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						  sizeof(struct sockaddr_in);
+	int one = 1, fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (a.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a)->sin6_port = htons(d->cfg.peer_port);
+	else
+		((struct sockaddr_in *)&a)->sin_port = htons(d->cfg.peer_port);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) || listen(fd, 4)) {
+		snprintf(err, errlen, "agent port %u: %s", d->cfg.peer_port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int nbd_server_start(struct colod *d, char *err, size_t errlen)
+{
+	char conf[300], allow[300], pidfile[300], local[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
+	FILE *f;
+	int tries;
+	pid_t pid;
+
+	addr_string(&d->cfg.local_addr, local, sizeof(local));
+	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
+	snprintf(allow, sizeof(allow), "%s/nbd.allow", d->cfg.run_dir);
+	snprintf(conf, sizeof(conf), "%s/nbd-server.conf", d->cfg.run_dir);
+	f = fopen(allow, "w");
+	if (!f || fprintf(f, "%s\n", peer) < 0 || fclose(f)) {
+		snprintf(err, errlen, "%s: %s", allow, strerror(errno));
+		return -EIO;
+	}
+	/* flush: the primary's checkpoint flush pushes every forwarded write
+	 * through the replica face (colo-blk guide) */
+	f = fopen(conf, "w");
+	if (!f || fprintf(f, "[generic]\n\tlistenaddr = %s\n\tport = %u\n\tallowlist = false\n"
+			  "[%s]\n\texportname = %s\n\tauthfile = %s\n\tflush = true\n"
+			  "\tfua = true\n\ttrim = true\n\tsplice = true\n",
+			  local, d->cfg.nbd_port, d->cfg.name, d->replica_path, allow) < 0 ||
+	    fclose(f)) {
+		snprintf(err, errlen, "%s: %s", conf, strerror(errno));
+		return -EIO;
+	}
+	/*
+	 * nbd-server daemonizes and forks a process per connection; in its
+	 * foreground mode (-d) it would serve a single connection and exit, and
+	 * a primary that has to reconnect would find nobody listening.
+	 */
+	snprintf(pidfile, sizeof(pidfile), "%s/nbd-server.pid", d->cfg.run_dir);
+	unlink(pidfile);
+	{
+		char *argv[] = { "nbd-server", "-C", conf, "-p", pidfile, NULL };
+
+		if (run(argv)) {
+			snprintf(err, errlen, "nbd-server did not start (config %s)", conf);
+			return -EIO;
+		}
+	}
+	for (tries = 0; tries < 200 && !(f = fopen(pidfile, "r")); tries++)
+		usleep(50000);
+	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
+		snprintf(err, errlen, "nbd-server wrote no pid to %s", pidfile);
+		if (f)
+			fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	d->nbd_server_pid = pid;
+	log_info("nbd-server (pid %d) exports %s as '%s' on %s:%u to %s only", pid,
+		 d->replica_path, d->cfg.name, local, d->cfg.nbd_port, peer);
+	return 0;
+}
+
+/* The run directory, with its parents, and its lock: one colod per VM. */
+static int lock_run_dir(struct colod *d, char *err, size_t errlen)
+{
+	char path[300], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", d->cfg.run_dir);
+	for (p = path + 1; ; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST) {
+			snprintf(err, errlen, "run directory %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	snprintf(path, sizeof(path), "%s/lock", d->cfg.run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+		snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
+			 "another colod runs for this VM" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EBUSY;
+	}
+	/* held until exit */
+	return 0;
+}
+
+static int common_setup(struct colod *d, int proxy_role, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = lock_run_dir(d, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(d->ram_name, sizeof(d->ram_name), "%s%s", d->cfg.name,
+		 d->cfg.role == COLOD_ROLE_PRIMARY ? "" : "-svm");
+	ret = ram_create(d->ram_name, d->cfg.ram_size, err, errlen);
+	if (ret)
+		return ret;
+	d->ram_fd = ram_open(d->ram_name, err, errlen);
+	if (d->ram_fd < 0)
+		return d->ram_fd;
+	d->ram_pages = d->cfg.ram_size / COLOD_PAGE_SIZE;
+	d->pages = calloc(d->ram_pages, sizeof(*d->pages));
+	d->rxbuf = malloc(COLO_HDR_SIZE + COLO_MSG_MAX_BODY);
+	if (!d->pages || !d->rxbuf)
+		return -ENOMEM;
+	ret = device_bytes(d->cfg.disk_device, &d->disk_bytes, err, errlen);
+	if (ret)
+		return ret;
+	d->tap_fd = tap_open(d->cfg.tap, err, errlen);
+	if (d->tap_fd < 0)
+		return d->tap_fd;
+	d->tap_ifindex = if_nametoindex(d->cfg.tap);
+	ret = colod_proxy_open(&d->proxy, err, errlen);
+	if (ret)
+		return ret;
+	ret = colod_proxy_add(&d->proxy, d->cfg.tap, proxy_role, &d->cfg.local_addr,
+			      d->cfg.proxy_port, &d->cfg.peer_addr, d->cfg.proxy_port,
+			      d->cfg.proxy_timeout_ms, err, errlen);
+	if (ret)
+		return ret;
+	d->proxy_added = true;
+	return colod_proxy_events_open(&d->proxy_events, err, errlen);
+}
+
+int host_setup(struct colod *d, char *err, size_t errlen)
+{
+	char params[600];
+	int ret;
+
+	if (d->cfg.role == COLOD_ROLE_PRIMARY) {
+		char path[300];
+
+		ret = common_setup(d, COLO_PROXY_ROLE_PRIMARY, err, errlen);
+		if (ret)
+			return ret;
+		snprintf(path, sizeof(path), "%s/devstate.sock", d->cfg.run_dir);
+		d->devstate_listen_fd = unix_listen(path, err, errlen);
+		return d->devstate_listen_fd < 0 ? d->devstate_listen_fd : 0;
+	}
+
+	ret = common_setup(d, COLO_PROXY_ROLE_SECONDARY, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(d->cache_name, sizeof(d->cache_name), "%s-cache", d->cfg.name);
+	ret = ram_create(d->cache_name, d->cfg.ram_size, err, errlen);
+	if (ret)
+		return ret;
+	d->cache_fd = ram_open(d->cache_name, err, errlen);
+	if (d->cache_fd < 0)
+		return d->cache_fd;
+
+	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s-svm", d->cfg.name);
+	snprintf(params, sizeof(params), "secondary %s %s %llu 2 event_percent %u", d->cfg.name,
+		 d->cfg.disk_device, (unsigned long long)d->cfg.disk_buffer_size,
+		 d->cfg.disk_buffer_percent);
+	ret = dm_create(d->dm_name, d->disk_bytes / 512, params, d->dm_path, sizeof(d->dm_path),
+			err, errlen);
+	if (ret) {
+		d->dm_name[0] = '\0';
+		return ret;
+	}
+	snprintf(d->replica_name, sizeof(d->replica_name), "colo-%s-replica", d->cfg.name);
+	snprintf(params, sizeof(params), "replica %s %s", d->cfg.name, d->cfg.disk_device);
+	ret = dm_create(d->replica_name, d->disk_bytes / 512, params, d->replica_path,
+			sizeof(d->replica_path), err, errlen);
+	if (ret) {
+		d->replica_name[0] = '\0';
+		return ret;
+	}
+	ret = nbd_server_start(d, err, errlen);
+	if (ret)
+		return ret;
+	d->listen_fd = agent_listen(d, err, errlen);
+	return d->listen_fd < 0 ? d->listen_fd : 0;
+}
+
+static int nbd_free_device(char *dev, size_t len)
+{
+	char path[64];
+	int i;
+
+	for (i = 0; i < 128; i++) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "/sys/block/nbd%d", i);
+		if (stat(path, &sb))
+			break;
+		snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", i);
+		if (stat(path, &sb)) {
+			snprintf(dev, len, "/dev/nbd%d", i);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+/* Primary, once the secondary's agent answered (so its export is up): the
+ * forward device and the VM's disk over it. */
+int host_primary_attach(struct colod *d, char *err, size_t errlen)
+{
+	char peer[INET6_ADDRSTRLEN], port[8], params[600];
+	int attempt, ret;
+
+	if (nbd_free_device(d->nbd_dev, sizeof(d->nbd_dev))) {
+		snprintf(err, errlen, "no free NBD device (is the nbd module loaded?)");
+		return -ENODEV;
+	}
+	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
+	snprintf(port, sizeof(port), "%u", d->cfg.nbd_port);
+	for (attempt = 0;; attempt++) {
+		char *argv[] = { "nbd-client", peer, port, d->nbd_dev, "-N", d->cfg.name,
+				 "-b", "512", "-t", "30", NULL };
+
+		if (!run(argv))
+			break;
+		if (attempt == NBD_CONNECT_ATTEMPTS) {
+			snprintf(err, errlen, "nbd-client could not attach %s to %s:%s export %s",
+				 d->nbd_dev, peer, port, d->cfg.name);
+			d->nbd_dev[0] = '\0';
+			return -EIO;
+		}
+		usleep(250000);
+	}
+	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s", d->cfg.name);
+	snprintf(params, sizeof(params), "primary %s %s", d->cfg.disk_device, d->nbd_dev);
+	ret = dm_create(d->dm_name, d->disk_bytes / 512, params, d->dm_path, sizeof(d->dm_path),
+			err, errlen);
+	if (ret)
+		d->dm_name[0] = '\0';
+	return ret;
+}
+
+void host_teardown(struct colod *d)
+{
+
+	qemu_kill(&d->next);
+	qemu_kill(&d->vm);
+	if (d->proxy_added)
+		colod_proxy_del(&d->proxy, d->cfg.tap, NULL, 0);
+	d->proxy_added = false;
+	if (d->cfg.role == COLOD_ROLE_PRIMARY) {
+		if (d->dm_name[0])
+			dm_remove(d->dm_name);
+		if (d->nbd_dev[0]) {
+			char *argv[] = { "nbd-client", "-d", d->nbd_dev, NULL };
+
+			run(argv);
+		}
+	} else {
+		if (d->nbd_server_pid > 0) {
+			kill(d->nbd_server_pid, SIGTERM);
+			d->nbd_server_pid = 0;
+		}
+		if (d->replica_name[0])
+			dm_remove(d->replica_name);
+		if (d->dm_name[0])
+			dm_remove(d->dm_name);
+		if (d->cache_fd >= 0)
+			close(d->cache_fd);
+		if (d->cache_name[0])
+			ram_destroy(d->cache_name);
+	}
+	if (d->ram_fd >= 0)
+		close(d->ram_fd);
+	if (d->ram_name[0])
+		ram_destroy(d->ram_name);
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The primary's side of replication: connect to the secondary's agent,
+ * start the protected VM, and run checkpoints (proto.h):
+ *
+ *   stop the VM; drain the disk's forwarded writes (colo primary
+ *   "checkpoint"); collect the dirty pages and copy them (colo_ckpt);
+ *   save the device state (QEMU migration of everything but the shared RAM,
+ *   into our own unix socket); send it all; on the secondary's ACK release
+ *   the withheld output (colo_proxy checkpoint) and resume the VM.
+ *
+ * After a "freeze" checkpoint the VM stays paused until `coloctl vm resume`,
+ * and so does the replica: both can then be compared.
+ *
+ * The VM stays paused until the ACK: the proxy's checkpoint releases every
+ * frame it holds, so a frame the VM produced after the state was taken must
+ * not exist yet when it is called (output commit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "colod.h"
+#include "qmp.h"
+
+#define QMP_TIMEOUT_MS 30000
+#define ACK_TIMEOUT_MS 120000
+#define CONNECT_TIMEOUT_MS 1000
+
+static socklen_t addr_len(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void local_hello(struct colod *d, struct colo_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", d->cfg.name);
+	h->role = d->cfg.role == COLOD_ROLE_PRIMARY ? COLO_ROLE_PRIMARY : COLO_ROLE_SECONDARY;
+	h->ram_bytes = d->cfg.ram_size;
+	h->disk_bytes = d->disk_bytes;
+	h->page_size = COLOD_PAGE_SIZE;
+}
+
+/* Both sides: send our HELLO, take the peer's; 0 or a negative errno with why. */
+int hello_exchange(struct colod *d, bool send_first, const char **why)
+{
+	struct colo_msg m = { .type = COLO_MSG_HELLO };
+	int r;
+
+	local_hello(d, &m.hello);
+	r = colo_session_init(&d->session, &m.hello, why);
+	if (r)
+		return r;
+	if (send_first && (r = link_send_msg(d->agent_fd, &m))) {
+		*why = "cannot send HELLO";
+		return r;
+	}
+	r = link_recv_msg(d, &m, 10000, why);
+	if (r)
+		return r;
+	r = colo_session_accept(&d->session, &m, why);
+	if (r)
+		return r;
+	if (!send_first) {
+		local_hello(d, &m.hello);
+		m.type = COLO_MSG_HELLO;
+		if ((r = link_send_msg(d->agent_fd, &m)))
+			*why = "cannot send HELLO";
+	}
+	return r;
+}
+
+/* One attempt to reach the secondary's agent; 0 when connected and greeted. */
+int primary_connect(struct colod *d, char *err, size_t errlen)
+{
+	struct sockaddr_storage peer = d->cfg.peer_addr, local = d->cfg.local_addr;
+	int one = 1, fd, r;
+	struct pollfd p;
+	const char *why;
+	socklen_t len;
+
+	if (peer.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&peer)->sin6_port = htons(d->cfg.peer_port);
+	else
+		((struct sockaddr_in *)&peer)->sin_port = htons(d->cfg.peer_port);
+	fd = socket(peer.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&local, addr_len(&local)) ||
+	    (connect(fd, (struct sockaddr *)&peer, addr_len(&peer)) && errno != EINPROGRESS)) {
+		snprintf(err, errlen, "connect to the secondary: %s", strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	len = sizeof(r);
+	if (poll(&p, 1, CONNECT_TIMEOUT_MS) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &r, &len) ||
+	    r) {
+		snprintf(err, errlen, "connect to the secondary: %s",
+			 r ? strerror(r) : "no answer");
+		close(fd);
+		return -ECONNREFUSED;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	d->agent_fd = fd;
+	r = hello_exchange(d, true, &why);
+	if (r) {
+		snprintf(err, errlen, "greeting the secondary: %s", why);
+		close(fd);
+		d->agent_fd = -1;
+	}
+	return r;
+}
+
+/* Starts the VM (from [qemu] start_from when set) and waits until it runs. */
+int primary_start_vm(struct colod *d, char *err, size_t errlen)
+{
+	int state_fd = -1, r, waited;
+	char status[32] = "";
+
+	if (d->cfg.start_from) {
+		state_fd = open(d->cfg.start_from, O_RDONLY | O_CLOEXEC);
+		if (state_fd < 0) {
+			snprintf(err, errlen, "start_from %s: %s", d->cfg.start_from,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	r = qemu_spawn(d, &d->vm, state_fd, false, err, errlen);
+	if (state_fd >= 0)
+		close(state_fd);
+	if (r)
+		return r;
+	r = qemu_connect(d, &d->vm, 60000, err, errlen);
+	if (!r)
+		r = qemu_set_ignore_shared(&d->vm, err, errlen);
+	for (waited = 0; !r && waited < 300000; waited += 50) {
+		r = qmp_status(d->vm.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
+		if (r || !strcmp(status, "running"))
+			break;
+		if (strcmp(status, "inmigrate") && strcmp(status, "prelaunch")) {
+			snprintf(err, errlen, "the VM is %s after start (see %s)", status,
+				 d->vm.log_path);
+			return -EIO;
+		}
+		poll(NULL, 0, 50);
+	}
+	if (!r && strcmp(status, "running")) {
+		snprintf(err, errlen, "the VM did not start running within 300 s");
+		r = -ETIMEDOUT;
+	}
+	return r;
+}
+
+/*
+ * QEMU reports the migration completed a moment before its run state leaves
+ * finish-migrate; a cont in between would be undone by that transition.
+ */
+static int wait_postmigrate(struct colod *d, char *err, size_t errlen)
+{
+	char status[32];
+	int i, r;
+
+	for (i = 0; i < 30000; i++) {
+		r = qmp_status(d->vm.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
+		if (r || strcmp(status, "finish-migrate"))
+			return r;
+		poll(NULL, 0, 1);
+	}
+	snprintf(err, errlen, "QEMU stays in finish-migrate");
+	return -ETIMEDOUT;
+}
+
+static int save_devstate(struct colod *d, char *err, size_t errlen)
+{
+	struct json_object *args = json_object_new_object(), *ret = NULL;
+	char uri[300];
+	struct pollfd p = { .fd = d->devstate_listen_fd, .events = POLLIN };
+	int fd, r, i;
+
+	snprintf(uri, sizeof(uri), "unix:%s/devstate.sock", d->cfg.run_dir);
+	json_object_object_add(args, "uri", json_object_new_string(uri));
+	r = qmp_call(d->vm.qmp, "migrate", args, NULL, QMP_TIMEOUT_MS, err, errlen);
+	if (r)
+		return r;
+	if (poll(&p, 1, QMP_TIMEOUT_MS) != 1) {
+		snprintf(err, errlen, "QEMU did not connect to send its device state");
+		return -ETIMEDOUT;
+	}
+	fd = accept4(d->devstate_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d->devstate_len = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (d->devstate_len == d->devstate_size) {
+			size_t size = d->devstate_size ? d->devstate_size * 2 : 1 << 20;
+			unsigned char *b;
+
+			if (size > COLO_DEVSTATE_MAX) {
+				snprintf(err, errlen, "device state larger than %llu bytes",
+					 (unsigned long long)COLO_DEVSTATE_MAX);
+				close(fd);
+				return -EFBIG;
+			}
+			b = realloc(d->devstate, size);
+			if (!b) {
+				close(fd);
+				return -ENOMEM;
+			}
+			d->devstate = b;
+			d->devstate_size = size;
+		}
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, QMP_TIMEOUT_MS) != 1) {
+			snprintf(err, errlen, "QEMU's device state stopped coming");
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		n = read(fd, d->devstate + d->devstate_len, d->devstate_size - d->devstate_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		d->devstate_len += n;
+	}
+	close(fd);
+	for (i = 0; i < 30000; i++) {
+		const char *status;
+
+		r = qmp_call(d->vm.qmp, "query-migrate", NULL, &ret, QMP_TIMEOUT_MS, err, errlen);
+		if (r)
+			return r;
+		status = json_object_get_string(json_object_object_get(ret, "status"));
+		if (status && !strcmp(status, "completed")) {
+			json_object_put(ret);
+			return wait_postmigrate(d, err, errlen);
+		}
+		if (status && (!strcmp(status, "failed") || !strcmp(status, "cancelled"))) {
+			snprintf(err, errlen, "saving the device state %s", status);
+			json_object_put(ret);
+			return -EIO;
+		}
+		json_object_put(ret);
+		poll(NULL, 0, 1);
+	}
+	snprintf(err, errlen, "saving the device state did not complete");
+	return -ETIMEDOUT;
+}
+
+static int send_checkpoint(struct colod *d, uint64_t id, enum colo_ckpt_reason reason, long n)
+{
+	unsigned char head[COLO_ENCODE_MAX];
+	struct colo_msg m = { .type = COLO_MSG_CKPT_BEGIN };
+	size_t off;
+	long i;
+	int r;
+
+	m.begin = (struct colo_ckpt_begin){ .ckpt_id = id, .reason = reason, .pages = n,
+					    .devstate_bytes = d->devstate_len };
+	r = link_send_msg(d->agent_fd, &m);
+	for (i = 0; !r && i < n; i += COLO_PAGES_MAX) {
+		uint32_t count = n - i < COLO_PAGES_MAX ? n - i : COLO_PAGES_MAX;
+		int len = colo_pages_encode_head(head, sizeof(head), id, d->pages + i, count,
+						 COLOD_PAGE_SIZE, NULL);
+
+		r = len < 0 ? len : link_sendv(d->agent_fd, head, len,
+					       d->page_buf + (size_t)i * COLOD_PAGE_SIZE,
+					       (size_t)count * COLOD_PAGE_SIZE);
+	}
+	for (off = 0; !r && off < d->devstate_len; off += COLO_DEVSTATE_CHUNK) {
+		size_t len = d->devstate_len - off < COLO_DEVSTATE_CHUNK ?
+			     d->devstate_len - off : COLO_DEVSTATE_CHUNK;
+		int hl;
+
+		m.type = COLO_MSG_DEVSTATE;
+		m.devstate = (struct colo_devstate){ .ckpt_id = id, .len = len };
+		hl = colo_msg_encode(head, sizeof(head), &m, NULL);
+		r = hl < 0 ? hl : link_sendv(d->agent_fd, head, hl, d->devstate + off, len);
+	}
+	if (!r) {
+		m.type = COLO_MSG_CKPT_END;
+		m.end_ckpt_id = id;
+		r = link_send_msg(d->agent_fd, &m);
+	}
+	return r;
+}
+
+static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
+{
+	struct colo_msg m;
+	const char *why;
+	int r;
+
+	if (colo_session_expect_ack(&d->session, id, &why)) {
+		snprintf(err, errlen, "%s", why);
+		return -EPROTO;
+	}
+	for (;;) {
+		r = link_recv_msg(d, &m, ACK_TIMEOUT_MS, &why);
+		if (!r)
+			r = colo_session_accept(&d->session, &m, &why);
+		if (r) {
+			snprintf(err, errlen, "%s", why);
+			return r;
+		}
+		switch (m.type) {
+		case COLO_MSG_ACK:
+			if (m.ack.status) {
+				snprintf(err, errlen, "the secondary could not apply checkpoint %llu: %s",
+					 (unsigned long long)id, strerror(m.ack.status));
+				return -m.ack.status;
+			}
+			d->last_apply_ns = m.ack.apply_ns;
+			return 0;
+		case COLO_MSG_PING:
+			m.type = COLO_MSG_PONG;
+			link_send_msg(d->agent_fd, &m);
+			break;
+		case COLO_MSG_ERROR:
+			snprintf(err, errlen, "the secondary gave up: %s", m.error);
+			return -ECONNABORTED;
+		default:
+			break;
+		}
+	}
+}
+
+/* The peer is gone or broke the protocol: the VM serves alone. */
+static void primary_go_alone(struct colod *d, const char *why)
+{
+	char err[256];
+
+	if (d->agent_fd >= 0) {
+		link_send_error(d->agent_fd, why);
+		close(d->agent_fd);
+		d->agent_fd = -1;
+	}
+	if (dm_message(d->dm_name, "failover", err, sizeof(err)))
+		log_err("%s", err);
+	if (colod_proxy_failover(&d->proxy, d->cfg.tap, err, sizeof(err)))
+		log_err("proxy failover: %s", err);
+	colod_set_state(d, COLOD_PEER_LOST, "replication stopped, the VM runs alone: %s", why);
+}
+
+static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reason reason,
+			 long pages)
+{
+	d->checkpoints++;
+	d->reasons[reason]++;
+	d->last_reason = reason;
+	d->last_pause_ns = pause_ns;
+	d->pauses_ns[d->npauses++ % COLOD_PAUSE_RING] = pause_ns;
+	d->last_pages = pages;
+	d->total_pages += pages;
+	d->last_devstate_bytes = d->devstate_len;
+	d->last_ckpt_end_ns = now_ns();
+}
+
+int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
+{
+	uint64_t t0 = now_ns(), id = d->ckpt_id + 1;
+	char err[512] = "";
+	long n;
+	int r;
+
+	d->pending_reason = 0;
+	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+	if (r)
+		goto vm_failed;
+	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
+	if (r)
+		goto peer_failed;
+	n = ram_collect(d->ram_fd, d->pages, d->ram_pages);
+	if (n < 0) {
+		r = n;
+		snprintf(err, sizeof(err), "collecting dirty pages: %s", strerror(-r));
+		goto vm_failed;
+	}
+	if ((size_t)n * COLOD_PAGE_SIZE > d->page_buf_size) {
+		unsigned char *b = realloc(d->page_buf, (size_t)n * COLOD_PAGE_SIZE);
+
+		if (!b) {
+			r = -ENOMEM;
+			snprintf(err, sizeof(err), "no memory for %ld dirty pages", n);
+			goto vm_failed;
+		}
+		d->page_buf = b;
+		d->page_buf_size = (size_t)n * COLOD_PAGE_SIZE;
+	}
+	r = ram_read(d->ram_fd, d->pages, n, d->page_buf);
+	if (r) {
+		snprintf(err, sizeof(err), "reading dirty pages: %s", strerror(-r));
+		goto vm_failed;
+	}
+	r = save_devstate(d, err, sizeof(err));
+	if (r)
+		goto vm_failed;
+	r = send_checkpoint(d, id, reason, n);
+	if (r) {
+		snprintf(err, sizeof(err), "sending checkpoint %llu: %s", (unsigned long long)id,
+			 strerror(-r));
+		goto peer_failed;
+	}
+	r = wait_ack(d, id, err, sizeof(err));
+	if (r)
+		goto peer_failed;
+	d->ckpt_id = id;
+	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, sizeof(err));
+	if (r)
+		goto vm_failed;
+	d->frozen = reason == COLO_CKPT_FREEZE;
+	if (!d->frozen) {
+		r = qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+		if (r)
+			goto vm_failed;
+	}
+	record_pause(d, now_ns() - t0, reason, n);
+	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms, "
+		 "secondary applied in %.1f ms", (unsigned long long)id,
+		 colo_ckpt_reason_name(reason), n, d->devstate_len,
+		 d->last_pause_ns / 1e6, d->last_apply_ns / 1e6);
+	return 0;
+
+peer_failed:
+	primary_go_alone(d, err);
+	if (qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
+	return r;
+vm_failed:
+	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);
+	/* a VM left paused serves nobody: try to let it run, unreplicated */
+	if (d->vm.qmp && qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		log_err("the VM stays paused: %s", err);
+	return r;
+}

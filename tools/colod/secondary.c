@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The secondary's side: accept the primary's agent (only from the
+ * configured address), take each checkpoint into the RAM cache, and apply
+ * it at CKPT_END:
+ *
+ *   stop the replica VM; copy the cache into its RAM for the primary's
+ *   dirty pages and its own (colo_ckpt restore); end that QEMU; drop the
+ *   disk buffers (colo secondary "checkpoint"); reset the proxy's sequence
+ *   offsets (colo_proxy checkpoint); hand the device state to the next QEMU,
+ *   started beforehand with -incoming and waiting; resume it; ACK.
+ *
+ * A fresh QEMU per checkpoint is how QEMU 7.2 loads device state more than
+ * once (Documentation/admin-guide/colod.rst says why); starting the next one
+ * right after a checkpoint keeps its start-up off the next checkpoint.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "colod.h"
+#include "qmp.h"
+
+#define QMP_TIMEOUT_MS 30000
+#define QEMU_READY_TIMEOUT_MS 120000
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
+/* Ends the agent connection with ERROR; a failed agent stays failed. */
+void secondary_disconnect(struct colod *d, const char *why)
+{
+	if (d->agent_fd >= 0) {
+		link_send_error(d->agent_fd, why);
+		close(d->agent_fd);
+		d->agent_fd = -1;
+	}
+	if (d->state != COLOD_FAILED)
+		colod_set_state(d, COLOD_PEER_LOST, "%s", why);
+}
+
+static int prespawn(struct colod *d, char *err, size_t errlen)
+{
+	return d->next.pid ? 0 : qemu_spawn(d, &d->next, -1, true, err, errlen);
+}
+
+int secondary_accept(struct colod *d)
+{
+	struct sockaddr_storage from;
+	socklen_t len = sizeof(from);
+	char addr[INET6_ADDRSTRLEN] = "?", err[256];
+	const char *why;
+	int one = 1, fd;
+
+	fd = accept4(d->listen_fd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	inet_ntop(from.ss_family, from.ss_family == AF_INET6 ?
+		  (void *)&((struct sockaddr_in6 *)&from)->sin6_addr :
+		  (void *)&((struct sockaddr_in *)&from)->sin_addr, addr, sizeof(addr));
+	if (!same_address(&from, &d->cfg.peer_addr)) {
+		log_warn("refused an agent connection from %s: not the configured peer", addr);
+		close(fd);
+		return -EACCES;
+	}
+	if (d->agent_fd >= 0) {
+		log_warn("refused a second agent connection from %s: one is active", addr);
+		close(fd);
+		return -EBUSY;
+	}
+	/* The RAM cache, the replica and its disk buffers belong to the session
+	 * that ended: a new one starts with a new colod. */
+	if (d->state != COLOD_WAITING_PEER) {
+		log_warn("refused an agent connection from %s: this secondary is %s; restart it "
+			 "to replicate again", addr, colod_state_name(d->state));
+		close(fd);
+		return -ESTALE;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	d->agent_fd = fd;
+	if (hello_exchange(d, false, &why)) {
+		log_warn("agent connection from %s closed: %s", addr, why);
+		link_send_error(fd, why);
+		close(fd);
+		d->agent_fd = -1;
+		return -EPROTO;
+	}
+	if (prespawn(d, err, sizeof(err))) {
+		secondary_disconnect(d, err);
+		return -EIO;
+	}
+	colod_set_state(d, COLOD_SYNCING, "primary %s connected, waiting for the first checkpoint",
+			addr);
+	return 0;
+}
+
+static int unix_connect_retry(const char *path, int timeout_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	while (now_ns() < end) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -errno;
+		if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			return fd;
+		close(fd);
+		poll(NULL, 0, 20);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Makes the pre-started QEMU load the device state and run. */
+static int start_next(struct colod *d, char *err, size_t errlen)
+{
+	char status[32] = "";
+	int fd, r, waited;
+
+	r = prespawn(d, err, errlen);
+	if (!r && !d->next.qmp) {
+		r = qemu_connect(d, &d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
+		if (!r)
+			r = qemu_set_ignore_shared(&d->next, err, errlen);
+	}
+	if (r)
+		return r;
+	fd = unix_connect_retry(d->next.incoming_path, QEMU_READY_TIMEOUT_MS);
+	if (fd < 0) {
+		snprintf(err, errlen, "replica QEMU %u does not listen on %s", d->next.gen,
+			 d->next.incoming_path);
+		return fd;
+	}
+	r = link_send(fd, d->devstate, d->devstate_len);
+	close(fd);
+	if (r) {
+		snprintf(err, errlen, "handing the device state to QEMU %u: %s", d->next.gen,
+			 strerror(-r));
+		return r;
+	}
+	for (waited = 0; waited < QEMU_READY_TIMEOUT_MS; waited += 2) {
+		r = qmp_status(d->next.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
+		if (r)
+			return r;
+		if (!strcmp(status, "paused") || !strcmp(status, "running"))
+			break;
+		if (strcmp(status, "inmigrate")) {
+			snprintf(err, errlen, "replica QEMU %u is %s after loading (see %s)",
+				 d->next.gen, status, d->next.log_path);
+			return -EIO;
+		}
+		poll(NULL, 0, 2);
+	}
+	d->frozen = d->last_reason == COLO_CKPT_FREEZE;
+	if (strcmp(status, "running") && !d->frozen)
+		r = qmp_call(d->next.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, errlen);
+	if (r)
+		return r;
+	d->vm = d->next;
+	memset(&d->next, 0, sizeof(d->next));
+	return 0;
+}
+
+static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
+{
+	long restored;
+	int r;
+
+	if (d->vm.qmp)
+		qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, errlen);
+	restored = ram_restore(d->ram_fd, d->cache_fd, d->pages, d->npages);
+	if (restored < 0) {
+		snprintf(err, errlen, "restoring RAM from the cache: %s", strerror(-restored));
+		return restored;
+	}
+	qemu_kill(&d->vm);
+	r = dm_message(d->dm_name, "checkpoint", err, errlen);
+	if (!r)
+		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, errlen);
+	if (!r)
+		r = start_next(d, err, errlen);
+	if (!r)
+		d->last_pages = restored;
+	return r;
+}
+
+static int take_pages(struct colod *d, const struct colo_pages *p, char *err, size_t errlen)
+{
+	uint64_t *list = d->pages + d->npages;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < p->count; i++)
+		list[i] = colo_pages_index(p, i);
+	r = ram_write(d->cache_fd, list, p->count, p->data);
+	if (r) {
+		snprintf(err, errlen, "writing pages into the RAM cache: %s", strerror(-r));
+		return r;
+	}
+	d->npages += p->count;
+	return 0;
+}
+
+static int take_devstate(struct colod *d, const struct colo_devstate *s, char *err,
+			 size_t errlen)
+{
+	if (d->devstate_len + s->len > d->devstate_size) {
+		size_t size = d->devstate_len + s->len;
+		unsigned char *b = realloc(d->devstate, size);
+
+		if (!b) {
+			snprintf(err, errlen, "no memory for %zu bytes of device state", size);
+			return -ENOMEM;
+		}
+		d->devstate = b;
+		d->devstate_size = size;
+	}
+	memcpy(d->devstate + d->devstate_len, s->data, s->len);
+	d->devstate_len += s->len;
+	return 0;
+}
+
+/* The agent connection is readable: one message. */
+int secondary_handle(struct colod *d)
+{
+	struct colo_msg m;
+	char err[512];
+	const char *why;
+	uint64_t t0;
+	int r;
+
+	r = link_recv_msg(d, &m, 30000, &why);
+	if (!r)
+		r = colo_session_accept(&d->session, &m, &why);
+	if (r) {
+		secondary_disconnect(d, why);
+		return r;
+	}
+	switch (m.type) {
+	case COLO_MSG_CKPT_BEGIN:
+		d->npages = 0;
+		d->devstate_len = 0;
+		d->last_reason = m.begin.reason;
+		return 0;
+	case COLO_MSG_PAGES:
+		r = take_pages(d, &m.pages, err, sizeof(err));
+		break;
+	case COLO_MSG_DEVSTATE:
+		r = take_devstate(d, &m.devstate, err, sizeof(err));
+		break;
+	case COLO_MSG_CKPT_END:
+		t0 = now_ns();
+		r = apply_checkpoint(d, err, sizeof(err));
+		if (r) {
+			colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s",
+					(unsigned long long)m.end_ckpt_id, err);
+			break;
+		}
+		d->last_apply_ns = now_ns() - t0;
+		d->ckpt_id = m.end_ckpt_id;
+		d->checkpoints++;
+		d->reasons[d->last_reason]++;
+		d->last_devstate_bytes = d->devstate_len;
+		d->total_pages += d->npages;
+		d->last_ckpt_end_ns = now_ns();
+		m.type = COLO_MSG_ACK;
+		m.ack = (struct colo_ack){ .ckpt_id = d->ckpt_id, .apply_ns = d->last_apply_ns };
+		r = link_send_msg(d->agent_fd, &m);
+		if (r) {
+			snprintf(err, sizeof(err), "sending the ACK: %s", strerror(-r));
+			break;
+		}
+		if (d->state != COLOD_REPLICATING)
+			colod_set_state(d, COLOD_REPLICATING, "first checkpoint applied");
+		log_info("checkpoint %llu (%s) applied: %llu pages, %zu bytes of device state, "
+			 "%.1f ms, replica QEMU %u", (unsigned long long)d->ckpt_id,
+			 colo_ckpt_reason_name(d->last_reason), (unsigned long long)d->npages,
+			 d->devstate_len, d->last_apply_ns / 1e6, d->vm.gen);
+		r = prespawn(d, err, sizeof(err));
+		break;
+	case COLO_MSG_PING:
+		m.type = COLO_MSG_PONG;
+		r = link_send_msg(d->agent_fd, &m);
+		snprintf(err, sizeof(err), "sending PONG: %s", strerror(-r));
+		break;
+	case COLO_MSG_ERROR:
+		secondary_disconnect(d, m.error);
+		return -ECONNABORTED;
+	default:
+		return 0;
+	}
+	if (r)
+		secondary_disconnect(d, err);
+	return r;
+}
