@@ -168,6 +168,7 @@ static struct json_object *handle(struct colod *d, const char *cmd)
 			return error_json("%s", "not frozen");
 		if (qmp_call(d->vm.qmp, "cont", NULL, NULL, 30000, err, sizeof(err)))
 			return error_json("resume: %s", err);
+		/* the secondary starts the next replica QEMU at the next checkpoint */
 		d->frozen = false;
 		d->last_ckpt_end_ns = now_ns();
 		return status_json(d);

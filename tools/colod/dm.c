@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libdevmapper.h>
 
@@ -44,16 +45,29 @@ int dm_create(const char *name, uint64_t sectors, const char *params, char *path
 	return ret;
 }
 
+/*
+ * Removes a device; a device still open (a process that held it, such as
+ * nbd-server's connection process, exiting just now) is retried for a while.
+ */
 int dm_remove(const char *name)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_REMOVE);
-	int ret = 0;
+	int ret, tries;
 
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt))
-		ret = dm_errno(dmt);
-	dm_task_destroy(dmt);
+	for (tries = 0; tries < 100; tries++) {
+		struct dm_task *dmt = dm_task_create(DM_DEVICE_REMOVE);
+
+		if (!dmt)
+			return -ENOMEM;
+		ret = 0;
+		if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt))
+			ret = dm_errno(dmt);
+		dm_task_destroy(dmt);
+		if (ret != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	if (ret)
+		log_err("removing dm device %s: %s", name, strerror(-ret));
 	return ret;
 }
 

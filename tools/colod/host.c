@@ -356,8 +356,10 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
 	snprintf(port, sizeof(port), "%u", d->cfg.nbd_port);
 	for (attempt = 0;; attempt++) {
+		/* -L: the ioctl interface; the nbd generic netlink family exists
+		 * in the initial network namespace only */
 		char *argv[] = { "nbd-client", peer, port, d->nbd_dev, "-N", d->cfg.name,
-				 "-b", "512", "-t", "30", NULL };
+				 "-b", "512", "-t", "30", "-L", NULL };
 
 		if (!run(argv))
 			break;
@@ -378,6 +380,26 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * nbd-server runs in a session of its own with a process per connection,
+ * each holding the replica face open: end the whole process group, and wait
+ * (bounded) until it is gone so that the face can be removed.
+ */
+static void nbd_server_stop(struct colod *d)
+{
+	int tries;
+
+	kill(-d->nbd_server_pid, SIGTERM);
+	for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
+		usleep(50000);
+	if (!kill(-d->nbd_server_pid, 0)) {
+		log_warn("nbd-server (pid %d) outlived SIGTERM: killing it", d->nbd_server_pid);
+		kill(-d->nbd_server_pid, SIGKILL);
+		usleep(100000);
+	}
+	d->nbd_server_pid = 0;
+}
+
 void host_teardown(struct colod *d)
 {
 
@@ -395,10 +417,8 @@ void host_teardown(struct colod *d)
 			run(argv);
 		}
 	} else {
-		if (d->nbd_server_pid > 0) {
-			kill(d->nbd_server_pid, SIGTERM);
-			d->nbd_server_pid = 0;
-		}
+		if (d->nbd_server_pid > 0)
+			nbd_server_stop(d);
 		if (d->replica_name[0])
 			dm_remove(d->replica_name);
 		if (d->dm_name[0])

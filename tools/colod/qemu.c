@@ -7,7 +7,8 @@
  *   -m SIZE -object memory-backend-file,id=ram0,mem-path=/dev/colo_ram/OBJECT,
  *           share=on,size=SIZE -machine memory-backend=ram0
  *   -drive if=none,id=disk0,file=<colo dm device>,format=raw,cache=none,...
- *   -netdev tap,id=net0,fd=<the tap, opened by colod>,vnet_hdr=off
+ *   -netdev tap,id=net0,fd=<the tap, opened by colod without IFF_VNET_HDR,
+ *           so the NIC offers no offloads>
  *   -qmp unix:<run_dir>/qmp-<gen>.sock
  *   -incoming fd:<N> (primary, start from a saved state) or
  *   -incoming unix:<run_dir>/incoming-<gen>.sock (secondary replica)
@@ -64,7 +65,7 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 		 d->ram_name, (unsigned long long)c->ram_size);
 	snprintf(drive, sizeof(drive),
 		 "if=none,id=disk0,file=%s,format=raw,cache=none,file.locking=off", d->dm_path);
-	snprintf(netdev, sizeof(netdev), "tap,id=net0,fd=%d,vnet_hdr=off", d->tap_fd);
+	snprintf(netdev, sizeof(netdev), "tap,id=net0,fd=%d", d->tap_fd);
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", q->qmp_path);
 	if (incoming_fd >= 0)
 		snprintf(incoming, sizeof(incoming), "fd:%d", incoming_fd);

@@ -296,7 +296,11 @@ int secondary_handle(struct colod *d)
 			 "%.1f ms, replica QEMU %u", (unsigned long long)d->ckpt_id,
 			 colo_ckpt_reason_name(d->last_reason), (unsigned long long)d->npages,
 			 d->devstate_len, d->last_apply_ns / 1e6, d->vm.gen);
-		r = prespawn(d, err, sizeof(err));
+		/* a frozen replica keeps the guest's sockets and files to itself
+		 * (the next QEMU would take them over): start_next() starts the
+		 * next one at the next checkpoint */
+		if (!d->frozen)
+			r = prespawn(d, err, sizeof(err));
 		break;
 	case COLO_MSG_PING:
 		m.type = COLO_MSG_PONG;
