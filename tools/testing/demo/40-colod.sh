@@ -16,7 +16,9 @@ T0=$EPOCHREALTIME
 
 step "1. Hosts pri and sec (namespaces), a client cli. Each host runs colod for VM vm0;"
 echo "   the primary's configuration (colod.conf(5)):"
-grep -v '^	' "$W/primary.conf" | show
+# [qemu] args continues on indented lines: shown joined
+awk '/^\t/ { printf " %s", substr($0, 2); next } { if (NR > 1) print ""; printf "%s", $0 } END { print "" }' \
+	"$W/primary.conf" | show
 colod_start secondary sec
 colod_start primary pri
 echo "   $ ip netns exec sec colod -c secondary.conf; ip netns exec pri colod -c primary.conf"
