@@ -371,6 +371,22 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 		}
 		usleep(250000);
 	}
+	/* nbd-client -L returns before its background process has given the
+	 * device its size: a table over it would be refused as too long */
+	for (attempt = 0;; attempt++) {
+		uint64_t bytes = 0;
+		char why[256];
+
+		if (!device_bytes(d->nbd_dev, &bytes, why, sizeof(why)) && bytes >= d->disk_bytes)
+			break;
+		if (attempt == NBD_CONNECT_ATTEMPTS * 4) {
+			snprintf(err, errlen, "%s stays smaller (%llu bytes) than the disk (%llu)",
+				 d->nbd_dev, (unsigned long long)bytes,
+				 (unsigned long long)d->disk_bytes);
+			return -EIO;
+		}
+		usleep(50000);
+	}
 	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s", d->cfg.name);
 	snprintf(params, sizeof(params), "primary %s %s", d->cfg.disk_device, d->nbd_dev);
 	ret = dm_create(d->dm_name, d->disk_bytes / 512, params, d->dm_path, sizeof(d->dm_path),
