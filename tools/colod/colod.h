@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -131,7 +132,7 @@ int dm_status(const char *name, char *out, size_t outlen);
 /* qemu.c */
 int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool listen_incoming,
 	       char *err, size_t errlen);
-int qemu_connect(struct colod *d, struct colod_qemu *q, int timeout_ms, char *err, size_t errlen);
+int qemu_connect(struct colod_qemu *q, int timeout_ms, char *err, size_t errlen);
 void qemu_kill(struct colod_qemu *q);
 int qemu_set_ignore_shared(struct colod_qemu *q, char *err, size_t errlen);
 
@@ -146,6 +147,8 @@ int link_send_error(int fd, const char *reason);
 int host_setup(struct colod *d, char *err, size_t errlen);
 void host_teardown(struct colod *d);
 int host_primary_attach(struct colod *d, char *err, size_t errlen);
+void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len);
+int unix_listen(const char *path, char *err, size_t errlen);
 
 /* primary.c, secondary.c */
 int hello_exchange(struct colod *d, bool send_first, const char **why);

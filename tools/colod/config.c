@@ -436,7 +436,7 @@ static void format_address(char *buf, size_t len, const struct sockaddr_storage 
 		buf[0] = '\0';
 }
 
-static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool colod_same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
 	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
@@ -902,7 +902,7 @@ static bool check_file(struct parse_state *st)
 	       st->key_line[KEY_ADDRESS] : st->key_line[KEY_LOCAL];
 	if (c->peer_addr.ss_family != c->local_addr.ss_family)
 		return fail_at(st, line, "local and address are not both IPv4 or both IPv6");
-	if (same_address(&c->peer_addr, &c->local_addr))
+	if (colod_same_address(&c->peer_addr, &c->local_addr))
 		return fail_at(st, line, "local and address are the same address");
 	/* the secondary listens on both, the primary connects to both */
 	if (c->peer_port == c->nbd_port)
@@ -1103,8 +1103,8 @@ bool colod_config_equal(const struct colod_config *a, const struct colod_config 
 	size_t i;
 
 	if (strcmp(a->name, b->name) || a->role != b->role || a->ram_size != b->ram_size ||
-	    !same_address(&a->peer_addr, &b->peer_addr) || a->peer_port != b->peer_port ||
-	    !same_address(&a->local_addr, &b->local_addr) ||
+	    !colod_same_address(&a->peer_addr, &b->peer_addr) || a->peer_port != b->peer_port ||
+	    !colod_same_address(&a->local_addr, &b->local_addr) ||
 	    !same_string(a->qemu_binary, b->qemu_binary) || a->qemu_argc != b->qemu_argc ||
 	    !same_string(a->start_from, b->start_from) || !same_string(a->run_dir, b->run_dir) ||
 	    !same_string(a->disk_device, b->disk_device) ||

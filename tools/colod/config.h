@@ -87,6 +87,9 @@ void colod_config_free(struct colod_config *c);
  */
 void colod_config_print(FILE *f, const struct colod_config *c);
 
+/* Whether two addresses (ports aside) are the same: family, address, IPv6 scope. */
+bool colod_same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 /* Whether two loaded configurations hold the same values. */
 bool colod_config_equal(const struct colod_config *a, const struct colod_config *b);
 

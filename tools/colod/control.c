@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -24,27 +23,12 @@
 
 int control_open(struct colod *d, char *err, size_t errlen)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.control_socket;
-	mode_t old;
-	int fd;
+	mode_t old = umask(0077);	/* root only */
+	int fd = unix_listen(d->cfg.control_socket, err, errlen);
 
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, errlen, "control socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(a.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	old = umask(0077);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
-		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
-		umask(old);
-		if (fd >= 0)
-			close(fd);
-		return -EIO;
-	}
 	umask(old);
+	if (fd < 0)
+		return fd;
 	d->ctl_fd = fd;
 	return 0;
 }
@@ -126,6 +110,7 @@ static struct json_object *status_json(struct colod *d)
 	json_object_object_add(o, "last_dirty_bytes",
 			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));
 	json_object_object_add(o, "total_pages", json_object_new_uint64(d->total_pages));
+	json_object_object_add(o, "proxy_requests", json_object_new_uint64(d->proxy_requests));
 	json_object_object_add(o, "last_devstate_bytes",
 			       json_object_new_uint64(d->last_devstate_bytes));
 	add_disk(d, o);

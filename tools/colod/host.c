@@ -38,7 +38,7 @@
 
 #define NBD_CONNECT_ATTEMPTS 40
 
-static void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len)
+void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const void *a = ss->ss_family == AF_INET6 ?
 		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
@@ -97,7 +97,8 @@ static int tap_open(const char *name, char *err, size_t errlen)
 	return fd;
 }
 
-static int unix_listen(const char *path, char *err, size_t errlen)
+/* A listening unix socket at path (replacing a stale one), non-blocking. */
+int unix_listen(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd;
@@ -108,8 +109,8 @@ static int unix_listen(const char *path, char *err, size_t errlen)
 	}
 	strcpy(a.sun_path, path);
 	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1)) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

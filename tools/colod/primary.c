@@ -141,7 +141,7 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen)
 		close(state_fd);
 	if (r)
 		return r;
-	r = qemu_connect(d, &d->vm, 60000, err, errlen);
+	r = qemu_connect(&d->vm, 60000, err, errlen);
 	if (!r)
 		r = qemu_set_ignore_shared(&d->vm, err, errlen);
 	for (waited = 0; !r && waited < 300000; waited += 50) {

@@ -130,9 +130,8 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 	return 0;
 }
 
-int qemu_connect(struct colod *d, struct colod_qemu *q, int timeout_ms, char *err, size_t errlen)
+int qemu_connect(struct colod_qemu *q, int timeout_ms, char *err, size_t errlen)
 {
-	(void)d;
 	q->qmp = qmp_open(q->qmp_path, timeout_ms, err, errlen);
 	return q->qmp ? 0 : -EIO;
 }

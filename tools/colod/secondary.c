@@ -32,17 +32,6 @@
 #define QMP_TIMEOUT_MS 30000
 #define QEMU_READY_TIMEOUT_MS 120000
 
-static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-}
-
 /* Ends the agent connection with ERROR; a failed agent stays failed. */
 void secondary_disconnect(struct colod *d, const char *why)
 {
@@ -71,10 +60,8 @@ int secondary_accept(struct colod *d)
 	fd = accept4(d->listen_fd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	inet_ntop(from.ss_family, from.ss_family == AF_INET6 ?
-		  (void *)&((struct sockaddr_in6 *)&from)->sin6_addr :
-		  (void *)&((struct sockaddr_in *)&from)->sin_addr, addr, sizeof(addr));
-	if (!same_address(&from, &d->cfg.peer_addr)) {
+	addr_string(&from, addr, sizeof(addr));
+	if (!colod_same_address(&from, &d->cfg.peer_addr)) {
 		log_warn("refused an agent connection from %s: not the configured peer", addr);
 		close(fd);
 		return -EACCES;
@@ -139,7 +126,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 
 	r = prespawn(d, err, errlen);
 	if (!r && !d->next.qmp) {
-		r = qemu_connect(d, &d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
+		r = qemu_connect(&d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
 		if (!r)
 			r = qemu_set_ignore_shared(&d->next, err, errlen);
 	}
