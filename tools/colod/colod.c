@@ -7,8 +7,8 @@
  *   colod -c FILE --check              check the configuration and exit
  *
  * One epoll loop: signals (signalfd), a 50 ms tick (timerfd) that connects,
- * and decides when to checkpoint, the agent connection, colo_proxy's
- * checkpoint requests, the control socket. A checkpoint runs to its end
+ * looks at the disk's dm events and decides when to checkpoint, the agent
+ * connection, colo_proxy's checkpoint requests, the control socket. A checkpoint runs to its end
  * inside one iteration, with every wait in it bounded.
  */
 #include <errno.h>
@@ -104,6 +104,7 @@ static void primary_tick(struct colod *d)
 			return;
 		}
 		log_info("connected to the secondary's agent");
+		ep_add(d, d->agent_fd, EV_AGENT);
 		colod_set_state(d, COLOD_SYNCING, "attaching the secondary's disk, starting the VM");
 		if (host_primary_attach(d, err, sizeof(err)) || primary_start_vm(d, err, sizeof(err))) {
 			colod_set_state(d, COLOD_FAILED, "%s", err);
@@ -117,6 +118,11 @@ static void primary_tick(struct colod *d)
 	}
 	if (d->state != COLOD_REPLICATING || d->frozen)
 		return;
+	if (disk_event_pending(d)) {
+		primary_disk_event(d);
+		if (d->state != COLOD_REPLICATING)
+			return;
+	}
 	since = now_ns() - d->last_ckpt_end_ns;
 	if (d->pending_reason)
 		primary_checkpoint(d, d->pending_reason);
@@ -229,9 +235,12 @@ static void run(struct colod *d)
 				}
 				break;
 			case EV_TICK:
-				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0 &&
-				    d->cfg.role == COLOD_ROLE_PRIMARY)
+				if (read(d->timerfd, &ticks, sizeof(ticks)) <= 0)
+					break;
+				if (d->cfg.role == COLOD_ROLE_PRIMARY)
 					primary_tick(d);
+				else
+					secondary_tick(d);
 				break;
 			case EV_CONTROL:
 				control_handle(d);
@@ -241,8 +250,15 @@ static void run(struct colod *d)
 					ep_add(d, d->agent_fd, EV_AGENT);
 				break;
 			case EV_AGENT:
-				if (d->agent_fd >= 0)
+				if (d->agent_fd < 0)
+					break;
+				if (d->cfg.role == COLOD_ROLE_SECONDARY) {
 					secondary_handle(d);
+					break;
+				}
+				primary_handle(d);
+				if (d->pending_reason)
+					primary_tick(d);
 				break;
 			case EV_PROXY:
 				read_proxy_events(d);

@@ -73,6 +73,9 @@ struct colod {
 	char replica_name[64], replica_path[64];	/* secondary */
 	char nbd_dev[32];			/* primary: the forward device */
 	pid_t nbd_server_pid;
+	uint32_t dm_event_nr;			/* the VM disk's dm events seen so far */
+	uint64_t disk_events;			/* ... and how many of them were ours */
+	uint64_t disk_requests;			/* REQUESTs sent (secondary) or taken (primary) */
 
 	struct colod_qemu vm, next;	/* next: secondary's pre-spawned replica */
 	unsigned int qemu_gens;
@@ -128,6 +131,7 @@ int dm_create(const char *name, uint64_t sectors, const char *params, char *path
 int dm_remove(const char *name);
 int dm_message(const char *name, const char *msg, char *err, size_t errlen);
 int dm_status(const char *name, char *out, size_t outlen);
+int dm_event_nr(const char *name, uint32_t *event_nr);
 
 /* qemu.c */
 int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool listen_incoming,
@@ -157,6 +161,10 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason);
 int primary_start_vm(struct colod *d, char *err, size_t errlen);
 int secondary_accept(struct colod *d);
 int secondary_handle(struct colod *d);
+void secondary_tick(struct colod *d);
+int primary_handle(struct colod *d);
+void primary_disk_event(struct colod *d);
+bool disk_event_pending(struct colod *d);
 void secondary_disconnect(struct colod *d, const char *why);
 
 /* control.c: coloctl vm over the control socket */

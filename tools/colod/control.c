@@ -111,6 +111,8 @@ static struct json_object *status_json(struct colod *d)
 			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));
 	json_object_object_add(o, "total_pages", json_object_new_uint64(d->total_pages));
 	json_object_object_add(o, "proxy_requests", json_object_new_uint64(d->proxy_requests));
+	json_object_object_add(o, "disk_events", json_object_new_uint64(d->disk_events));
+	json_object_object_add(o, "disk_requests", json_object_new_uint64(d->disk_requests));
 	json_object_object_add(o, "last_devstate_bytes",
 			       json_object_new_uint64(d->last_devstate_bytes));
 	add_disk(d, o);

@@ -87,6 +87,29 @@ int dm_message(const char *name, const char *msg, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The device's event counter, which the colo target raises (buffer
+ * threshold, refused write, forwarding failure): reading it on the tick is
+ * one ioctl, where waiting for it (DM_DEVICE_WAITEVENT) would need a thread.
+ */
+int dm_event_nr(const char *name, uint32_t *event_nr)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info;
+	int ret = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
+		ret = dm_errno(dmt);
+	else if (!info.exists)
+		ret = -ENODEV;
+	else
+		*event_nr = info.event_nr;
+	dm_task_destroy(dmt);
+	return ret;
+}
+
 int dm_status(const char *name, char *out, size_t outlen)
 {
 	struct dm_task *dmt = dm_task_create(DM_DEVICE_STATUS);

@@ -308,6 +308,7 @@ int host_setup(struct colod *d, char *err, size_t errlen)
 		d->dm_name[0] = '\0';
 		return ret;
 	}
+	dm_event_nr(d->dm_name, &d->dm_event_nr);
 	snprintf(d->replica_name, sizeof(d->replica_name), "colo-%s-replica", d->cfg.name);
 	snprintf(params, sizeof(params), "replica %s %s", d->cfg.name, d->cfg.disk_device);
 	ret = dm_create(d->replica_name, d->disk_bytes / 512, params, d->replica_path,
@@ -394,7 +395,21 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 			err, errlen);
 	if (ret)
 		d->dm_name[0] = '\0';
+	else
+		dm_event_nr(d->dm_name, &d->dm_event_nr);
 	return ret;
+}
+
+/* Whether the VM disk's dm device raised an event since the last look. */
+bool disk_event_pending(struct colod *d)
+{
+	uint32_t nr;
+
+	if (!d->dm_name[0] || dm_event_nr(d->dm_name, &nr) || nr == d->dm_event_nr)
+		return false;
+	d->dm_event_nr = nr;
+	d->disk_events++;
+	return true;
 }
 
 /*

@@ -35,6 +35,7 @@
 #define QMP_TIMEOUT_MS 30000
 #define ACK_TIMEOUT_MS 120000
 #define CONNECT_TIMEOUT_MS 1000
+#define LINK_MSG_TIMEOUT_MS 5000
 
 static socklen_t addr_len(const struct sockaddr_storage *a)
 {
@@ -328,6 +329,10 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 			m.type = COLO_MSG_PONG;
 			link_send_msg(d->agent_fd, &m);
 			break;
+		case COLO_MSG_REQUEST:
+			/* this checkpoint empties the buffer that asked */
+			d->disk_requests++;
+			break;
 		case COLO_MSG_ERROR:
 			snprintf(err, errlen, "the secondary gave up: %s", m.error);
 			return -ECONNABORTED;
@@ -352,6 +357,62 @@ static void primary_go_alone(struct colod *d, const char *why)
 	if (colod_proxy_failover(&d->proxy, d->cfg.tap, err, sizeof(err)))
 		log_err("proxy failover: %s", err);
 	colod_set_state(d, COLOD_PEER_LOST, "replication stopped, the VM runs alone: %s", why);
+}
+
+/*
+ * Between checkpoints, the agent connection is readable: the secondary's
+ * PING, its REQUEST for a checkpoint (its disk buffer is filling), its
+ * ERROR, or its end. A readiness left over from a message that wait_ack()
+ * has taken meanwhile finds nothing and waits for nothing.
+ */
+int primary_handle(struct colod *d)
+{
+	struct pollfd p = { .fd = d->agent_fd, .events = POLLIN };
+	char why_buf[COLO_ERROR_MAX + 32];
+	struct colo_msg m;
+	const char *why;
+	int r;
+
+	if (poll(&p, 1, 0) != 1)
+		return 0;
+	r = link_recv_msg(d, &m, LINK_MSG_TIMEOUT_MS, &why);
+	if (!r)
+		r = colo_session_accept(&d->session, &m, &why);
+	if (r) {
+		primary_go_alone(d, why);
+		return r;
+	}
+	switch (m.type) {
+	case COLO_MSG_PING:
+		m.type = COLO_MSG_PONG;
+		return link_send_msg(d->agent_fd, &m);
+	case COLO_MSG_REQUEST:
+		d->disk_requests++;
+		if (d->state == COLOD_REPLICATING && !d->pending_reason)
+			d->pending_reason = COLO_CKPT_DISK;
+		return 0;
+	case COLO_MSG_ERROR:
+		snprintf(why_buf, sizeof(why_buf), "the secondary gave up: %s", m.error);
+		primary_go_alone(d, why_buf);
+		return -ECONNABORTED;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The tick saw a dm event on the primary's disk: a degraded primary no
+ * longer forwards its writes, so the secondary's disk falls behind and
+ * replication has to stop.
+ */
+void primary_disk_event(struct colod *d)
+{
+	char status[512] = "";
+
+	if (dm_status(d->dm_name, status, sizeof(status)) || strncmp(status, "primary degraded", 16))
+		return;
+	primary_go_alone(d, "forwarding writes to the secondary's disk failed (colo primary "
+			    "degraded)");
 }
 
 static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reason reason,

@@ -36,6 +36,7 @@ static const struct {
 	[COLO_MSG_PING] = { "PING", 8, 8 },
 	[COLO_MSG_PONG] = { "PONG", 8, 8 },
 	[COLO_MSG_ERROR] = { "ERROR", 1, COLO_ERROR_MAX },
+	[COLO_MSG_REQUEST] = { "REQUEST", 4, 4 },
 };
 
 static const char *const reason_names[COLO_CKPT_REASON_MAX + 1] = {
@@ -208,6 +209,17 @@ static bool ack_ok(const struct colo_ack *a, const char **why)
 	return true;
 }
 
+/* A secondary asks for a checkpoint for its disk buffer, for nothing else. */
+static bool request_ok(uint32_t reason, const char **why)
+{
+	if (reason != COLO_CKPT_DISK) {
+		*why = fmt_why("REQUEST: reason %" PRIu32 " is not one a secondary asks for "
+			       "(disk, %u)", reason, COLO_CKPT_DISK);
+		return false;
+	}
+	return true;
+}
+
 /* ERROR text: @len bytes (no NUL among them). */
 static bool error_text_ok(const char *text, size_t len, const char **why)
 {
@@ -351,6 +363,9 @@ static int parse_body(const unsigned char *p, const struct colo_hdr *h, uint32_t
 		memcpy(m->error, p, h->body_len);
 		m->error[h->body_len] = '\0';
 		return 0;
+	case COLO_MSG_REQUEST:
+		m->request_reason = get_be32(p);
+		return request_ok(m->request_reason, why) ? 0 : -EBADMSG;
 	}
 	*why = "unknown message type";
 	return -EPROTO;
@@ -463,6 +478,14 @@ int colo_msg_encode(void *buf, size_t size, const struct colo_msg *m, const char
 		p = put_hdr(p, m->type, text_len);
 		memcpy(p, m->error, text_len);
 		p += text_len;
+		break;
+	case COLO_MSG_REQUEST:
+		if (!request_ok(m->request_reason, why))
+			return -EINVAL;
+		if (size < COLO_HDR_SIZE + 4)
+			return no_space(COLO_HDR_SIZE + 4, size, why);
+		p = put_hdr(p, m->type, 4);
+		p = put_be32(p, m->request_reason);
 		break;
 	case COLO_MSG_PAGES:
 		*why = "PAGES are encoded by colo_pages_encode_head()";
@@ -710,6 +733,7 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 	case COLO_MSG_ACK:
 	case COLO_MSG_PING:
 	case COLO_MSG_PONG:
+	case COLO_MSG_REQUEST:
 		break;
 	default:
 		return refuse(s, why, "unknown message type %u", (unsigned int)m->type);
@@ -718,7 +742,7 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return refuse(s, why, "%s before HELLO", name);
 	if (m->type == COLO_MSG_PING || m->type == COLO_MSG_PONG)
 		return 0;
-	to_secondary = m->type != COLO_MSG_ACK;
+	to_secondary = m->type != COLO_MSG_ACK && m->type != COLO_MSG_REQUEST;
 	if (to_secondary != (s->local.role == COLO_ROLE_SECONDARY))
 		return refuse(s, why, "%s sent to the %s", name,
 			      to_secondary ? "primary" : "secondary");
@@ -731,6 +755,8 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return accept_devstate(s, &m->devstate, why);
 	case COLO_MSG_CKPT_END:
 		return accept_end(s, m->end_ckpt_id, why);
+	case COLO_MSG_REQUEST:
+		return 0;
 	default:	/* COLO_MSG_ACK, the only type left */
 		return accept_ack(s, &m->ack, why);
 	}

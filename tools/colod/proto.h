@@ -56,6 +56,9 @@
  *  9 ERROR, both ways, 1..COLO_ERROR_MAX bytes: printable ASCII (0x20..0x7e)
  *      saying why the sender gives up; no terminating NUL. The connection
  *      ends after it.
+ * 10 REQUEST, secondary to primary, 4 bytes: reason u32, COLO_CKPT_DISK (the
+ *      secondary's disk buffer passed its threshold or refused a write);
+ *      any other reason is refused. The primary checkpoints soon after.
  *
  * Order (what struct colo_session enforces on the receiving side)
  * ---------------------------------------------------------------
@@ -65,7 +68,7 @@
  * interleaving that add up to exactly what CKPT_BEGIN announced, and
  * CKPT_END; the secondary answers each with an ACK, and the primary starts
  * the next checkpoint only after that ACK. PING and PONG may come at any
- * time after HELLO, ERROR at any time.
+ * time after HELLO, and so may the secondary's REQUEST; ERROR at any time.
  */
 #ifndef COLOD_PROTO_H
 #define COLOD_PROTO_H
@@ -105,8 +108,9 @@ enum colo_msg_type {
 	COLO_MSG_PING = 7,
 	COLO_MSG_PONG = 8,
 	COLO_MSG_ERROR = 9,
+	COLO_MSG_REQUEST = 10,
 };
-#define COLO_MSG_TYPE_MAX COLO_MSG_ERROR
+#define COLO_MSG_TYPE_MAX COLO_MSG_REQUEST
 
 enum colo_role {
 	COLO_ROLE_PRIMARY = 1,
@@ -181,6 +185,7 @@ struct colo_msg {
 		struct colo_ack ack;
 		uint64_t time_ns;			/* PING, PONG */
 		char error[COLO_ERROR_MAX + 1];		/* ERROR, NUL-terminated */
+		enum colo_ckpt_reason request_reason;	/* REQUEST */
 	};
 };
 

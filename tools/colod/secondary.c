@@ -227,6 +227,30 @@ static int take_devstate(struct colod *d, const struct colo_devstate *s, char *e
 	return 0;
 }
 
+/*
+ * The tick: the disk buffer raised a dm event (it passed
+ * disk_buffer_percent or refused a write), so ask the primary for the
+ * checkpoint that empties it.
+ */
+void secondary_tick(struct colod *d)
+{
+	struct colo_msg m = { .type = COLO_MSG_REQUEST, .request_reason = COLO_CKPT_DISK };
+	char status[512] = "", err[256];
+	int r;
+
+	if (d->agent_fd < 0 || d->state != COLOD_REPLICATING || !disk_event_pending(d))
+		return;
+	dm_status(d->dm_name, status, sizeof(status));
+	r = link_send_msg(d->agent_fd, &m);
+	if (r) {
+		snprintf(err, sizeof(err), "sending REQUEST: %s", strerror(-r));
+		secondary_disconnect(d, err);
+		return;
+	}
+	d->disk_requests++;
+	log_info("disk buffer event (%s): asked the primary for a checkpoint", status);
+}
+
 /* The agent connection is readable: one message. */
 int secondary_handle(struct colod *d)
 {

@@ -74,6 +74,8 @@ static bool model_allows(const struct model *md, const struct colo_session *s,
 		       md->got_pages == md->pages && md->got_devstate == md->devstate_bytes;
 	case COLO_MSG_ACK:
 		return !secondary && md->ack_wait && m->ack.ckpt_id == md->ckpt_id;
+	case COLO_MSG_REQUEST:
+		return !secondary;
 	default:
 		return false;
 	}

@@ -186,6 +186,13 @@ static void test_round_trips(void)
 	tap_check(parse(n, &out, &consumed, &why) == 1 && out.type == COLO_MSG_PONG &&
 		  out.time_ns == 0xfedcba9876543210ULL, "PONG round trip");
 
+	in.type = COLO_MSG_REQUEST;
+	in.request_reason = COLO_CKPT_DISK;
+	n = encode(&in);
+	tap_check(n == COLO_HDR_SIZE + 4 && parse(n, &out, &consumed, &why) == 1 &&
+		  out.type == COLO_MSG_REQUEST && out.request_reason == COLO_CKPT_DISK,
+		  "REQUEST round trip");
+
 	in.type = COLO_MSG_ERROR;
 	strcpy(in.error, "disk size differs: 10 GiB here, 20 GiB there");
 	n = encode(&in);
@@ -255,7 +262,7 @@ static void test_header_refusals(void)
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, 0, 8);
 	bad(12, -EPROTO, "unknown message type 0", "type 0");
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_TYPE_MAX + 1, 8);
-	bad(12, -EPROTO, "unknown message type 10", "type 10");
+	bad(12, -EPROTO, "unknown message type 11", "type 11");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_PAGES, COLO_MSG_MAX_BODY + 1);
 	bad(12, -EMSGSIZE, "PAGES body of 1050637 bytes, more than 1050636",
@@ -279,6 +286,8 @@ static void test_header_refusals(void)
 	bad(12, -EPROTO, "ERROR body of 0 bytes", "ERROR without text");
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_PAGES, 12);
 	bad(12, -EPROTO, "PAGES body of 12 bytes", "PAGES without a page");
+	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_REQUEST, 8);
+	bad(12, -EMSGSIZE, "REQUEST body of 8 bytes", "REQUEST too long");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_DEVSTATE, 8 + COLO_DEVSTATE_CHUNK);
 	tap_check(colo_msg_hdr_parse(buf, 12, &h, &why) == 1 && h.type == COLO_MSG_DEVSTATE &&
@@ -375,6 +384,11 @@ static void test_body_refusals(void)
 	bad(32, -EBADMSG, "status -1", "ACK status -1");
 	put_u32(body + 8, 4096);
 	bad(32, -EBADMSG, "status 4096", "ACK status 4096");
+
+	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_REQUEST, 4);
+	put_u32(body, COLO_CKPT_TIMER);
+	bad(16, -EBADMSG, "REQUEST: reason 1 is not one a secondary asks for",
+	    "REQUEST for a timer checkpoint");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_ERROR, 5);
 	memcpy(body, "bad\ncat", 5);
@@ -495,6 +509,14 @@ static int ack(uint64_t id, int32_t status)
 	return give();
 }
 
+static int request(void)
+{
+	msg.type = COLO_MSG_REQUEST;
+	msg.request_reason = COLO_CKPT_DISK;
+	encode(&msg);
+	return give();
+}
+
 static int error_msg(void)
 {
 	msg.type = COLO_MSG_ERROR;
@@ -550,6 +572,10 @@ static void test_session_good(void)
 	     !colo_session_expect_ack(&sess, 2, &why) && !ack(2, EIO) &&
 	     sess.last_ckpt_id == 2;
 	tap_check(ok, "primary: ACKs for the checkpoints sent, a failed one included");
+	ok = !start(COLO_ROLE_PRIMARY) && !hello(COLO_ROLE_SECONDARY) && !request() &&
+	     !colo_session_expect_ack(&sess, 1, &why) && !request() && !ack(1, 0) &&
+	     sess.state == COLO_SESSION_IDLE;
+	tap_check(ok, "primary: the secondary's REQUEST between and during checkpoints");
 	ok = !start(COLO_ROLE_PRIMARY) && !error_msg() && sess.state == COLO_SESSION_CLOSED;
 	tap_check(ok, "ERROR before HELLO (the peer refused ours)");
 }
@@ -660,6 +686,11 @@ static void test_session_refusals(void)
 	start(COLO_ROLE_SECONDARY);
 	hello(COLO_ROLE_PRIMARY);
 	refused(ack(1, 0), "ACK sent to the secondary", "ACK to the secondary");
+	start(COLO_ROLE_SECONDARY);
+	hello(COLO_ROLE_PRIMARY);
+	refused(request(), "REQUEST sent to the secondary", "REQUEST to the secondary");
+	start(COLO_ROLE_PRIMARY);
+	refused(request(), "REQUEST before HELLO", "REQUEST before HELLO");
 
 	start(COLO_ROLE_PRIMARY);
 	hello(COLO_ROLE_SECONDARY);

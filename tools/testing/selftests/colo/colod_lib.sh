@@ -54,10 +54,11 @@ colod_topology()
 }
 
 # colod_write_config ROLE LOCAL PEER DISK: the VM's configuration on one
-# host. The proxy's hold timeout is below the checkpoint interval: a
-# nondeterministic answer asks for a checkpoint, by mismatch or, when the
-# replica (emulated twice over) is slower than that, by timeout, before the
-# timer would take one anyway.
+# host; COLOD_DISK_BUFFER and COLOD_DISK_PERCENT set the secondary's disk
+# buffer and its event threshold. The proxy's hold timeout is below the
+# checkpoint interval: a nondeterministic answer asks for a checkpoint, by
+# mismatch or, when the replica (emulated twice over) is slower than that,
+# by timeout, before the timer would take one anyway.
 colod_write_config()
 {
 	local role=$1 dir=$W/$1
@@ -79,13 +80,14 @@ $([ "$role" = primary ] && echo "start_from = $GUEST_SNAPSHOT")
 run_dir = $dir/run
 [disk]
 device = $4
-$([ "$role" = secondary ] && echo "buffer = 32M")
+$([ "$role" = secondary ] && echo "buffer = ${COLOD_DISK_BUFFER:-32M}")
 [net]
 tap = tap0
 mac = $GUEST_MAC
 [checkpoint]
 max_interval = 8s
 proxy_timeout = 3s
+$([ "$role" = secondary ] && echo "disk_buffer_percent = ${COLOD_DISK_PERCENT:-75}")
 [control]
 socket = $dir/colod.sock
 EOF

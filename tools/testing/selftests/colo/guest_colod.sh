@@ -8,13 +8,17 @@
 # snapshot (primary) or from the checkpoints (secondary). Checks: the
 # secondary refuses strangers and bad protocol before the primary comes;
 # the first sync; the client's deterministic stream and echo byte-exact
-# through the pair; timer and proxy checkpoints; a freeze checkpoint leaves
-# both RAM objects and both disks identical; counters continue on the
-# replica; checkpoints in a row under memory and disk load; the replica's
-# QEMU killed is reported and the primary carries on alone.
+# through the pair; timer, proxy and disk-buffer checkpoints; a freeze
+# checkpoint leaves both RAM objects and both disks identical; counters
+# continue on the replica; checkpoints in a row under memory and disk load;
+# the replica's QEMU killed is reported and the primary carries on alone.
 . "$(dirname "$0")/colod_lib.sh"
 
 guest_require
+# A small disk buffer event threshold (3 % of 4 MiB): the guest's disk writer
+# then makes the secondary ask for checkpoints.
+COLOD_DISK_BUFFER=4M
+COLOD_DISK_PERCENT=3
 t_check "colod is built" test -x "$COLOD" || t_done
 # not through t_check, which runs in a subshell: the variables must stay set
 if colod_setup; then t_ok "modules, namespaces, disks, configurations"; else t_fail "modules, namespaces, disks, configurations"; t_done; fi
@@ -90,6 +94,10 @@ t_check "guest writes to disk" pvm "disk 20"
 t_check "guest writes to memory" pvm "mem 200"
 acked() { pvm stats | grep -Eq 'acked=[1-9]'; }
 t_check "the disk writer has records acknowledged" wait_for 120 acked
+t_check "the secondary's disk buffer asks for checkpoints (REQUEST)" \
+	wait_for 120 count_at_least secondary "['disk_requests']" 1
+t_check "... and the primary takes them (reason disk)" \
+	wait_for 120 count_at_least primary "['reasons']['disk']" 1
 t_check "freeze checkpoint" vm primary freeze
 frozen() { [ "$(field secondary "['frozen']")" = True ]; }
 t_check "the replica is frozen too" wait_for 60 frozen
