@@ -122,6 +122,7 @@ static void print_status(struct json_object *s)
 	struct json_object *reasons = json_object_object_get(s, "reasons");
 	struct json_object *disk = json_object_object_get(s, "disk");
 	struct json_object *proxy = json_object_object_get(s, "proxy");
+	struct json_object *cluster = json_object_object_get(s, "cluster");
 
 	printf("%s: %s, %s%s (%s)\n", str(s, "name"), str(s, "role"), str(s, "state"),
 	       json_object_get_boolean(json_object_object_get(s, "frozen")) ? ", frozen" : "",
@@ -137,6 +138,15 @@ static void print_status(struct json_object *s)
 	printf("  last checkpoint: %.0f dirty pages (%.0f bytes), %.0f bytes of device state\n",
 	       num(s, "last_dirty_pages"), num(s, "last_dirty_bytes"),
 	       num(s, "last_devstate_bytes"));
+	if (cluster && json_object_get_boolean(json_object_object_get(cluster, "corosync")))
+		printf("  cluster: node %.0f, %s, peer %s\n", num(cluster, "node"),
+		       json_object_get_boolean(json_object_object_get(cluster, "quorate")) ?
+		       "quorate" : "not quorate",
+		       json_object_get_boolean(json_object_object_get(cluster, "peer_present")) ?
+		       "present" : "absent");
+	if (num(s, "takeover_ms") > 0)
+		printf("  took over %.1f ms after the primary left the cluster\n",
+		       num(s, "takeover_ms"));
 	if (disk && json_object_object_length(disk))
 		printf("  disk %s: %s\n", str(disk, "device"), str(disk, "status"));
 	if (proxy && json_object_object_length(proxy)) {

@@ -32,7 +32,8 @@
 
 #define TICK_MS 50
 
-enum { EV_SIGNAL, EV_TICK, EV_CONTROL, EV_LISTEN, EV_AGENT, EV_PROXY, EV_QMP };
+enum { EV_SIGNAL, EV_TICK, EV_CONTROL, EV_LISTEN, EV_AGENT, EV_PROXY, EV_QMP, EV_CPG,
+       EV_QUORUM };
 
 static void ep_add(struct colod *d, int fd, uint64_t tag)
 {
@@ -116,6 +117,10 @@ static void primary_tick(struct colod *d)
 					d->last_pause_ns / 1e6);
 		return;
 	}
+	if (link_loss_wait_over(d)) {
+		primary_go_alone(d, "the secondary stayed in the cluster, but its link is gone");
+		return;
+	}
 	if (d->state != COLOD_REPLICATING || d->frozen)
 		return;
 	if (disk_event_pending(d)) {
@@ -178,6 +183,47 @@ static void drain_qmp_events(struct colod *d)
 	}
 }
 
+/*
+ * After corosync's news: the peer's leaving is acted on once (the primary
+ * goes on alone, the secondary takes over); a primary whose host lost
+ * quorum while the secondary is gone pauses its VM, because the side that
+ * kept quorum may take over and the two must never serve together.
+ */
+static void cluster_act(struct colod *d)
+{
+	struct colod_cluster *c = &d->cluster;
+	char err[256];
+
+	if (c->peer_left_pending) {
+		c->peer_left_pending = false;
+		if (d->cfg.role == COLOD_ROLE_PRIMARY)
+			primary_peer_left(d, c->peer_left_why);
+		else if (d->state == COLOD_REPLICATING || d->state == COLOD_LINK_LOST ||
+			 d->state == COLOD_SYNCING)
+			secondary_takeover(d, c->peer_left_why);
+	}
+	if (d->cfg.role == COLOD_ROLE_PRIMARY && !c->quorate && !c->peer_present &&
+	    c->peer_seen && d->vm.qmp && d->state != COLOD_FAILED) {
+		if (qmp_call(d->vm.qmp, "stop", NULL, NULL, 30000, err, sizeof(err)))
+			log_err("pausing the VM: %s", err);
+		colod_set_state(d, COLOD_FAILED, "this host lost quorum with the secondary gone: "
+				"the VM is paused so that it cannot serve beside a replica that "
+				"took over");
+	}
+}
+
+static void cluster_event(struct colod *d, int fd)
+{
+	if (cluster_dispatch(d, fd)) {
+		ep_del(d, d->cluster.cpg_fd);
+		ep_del(d, d->cluster.quorum_fd);
+		cluster_close(d);
+		log_err("cluster: corosync is gone: no automatic failover until colod restarts");
+		return;
+	}
+	cluster_act(d);
+}
+
 static int setup(struct colod *d)
 {
 	struct itimerspec its = { { 0, TICK_MS * 1000000L }, { 0, TICK_MS * 1000000L } };
@@ -205,6 +251,15 @@ static int setup(struct colod *d)
 		return -1;
 	}
 	ep_add(d, d->ctl_fd, EV_CONTROL);
+	if (d->cfg.corosync) {
+		if (cluster_open(d, err, sizeof(err))) {
+			log_err("setup: %s", err);
+			return -1;
+		}
+		ep_add(d, d->cluster.cpg_fd, EV_CPG);
+		ep_add(d, d->cluster.quorum_fd, EV_QUORUM);
+		link_watch_cluster(d);
+	}
 	ep_add(d, colod_proxy_events_fd(&d->proxy_events), EV_PROXY);
 	if (d->listen_fd >= 0)
 		ep_add(d, d->listen_fd, EV_LISTEN);
@@ -268,7 +323,18 @@ static void run(struct colod *d)
 			case EV_QMP:
 				drain_qmp_events(d);
 				break;
+			case EV_CPG:
+				if (d->cluster.cpg_fd >= 0)
+					cluster_event(d, d->cluster.cpg_fd);
+				break;
+			case EV_QUORUM:
+				if (d->cluster.quorum_fd >= 0)
+					cluster_event(d, d->cluster.quorum_fd);
+				break;
 			}
+			/* a wait inside a step may have read corosync's news */
+			if (d->cluster.peer_left_pending)
+				cluster_act(d);
 		}
 	}
 }
@@ -291,6 +357,7 @@ int main(int argc, char **argv)
 	struct colod d = {
 		.ctl_fd = -1, .listen_fd = -1, .agent_fd = -1, .devstate_listen_fd = -1,
 		.tap_fd = -1, .ram_fd = -1, .cache_fd = -1,
+		.cluster = { .cpg_fd = -1, .quorum_fd = -1 },
 	};
 	bool check = false;
 	char err[512];
@@ -333,6 +400,7 @@ int main(int argc, char **argv)
 		run(&d);
 	sd_notify(0, "STOPPING=1");
 	colod_set_state(&d, COLOD_STOPPING, "taking down QEMU, devices and objects");
+	cluster_close(&d);
 	host_teardown(&d);
 	if (d.ctl_fd >= 0)
 		unlink(d.cfg.control_socket);

@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <corosync/cpg.h>
+#include <corosync/quorum.h>
+
 #include "config.h"
 #include "proto.h"
 #include "proxy.h"
@@ -27,7 +30,9 @@ enum colod_state {
 	COLOD_WAITING_PEER,	/* set up; no agent connection yet */
 	COLOD_SYNCING,		/* the first full copy */
 	COLOD_REPLICATING,	/* checkpoints running */
+	COLOD_LINK_LOST,	/* the agent link broke; waiting for corosync's view of the peer */
 	COLOD_PEER_LOST,	/* the agent link broke; replication stopped */
+	COLOD_TOOK_OVER,	/* secondary: the primary is gone, the replica serves alone */
 	COLOD_FAILED,		/* something this agent cannot repair; see state_why */
 	COLOD_STOPPING,
 };
@@ -39,6 +44,22 @@ struct colod_qemu {
 	char qmp_path[256];
 	char incoming_path[256];	/* secondary: where it waits for device state */
 	char log_path[256];
+};
+
+/* cluster.c: corosync's view of the two agents */
+struct colod_cluster {
+	cpg_handle_t cpg;		/* 0: not connected */
+	quorum_handle_t quorum;
+	int cpg_fd, quorum_fd;		/* -1: none */
+	bool joined, quorum_open;
+	bool quorate;
+	uint32_t nodeid, pid;		/* this agent in the group */
+	bool peer_present;		/* the other agent is in the group */
+	bool peer_seen;			/* ... or was, since this agent joined */
+	uint32_t peer_nodeid, peer_pid;
+	uint64_t peer_left_ns;		/* when it left, 0: never */
+	bool peer_left_pending;		/* ... and the agent has not acted on it yet */
+	char peer_left_why[160];
 };
 
 struct colod {
@@ -79,6 +100,10 @@ struct colod {
 
 	struct colod_qemu vm, next;	/* next: secondary's pre-spawned replica */
 	unsigned int qemu_gens;
+
+	struct colod_cluster cluster;
+	uint64_t takeover_ns;		/* how long the last takeover took from the peer's leaving */
+	uint64_t link_lost_ns;		/* when the agent link broke (state link-lost) */
 
 	struct colod_proxy proxy;
 	struct colod_proxy_events proxy_events;
@@ -146,6 +171,7 @@ int link_sendv(int fd, const void *head, size_t head_len, const void *body, size
 int link_send_msg(int fd, const struct colo_msg *m);
 int link_recv_msg(struct colod *d, struct colo_msg *m, int timeout_ms, const char **why);
 int link_send_error(int fd, const char *reason);
+void link_watch_cluster(struct colod *d);
 
 /* host.c: what a role sets up on its host, and takes down */
 int host_setup(struct colod *d, char *err, size_t errlen);
@@ -166,6 +192,20 @@ int primary_handle(struct colod *d);
 void primary_disk_event(struct colod *d);
 bool disk_event_pending(struct colod *d);
 void secondary_disconnect(struct colod *d, const char *why);
+
+/* cluster.c */
+int cluster_open(struct colod *d, char *err, size_t errlen);
+int cluster_dispatch(struct colod *d, int fd);
+void cluster_close(struct colod *d);
+int cluster_fence(struct colod *d, char *err, size_t errlen);
+int secondary_takeover(struct colod *d, const char *why);
+void primary_peer_left(struct colod *d, const char *why);
+void primary_link_lost(struct colod *d, const char *why);
+void primary_go_alone(struct colod *d, const char *why);
+void secondary_link_lost(struct colod *d, const char *why);
+bool link_loss_wait_over(struct colod *d);
+/* The ERROR a secondary sends when it takes over. */
+#define COLOD_TAKEOVER_ERROR "the secondary takes over"
 
 /* control.c: coloctl vm over the control socket */
 int control_open(struct colod *d, char *err, size_t errlen);

@@ -68,6 +68,7 @@ enum value_type {
 	TYPE_MAC,
 	TYPE_DURATION,	/* with an ms or s suffix, kept in milliseconds */
 	TYPE_NUMBER,
+	TYPE_BOOL,	/* yes or no */
 };
 
 enum key_id {
@@ -77,6 +78,7 @@ enum key_id {
 	KEY_DEVICE, KEY_BUFFER, KEY_NBD_PORT,
 	KEY_TAP, KEY_MAC, KEY_PROXY_PORT,
 	KEY_MAX_INTERVAL, KEY_DIRTY_PAGES, KEY_DISK_BUFFER_PERCENT, KEY_PROXY_TIMEOUT,
+	KEY_COROSYNC, KEY_LINK_LOSS_WAIT, KEY_FENCE, KEY_FENCE_TIMEOUT,
 	KEY_SOCKET,
 	NR_KEYS
 };
@@ -132,6 +134,15 @@ static const struct key keys[NR_KEYS] = {
 	/* colo_proxy's TIMEOUT_MS range */
 	[KEY_PROXY_TIMEOUT] = { "checkpoint", "proxy_timeout", TYPE_DURATION,
 				FIELD(proxy_timeout_ms), 1, 3600 * MS_PER_S, .def = "2s" },
+	[KEY_COROSYNC] = { "cluster", "corosync", TYPE_BOOL, FIELD(corosync), .def = "no" },
+	[KEY_LINK_LOSS_WAIT] = { "cluster", "link_loss_wait", TYPE_DURATION,
+				 FIELD(link_loss_wait_ms), 100, 600 * MS_PER_S, .def = "10s" },
+	/* optional: what the secondary runs before it takes over */
+	[KEY_FENCE] = { "cluster", "fence", TYPE_PATH, FIELD(fence), .max = PATH_VALUE_MAX,
+			.only_role = COLOD_ROLE_SECONDARY },
+	[KEY_FENCE_TIMEOUT] = { "cluster", "fence_timeout", TYPE_DURATION,
+				FIELD(fence_timeout_ms), MS_PER_S, 3600 * MS_PER_S, .def = "60s",
+				.only_role = COLOD_ROLE_SECONDARY },
 	/* default /run/colod/<name>.sock, set by check_file() */
 	[KEY_SOCKET] = { "control", "socket", TYPE_PATH, FIELD(control_socket),
 			 .max = SOCKET_PATH_MAX },
@@ -672,6 +683,11 @@ static bool set_value(struct parse_state *st, enum key_id id, const char *value,
 		return true;
 	case TYPE_ARGS:
 		return split_args(st, value, line);
+	case TYPE_BOOL:
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail_at(st, line, "%s: '%s' is neither yes nor no", k->name, value);
+		*(bool *)field = !strcmp(value, "yes");
+		return true;
 	case TYPE_IFNAME:
 		if (!valid_ifname(value))
 			return fail_at(st, line, "%s: '%s' is not an interface name (1..15 "
@@ -1011,6 +1027,7 @@ void colod_config_free(struct colod_config *c)
 	free(c->run_dir);
 	free(c->disk_device);
 	free(c->control_socket);
+	free(c->fence);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1085,6 +1102,9 @@ void colod_config_print(FILE *f, const struct colod_config *c)
 		case TYPE_ARGS:
 			print_args(f, c);
 			break;
+		case TYPE_BOOL:
+			fprintf(f, "%s = %s\n", k->name, *(const bool *)field ? "yes" : "no");
+			break;
 		case TYPE_MAC:
 			fprintf(f, "%s = %02x:%02x:%02x:%02x:%02x:%02x\n", k->name,
 				mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
@@ -1112,7 +1132,9 @@ bool colod_config_equal(const struct colod_config *a, const struct colod_config 
 	    strcmp(a->tap, b->tap) || memcmp(a->mac, b->mac, sizeof(a->mac)) ||
 	    a->proxy_port != b->proxy_port || a->max_interval_ms != b->max_interval_ms ||
 	    a->dirty_pages != b->dirty_pages || a->disk_buffer_percent != b->disk_buffer_percent ||
-	    a->proxy_timeout_ms != b->proxy_timeout_ms ||
+	    a->proxy_timeout_ms != b->proxy_timeout_ms || a->corosync != b->corosync ||
+	    !same_string(a->fence, b->fence) || a->fence_timeout_ms != b->fence_timeout_ms ||
+	    a->link_loss_wait_ms != b->link_loss_wait_ms ||
 	    !same_string(a->control_socket, b->control_socket))
 		return false;
 	for (i = 0; i < a->qemu_argc; i++)

@@ -61,6 +61,12 @@ struct colod_config {
 	uint32_t disk_buffer_percent;	/* 0 on a primary */
 	uint32_t proxy_timeout_ms;
 
+	/* [cluster] */
+	bool corosync;			/* follow corosync's membership and quorum */
+	char *fence;			/* secondary: run before taking over, or NULL */
+	uint32_t fence_timeout_ms;	/* secondary */
+	uint32_t link_loss_wait_ms;	/* how long a broken link waits for corosync's view */
+
 	/* [control] */
 	char *control_socket;
 };

@@ -78,6 +78,22 @@ static void add_proxy(struct colod *d, struct json_object *o)
 	json_object_object_add(o, "proxy", px);
 }
 
+static void add_cluster(struct colod *d, struct json_object *o)
+{
+	struct json_object *cl = json_object_new_object();
+	struct colod_cluster *c = &d->cluster;
+
+	json_object_object_add(cl, "corosync", json_object_new_boolean(c->cpg != 0));
+	if (c->cpg) {
+		json_object_object_add(cl, "node", json_object_new_int64(c->nodeid));
+		json_object_object_add(cl, "quorate", json_object_new_boolean(c->quorate));
+		json_object_object_add(cl, "peer_present",
+				       json_object_new_boolean(c->peer_present));
+	}
+	json_object_object_add(o, "cluster", cl);
+	json_object_object_add(o, "takeover_ms", json_object_new_double(d->takeover_ns / 1e6));
+}
+
 static struct json_object *status_json(struct colod *d)
 {
 	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
@@ -117,6 +133,7 @@ static struct json_object *status_json(struct colod *d)
 			       json_object_new_uint64(d->last_devstate_bytes));
 	add_disk(d, o);
 	add_proxy(d, o);
+	add_cluster(d, o);
 	return o;
 }
 

@@ -5,6 +5,12 @@
  * ever. The receive buffer is allocated once at the largest message the
  * protocol allows (proto.h), and a header announcing more is refused before
  * its body is read.
+ *
+ * While it waits on the agent connection, the link also reads corosync's
+ * membership (link_watch_cluster()): a peer that leaves the cluster ends
+ * the wait at once (-ENOTCONN) instead of at the timeout, which is what
+ * bounds the primary's pause and the secondary's takeover by corosync's
+ * detection time when the other host dies in the middle of a message.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,17 +23,42 @@
 
 #define LINK_IO_TIMEOUT_MS 30000
 
+static struct colod *watched;
+
+void link_watch_cluster(struct colod *d)
+{
+	watched = d;
+}
+
 static int wait_io(int fd, short events, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	int r;
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000;
+	bool agent = watched && fd == watched->agent_fd;
+	struct pollfd p[3] = {
+		{ .fd = fd, .events = events },
+		{ .fd = agent ? watched->cluster.cpg_fd : -1, .events = POLLIN },
+		{ .fd = agent ? watched->cluster.quorum_fd : -1, .events = POLLIN },
+	};
+	int r, i;
 
-	do {
-		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r ? 0 : -ETIMEDOUT;
+	for (;;) {
+		uint64_t now = now_ns();
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		r = poll(p, 3, (end - now + 999999) / 1000000);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r <= 0)
+			continue;
+		if (p[0].revents)
+			return 0;
+		for (i = 1; i < 3; i++)
+			if (p[i].revents && cluster_dispatch(watched, p[i].fd))
+				p[1].fd = p[2].fd = -1;
+		if (watched->cluster.peer_left_pending)
+			return -ENOTCONN;
+	}
 }
 
 int link_sendv(int fd, const void *head, size_t head_len, const void *body, size_t body_len)
@@ -130,6 +161,8 @@ int link_recv_msg(struct colod *d, struct colo_msg *m, int timeout_ms, const cha
 	if (r) {
 		if (r == -ETIMEDOUT)
 			*why = "no message from the peer in time";
+		if (r == -ENOTCONN)
+			*why = d->cluster.peer_left_why;
 		return r;
 	}
 	r = colo_msg_hdr_parse(d->rxbuf, COLO_HDR_SIZE, &h, why);
@@ -138,6 +171,7 @@ int link_recv_msg(struct colod *d, struct colo_msg *m, int timeout_ms, const cha
 	r = recv_exact(d->agent_fd, d->rxbuf + COLO_HDR_SIZE, h.body_len, LINK_IO_TIMEOUT_MS);
 	if (r) {
 		*why = r == -ETIMEDOUT ? "a message from the peer stopped half way" :
+		       r == -ENOTCONN ? d->cluster.peer_left_why :
 					 "connection lost in the middle of a message";
 		return r;
 	}

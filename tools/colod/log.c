@@ -52,7 +52,9 @@ static const char *const state_names[] = {
 	[COLOD_WAITING_PEER] = "waiting-for-peer",
 	[COLOD_SYNCING] = "syncing",
 	[COLOD_REPLICATING] = "replicating",
+	[COLOD_LINK_LOST] = "link-lost",
 	[COLOD_PEER_LOST] = "peer-lost",
+	[COLOD_TOOK_OVER] = "took-over",
 	[COLOD_FAILED] = "failed",
 	[COLOD_STOPPING] = "stopping",
 };

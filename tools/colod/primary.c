@@ -3,8 +3,9 @@
  * The primary's side of replication: connect to the secondary's agent,
  * start the protected VM, and run checkpoints (proto.h):
  *
- *   stop the VM; drain the disk's forwarded writes (colo primary
- *   "checkpoint"); collect the dirty pages and copy them (colo_ckpt);
+ *   drain the disk's forwarded writes (colo primary "checkpoint") while the
+ *   VM runs; stop the VM; drain again what came since; collect the dirty
+ *   pages and copy them (colo_ckpt);
  *   save the device state (QEMU migration of everything but the shared RAM,
  *   into our own unix socket); send it all; on the secondary's ACK release
  *   the withheld output (colo_proxy checkpoint) and resume the VM.
@@ -342,8 +343,23 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 	}
 }
 
+/*
+ * The secondary says it takes over, so it believes this primary dead (its
+ * fence hook said so): two VMs must never serve, and this one pauses.
+ */
+static void primary_overtaken(struct colod *d)
+{
+	char err[256];
+
+	close(d->agent_fd);
+	d->agent_fd = -1;
+	if (d->vm.qmp && qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		log_err("pausing the VM: %s", err);
+	colod_set_state(d, COLOD_FAILED, "the secondary took over: this VM is paused");
+}
+
 /* The peer is gone or broke the protocol: the VM serves alone. */
-static void primary_go_alone(struct colod *d, const char *why)
+void primary_go_alone(struct colod *d, const char *why)
 {
 	char err[256];
 
@@ -357,6 +373,47 @@ static void primary_go_alone(struct colod *d, const char *why)
 	if (colod_proxy_failover(&d->proxy, d->cfg.tap, err, sizeof(err)))
 		log_err("proxy failover: %s", err);
 	colod_set_state(d, COLOD_PEER_LOST, "replication stopped, the VM runs alone: %s", why);
+}
+
+/* The secondary left the cluster (cluster.c). */
+void primary_peer_left(struct colod *d, const char *why)
+{
+	if (d->state == COLOD_SYNCING || d->state == COLOD_REPLICATING ||
+	    d->state == COLOD_LINK_LOST)
+		primary_go_alone(d, why);
+}
+
+/*
+ * The agent link broke. Without corosync, or with the secondary already
+ * gone from the cluster group, the VM serves alone at once. Otherwise its
+ * output stays held (no checkpoint, so the proxy releases nothing) until
+ * corosync says more: the secondary leaves the group (it is gone: serve
+ * alone) or stays for [cluster] link_loss_wait (only the link is down:
+ * serve alone; the secondary, seeing the primary stay, stops replicating).
+ * A primary that dies in the meantime has released nothing beyond the
+ * secondary's last checkpoint, from which the secondary then takes over.
+ */
+void primary_link_lost(struct colod *d, const char *why)
+{
+	if (d->agent_fd >= 0) {
+		link_send_error(d->agent_fd, why);
+		close(d->agent_fd);
+		d->agent_fd = -1;
+	}
+	if (!d->cluster.cpg || !d->cluster.peer_present || d->state == COLOD_SYNCING) {
+		primary_go_alone(d, why);
+		return;
+	}
+	d->link_lost_ns = now_ns();
+	colod_set_state(d, COLOD_LINK_LOST, "%s; output held for up to %u ms until corosync "
+			"tells whether the secondary is gone", why, d->cfg.link_loss_wait_ms);
+}
+
+/* Whether a link-lost agent has waited [cluster] link_loss_wait. */
+bool link_loss_wait_over(struct colod *d)
+{
+	return d->state == COLOD_LINK_LOST &&
+	       now_ns() - d->link_lost_ns >= (uint64_t)d->cfg.link_loss_wait_ms * 1000000;
 }
 
 /*
@@ -379,7 +436,7 @@ int primary_handle(struct colod *d)
 	if (!r)
 		r = colo_session_accept(&d->session, &m, &why);
 	if (r) {
-		primary_go_alone(d, why);
+		primary_link_lost(d, why);
 		return r;
 	}
 	switch (m.type) {
@@ -392,6 +449,10 @@ int primary_handle(struct colod *d)
 			d->pending_reason = COLO_CKPT_DISK;
 		return 0;
 	case COLO_MSG_ERROR:
+		if (!strcmp(m.error, COLOD_TAKEOVER_ERROR)) {
+			primary_overtaken(d);
+			return -ECONNABORTED;
+		}
 		snprintf(why_buf, sizeof(why_buf), "the secondary gave up: %s", m.error);
 		primary_go_alone(d, why_buf);
 		return -ECONNABORTED;
@@ -437,6 +498,13 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	int r;
 
 	d->pending_reason = 0;
+	/*
+	 * Drain the writes forwarded so far while the VM still runs; the drain
+	 * after stop then waits only for what the VM wrote in between.
+	 */
+	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
+	if (r)
+		goto peer_failed;
 	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 	if (r)
 		goto vm_failed;
@@ -495,7 +563,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	return 0;
 
 peer_failed:
-	primary_go_alone(d, err);
+	primary_link_lost(d, err);
 	if (qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
 	return r;

@@ -26,11 +26,34 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "colod.h"
 #include "qmp.h"
 
 #define QMP_TIMEOUT_MS 30000
 #define QEMU_READY_TIMEOUT_MS 120000
+
+/*
+ * The agent link broke while replicating. With corosync, wait for its view:
+ * the primary leaves the group (gone: take over, secondary_takeover()) or
+ * stays for [cluster] link_loss_wait (alive: it serves alone, and this
+ * replica falls behind it for good: secondary_tick() ends replication).
+ */
+void secondary_link_lost(struct colod *d, const char *why)
+{
+	if (!d->cluster.cpg || d->state != COLOD_REPLICATING) {
+		secondary_disconnect(d, why);
+		return;
+	}
+	close(d->agent_fd);
+	d->agent_fd = -1;
+	d->npages = 0;
+	d->devstate_len = 0;
+	d->link_lost_ns = now_ns();
+	colod_set_state(d, COLOD_LINK_LOST, "%s; waiting up to %u ms for corosync to tell "
+			"whether the primary is gone", why, d->cfg.link_loss_wait_ms);
+}
 
 /* Ends the agent connection with ERROR; a failed agent stays failed. */
 void secondary_disconnect(struct colod *d, const char *why)
@@ -228,6 +251,84 @@ static int take_devstate(struct colod *d, const struct colo_devstate *s, char *e
 }
 
 /*
+ * The guest's MAC now comes in through this host's port: QEMU sends RARP
+ * frames from it (as after a migration) so that switches learn the new
+ * port at once rather than at the guest's next frame. The guest's own
+ * neighbours need nothing: its MAC and addresses are those of the primary.
+ */
+static void announce(struct colod *d)
+{
+	struct json_object *args = json_object_new_object();
+	char err[256];
+
+	/* QEMU's defaults after a migration: 5 rounds, 50 ms apart and growing */
+	json_object_object_add(args, "initial", json_object_new_int(50));
+	json_object_object_add(args, "max", json_object_new_int(550));
+	json_object_object_add(args, "rounds", json_object_new_int(5));
+	json_object_object_add(args, "step", json_object_new_int(100));
+	if (qmp_call(d->vm.qmp, "announce-self", args, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		log_warn("announce-self: %s", err);
+}
+
+/*
+ * The primary left the cluster (cluster.c): the replica becomes the VM.
+ * Only a replica that runs from a complete checkpoint can; only while this
+ * host is quorate; only after [cluster] fence, when set, succeeded (with
+ * two_node both halves of a split stay quorate: fencing is what keeps the
+ * primary from serving too). A checkpoint received in part is dropped: the
+ * RAM cache is not applied, the replica runs on from the last whole one.
+ */
+int secondary_takeover(struct colod *d, const char *why)
+{
+	char err[512];
+	int r;
+
+	if ((d->state != COLOD_REPLICATING && d->state != COLOD_LINK_LOST) || !d->vm.qmp) {
+		snprintf(err, sizeof(err), "%s; no complete checkpoint to take over from", why);
+		secondary_disconnect(d, err);
+		return -ESRCH;
+	}
+	if (!d->cluster.quorate) {
+		snprintf(err, sizeof(err), "%s; not taking over: this host is not quorate", why);
+		secondary_disconnect(d, err);
+		return -EPERM;
+	}
+	if (d->cfg.fence && (r = cluster_fence(d, err, sizeof(err)))) {
+		char reason[600];
+
+		snprintf(reason, sizeof(reason), "%s; not taking over: %s", why, err);
+		secondary_disconnect(d, reason);
+		return r;
+	}
+	if (d->agent_fd >= 0) {
+		link_send_error(d->agent_fd, COLOD_TAKEOVER_ERROR);
+		close(d->agent_fd);
+		d->agent_fd = -1;
+	}
+	d->npages = 0;
+	d->devstate_len = 0;
+	qemu_kill(&d->next);
+	/* the replica's writes win over the primary's since the last checkpoint */
+	r = dm_message(d->dm_name, "failover", err, sizeof(err));
+	if (!r)
+		r = colod_proxy_failover(&d->proxy, d->cfg.tap, err, sizeof(err));
+	if (!r && d->frozen) {
+		r = qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+		d->frozen = r != 0;
+	}
+	if (r) {
+		colod_set_state(d, COLOD_FAILED, "taking over: %s", err);
+		return r;
+	}
+	announce(d);
+	d->takeover_ns = d->cluster.peer_left_ns ? now_ns() - d->cluster.peer_left_ns : 0;
+	colod_set_state(d, COLOD_TOOK_OVER, "the replica serves alone from checkpoint %llu, "
+			"%.1f ms after the primary left (%s)", (unsigned long long)d->ckpt_id,
+			d->takeover_ns / 1e6, why);
+	return 0;
+}
+
+/*
  * The tick: the disk buffer raised a dm event (it passed
  * disk_buffer_percent or refused a write), so ask the primary for the
  * checkpoint that empties it.
@@ -238,6 +339,11 @@ void secondary_tick(struct colod *d)
 	char status[512] = "", err[256];
 	int r;
 
+	if (link_loss_wait_over(d)) {
+		secondary_disconnect(d, "the primary stayed in the cluster after the link broke: "
+				     "it serves alone, and this replica is behind it");
+		return;
+	}
 	if (d->agent_fd < 0 || d->state != COLOD_REPLICATING || !disk_event_pending(d))
 		return;
 	dm_status(d->dm_name, status, sizeof(status));
@@ -261,10 +367,12 @@ int secondary_handle(struct colod *d)
 	int r;
 
 	r = link_recv_msg(d, &m, 30000, &why);
+	if (r == -ENOTCONN)	/* the primary left the cluster: cluster_act() takes over */
+		return r;
 	if (!r)
 		r = colo_session_accept(&d->session, &m, &why);
 	if (r) {
-		secondary_disconnect(d, why);
+		secondary_link_lost(d, why);
 		return r;
 	}
 	switch (m.type) {

@@ -9,7 +9,9 @@
  *       until the guest answers "ping"; prints the seconds it took
  *   colo-guest-ctl stream ADDR SEED LEN [REQUESTS]
  *       REQUESTS (default 1) requests on one connection to port 7001; every
- *       byte checked against the pattern; prints bytes and rate
+ *       byte checked against the pattern; prints bytes, rate, and the
+ *       longest wait between two reads with the wall-clock time it ended
+ *       (to time a failover against the moment it was provoked)
  *   colo-guest-ctl echo ADDR LEN
  *       LEN bytes to port 7002, all checked on the way back
  *   colo-guest-ctl fetch ADDR PORT SEED LEN
@@ -44,12 +46,17 @@
 #define IO_TIMEOUT_MS 30000
 #define CHUNK 65536
 
-static double now(void)
+static double clock_s(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 static void fail(const char *fmt, const char *arg)
@@ -164,7 +171,7 @@ static int cmd_stream(const char *addr, uint64_t seed, uint64_t len, unsigned in
 {
 	static uint8_t got[CHUNK], want[CHUNK];
 	int fd = tcp_connect(addr, GUEST_PORT_STREAM);
-	double t0 = now(), dt;
+	double t0 = now(), dt, last = t0, gap = 0, gap_end = 0;
 	uint64_t total = 0;
 	unsigned int i;
 	char req[64];
@@ -177,6 +184,11 @@ static int cmd_stream(const char *addr, uint64_t seed, uint64_t len, unsigned in
 		while (off < len) {
 			size_t n = recv_some(fd, got, len - off < CHUNK ? len - off : CHUNK);
 
+			if (now() - last > gap) {
+				gap = now() - last;
+				gap_end = clock_s(CLOCK_REALTIME);
+			}
+			last = now();
 			guest_pattern(seed + i, off, want, n);
 			if (memcmp(got, want, n)) {
 				fprintf(stderr, "colo-guest-ctl: stream seed %" PRIu64
@@ -190,8 +202,9 @@ static int cmd_stream(const char *addr, uint64_t seed, uint64_t len, unsigned in
 	}
 	close(fd);
 	dt = now() - t0;
-	printf("%" PRIu64 " bytes in %u requests, %.3f s, %.0f KiB/s\n", total, requests, dt,
-	       total / 1024.0 / (dt > 0 ? dt : 1e-9));
+	printf("%" PRIu64 " bytes in %u requests, %.3f s, %.0f KiB/s, longest gap %.3f s "
+	       "ended at %.3f\n", total, requests, dt, total / 1024.0 / (dt > 0 ? dt : 1e-9), gap,
+	       gap_end);
 	return 0;
 }
 

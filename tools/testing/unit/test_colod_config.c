@@ -47,8 +47,13 @@ static const char *const full[] = {
 	"dirty_pages = 1000",				/* 26 */
 	"disk_buffer_percent = 90",			/* 27 */
 	"proxy_timeout = 3s",				/* 28 */
-	"[control]",					/* 29 */
-	"socket = /run/vm0.sock",			/* 30 */
+	"[cluster]",					/* 29 */
+	"corosync = yes",				/* 30 */
+	"link_loss_wait = 4s",				/* 31 */
+	"fence = /usr/local/sbin/fence-vm0",		/* 32 */
+	"fence_timeout = 20s",				/* 33 */
+	"[control]",					/* 34 */
+	"socket = /run/vm0.sock",			/* 35 */
 };
 #define FULL_LINES (sizeof(full) / sizeof(full[0]))
 
@@ -315,6 +320,10 @@ static void test_bad_values(void)
 	bad_value("name", "a1234567890123456789012345678901", "not a name");
 	bad_value("role", "Primary", "not a role");
 	bad_value("role", "tertiary", "not a role");
+	bad_value("corosync", "on", "'on' is neither yes nor no");
+	bad_value("fence", "fence-vm0", "not an absolute path");
+	bad_value("fence_timeout", "500ms", "outside 1s..3600s");
+	bad_value("link_loss_wait", "50ms", "outside 100ms..600s");
 	bad_value("ram", "", "not a size");
 	bad_value("ram", "M", "not a size");
 	bad_value("ram", "-64M", "not a size");
@@ -506,10 +515,10 @@ static void test_structure(void)
 	build_line(9, "port = 72\r00");
 	refused("port with a carriage return", FILE_NAME ":9: ",
 		"port: the value contains a control character");
-	bad_line(31, "args = -S", "args: belongs in [qemu], not [control]");
+	bad_line(36, "args = -S", "args: belongs in [qemu], not [control]");
 	bad_line(21, "tap =;t", "tap: a value cannot start with ';'");
-	build_line(31, "[qemu]\nargs = -S");
-	refused("args twice", FILE_NAME ":32: ", "args: given twice (first on line 13)");
+	build_line(36, "[qemu]\nargs = -S");
+	refused("args twice", FILE_NAME ":37: ", "args: given twice (first on line 13)");
 
 	/* inih reports its syntax errors after reading the file: the first line wins */
 	strcpy(text, "[vm]\nname = vm0\nrole\nram = 64Q\n");

@@ -116,12 +116,14 @@ wait_state()
 }
 both_replicating() { wait_state primary replicating 600 && wait_state secondary replicating 60; }
 
-# colod_start ROLE NS: colod for ROLE in namespace NS; its log lines in
+# colod_start ROLE NS: colod for ROLE in namespace NS (run by
+# $COLOD_LAUNCH NS ..., default ip netns exec); its log lines in
 # $W/ROLE.log, each after the time it was written ($EPOCHREALTIME).
 colod_start()
 {
+	local launch=${COLOD_LAUNCH:-ip netns exec}
 	{
-		ip netns exec "$2" "$COLOD" -c "$W/$1.conf" 2>&1 &
+		$launch "$2" "$COLOD" -c "$W/$1.conf" 2>&1 &
 		echo $! > "$W/$1.pid"
 		wait
 	} | while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done \
