@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc gcc-multilib libc6-dev pkg-config libnl-3-dev libnl-genl-3-dev
-	# colod: QMP (json-c), its configuration (inih), dm (libdevmapper), sd_notify
-	libjson-c-dev libinih-dev libdevmapper-dev libsystemd-dev
+	# colod: QMP (json-c), its configuration (inih), dm (libdevmapper), sd_notify,
+	# membership and quorum (corosync's libcpg and libquorum; corosync for the tests)
+	libjson-c-dev libinih-dev libdevmapper-dev libsystemd-dev libcpg-dev libquorum-dev corosync
 	linux-headers-amd64 dkms openssl
 	# the kernel the tests boot, and the VM around it
 	linux-image-amd64 qemu-system-x86 busybox-static kmod cpio file
