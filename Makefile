@@ -6,8 +6,10 @@
 #   make demo          the replication demonstration, in a VM
 #   make bench         benchmarks, in a VM (tables with baselines side by side)
 #   make fuzz          every fuzz target for FUZZ_SECONDS (default 60)
-#   make install       modules under /lib/modules/<ver>/extra; coloctl, colod in /usr/sbin;
-#                      colod@.service, man pages
+#   make install       modules_install, then coloctl, colod in /usr/sbin; colod@.service,
+#                      man pages
+#   make modules_install  the built modules under /lib/modules/<ver>/extra, then depmod
+#                      for <ver> (not with DESTDIR)
 #   make guest         the end-to-end test guest (kernel, initramfs, snapshot; cached)
 #   make setup         install the Debian packages all of this needs
 # KDIR= (or KVER=) selects the kernel; default: the newest installed with headers.
@@ -43,8 +45,22 @@ guest:
 inject-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(TESTING)/vm/inject modules
 
-install: all
+# The release the modules were built for, as the kernel that loads them
+# reports it (uname -r): the directory modprobe looks in. Read at run time
+# from KDIR, whose include/config/kernel.release may differ (Debian's
+# headers carry the upstream version there).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h)
+
+# Kbuild runs depmod only when KDIR has a System.map, which header packages
+# do not ship; without depmod, modprobe does not find the modules. A staged
+# install (DESTDIR) gets no index files: they would replace the system's
+# when the stage is unpacked, and the package's own step runs depmod there.
+modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+	$(if $(INSTALL_MOD_PATH),,depmod $(KREL))
+
+install: all
+	$(MAKE) modules_install
 	install -D -m 0755 tools/coloctl/coloctl $(DESTDIR)$(SBINDIR)/coloctl
 	install -D -m 0755 tools/colod/colod $(DESTDIR)$(SBINDIR)/colod
 	install -D -m 0644 tools/colod/colod@.service $(DESTDIR)$(UNITDIR)/colod@.service
@@ -80,4 +96,4 @@ demo: setup
 bench: setup
 	@$(TESTING)/bench/run-bench.sh
 
-.PHONY: all modules tools guest test-helpers inject-modules install clean setup unit fuzz check demo bench
+.PHONY: all modules tools guest test-helpers inject-modules modules_install install clean setup unit fuzz check demo bench

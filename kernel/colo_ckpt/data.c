@@ -267,7 +267,7 @@ static int ckpt_write(struct ckpt_obj *obj, const struct colo_ckpt_io *arg, u64 
 	u64 *list, n, i;
 	int ret;
 
-	if (arg->flags || arg->fd)
+	if (arg->flags)
 		return -EINVAL;
 	ret = ckpt_set_load(&arg->set, obj->npages, &list, &n);
 	if (ret)
@@ -308,6 +308,13 @@ static int ckpt_io(struct ckpt_obj *obj, unsigned int cmd, struct colo_ckpt_io _
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags & ~COLO_CKPT_IO_FD)
+		return -EINVAL;
+	/*
+	 * fd is only read with COLO_CKPT_IO_FD; otherwise it must be 0, like
+	 * a reserved field, for READ and WRITE alike: "no descriptor" is the
+	 * flag's absence, not a value such as -1.
+	 */
+	if (!(arg.flags & COLO_CKPT_IO_FD) && arg.fd)
 		return -EINVAL;
 
 	if (cmd == COLO_CKPT_READ) {

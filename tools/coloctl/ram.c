@@ -9,6 +9,7 @@
  *   coloctl ram info NAME [--json]      size, dirty, resident, mappings, stats
  *   coloctl ram collect NAME [--json]   take the dirty set, print page indices
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -66,13 +67,49 @@ static const char *ram_reason(int err, const char *cmd)
 	}
 }
 
-static int ram_err(const char *cmd, const char *what, int err)
+/*
+ * Create, resize and destroy fail with EINVAL for the name or for the size;
+ * the rules are the uapi header's, so the argument at fault can be named.
+ */
+static const char *ram_einval_reason(const struct colo_ckpt_obj_req *req, int with_size,
+				     char *buf, size_t len)
 {
-	const char *reason = ram_reason(err, cmd);
+	long page = sysconf(_SC_PAGESIZE);
+	const char *c;
 
+	if (!req->name[0])
+		return "the name is empty";
+	if (req->name[0] == '.')
+		return "the name starts with '.' (names become device nodes)";
+	for (c = req->name; *c; c++) {
+		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) {
+			snprintf(buf, len, "character '%c' in the name: names are of "
+				 "A-Z a-z 0-9 _ . - only (they become device nodes)", *c);
+			return buf;
+		}
+	}
+	if (!with_size)
+		return NULL;
+	if (!req->size)
+		return "the size is 0";
+	if (req->size % page) {
+		snprintf(buf, len, "size %llu is not a multiple of the page size %ld",
+			 (unsigned long long)req->size, page);
+		return buf;
+	}
+	return NULL;
+}
+
+static int ram_err_why(const char *cmd, const char *what, int err, const char *reason)
+{
 	fprintf(stderr, "coloctl ram %s: %s: %s%s%s\n", cmd, what, strerror(err),
 		reason ? ": " : "", reason ? reason : "");
 	return 1;
+}
+
+static int ram_err(const char *cmd, const char *what, int err)
+{
+	return ram_err_why(cmd, what, err, ram_reason(err, cmd));
 }
 
 static int ram_parse_size(const char *s, __u64 *out)
@@ -154,8 +191,15 @@ static int ram_ctl_cmd(int argc, char **argv, unsigned long ioc, int want_size)
 	fd = ram_ctl_open(cmd);
 	if (fd < 0)
 		return 1;
-	if (ioctl(fd, ioc, &req))
-		ret = ram_err(cmd, argv[1], errno);
+	if (ioctl(fd, ioc, &req)) {
+		const char *why = NULL;
+		int err = errno;
+		char buf[160];
+
+		if (err == EINVAL)
+			why = ram_einval_reason(&req, want_size, buf, sizeof(buf));
+		ret = why ? ram_err_why(cmd, argv[1], err, why) : ram_err(cmd, argv[1], err);
+	}
 	close(fd);
 	return ret;
 }

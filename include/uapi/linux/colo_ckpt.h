@@ -44,7 +44,8 @@
 #define COLO_CKPT_NAME_MAX 32
 
 /* Create / destroy / resize: name and size in bytes (destroy ignores size
- * and requires it to be 0).
+ * and requires it to be 0). Shrinking frees the pages above the new size
+ * with their contents and dirty bits; growing again brings zero pages.
  */
 struct colo_ckpt_obj_req {
 	char name[COLO_CKPT_NAME_MAX];
@@ -86,7 +87,8 @@ struct colo_ckpt_set {
  * write-protects exactly those pages again, so the next write to any of
  * them is recorded for the next collect. Writes ascending page indices to
  * ptr and their number to count. If more than max pages are dirty, fails
- * with E2BIG, sets count to the number needed and changes nothing.
+ * with E2BIG, sets count to the number needed and changes nothing. If ptr
+ * is not writable, fails with EFAULT and keeps the dirty set.
  */
 struct colo_ckpt_collect {
 	__u64 ptr;		/* __u64[max] */
@@ -101,7 +103,9 @@ struct colo_ckpt_collect {
 /* COLO_CKPT_READ: copies the pages of set, in set order, to buf (buf_len
  * at least pages * page size) or, with COLO_CKPT_IO_FD, writes them to fd
  * (a pipe, socket or file). COLO_CKPT_WRITE: copies pages from buf into
- * the object. Neither changes the dirty set. done = pages transferred.
+ * the object; it takes no flags. Neither changes the dirty set. done =
+ * pages transferred. fd is only read with COLO_CKPT_IO_FD; otherwise it
+ * must be 0 (EINVAL, also for -1), for READ and WRITE alike.
  */
 struct colo_ckpt_io {
 	struct colo_ckpt_set set;

@@ -122,6 +122,17 @@ static void test_obj(void)
 		io.fd = open("/dev/null", O_RDONLY);
 		EXPECT(raw_ioctl(fd, COLO_CKPT_READ, &io), EBADF, "read into a read-only fd");
 		close(io.fd);
+		io.flags = 0;
+		io.buf = (uintptr_t)buf;
+		io.buf_len = 2 * PG;
+		io.fd = -1;
+		EXPECT(raw_ioctl(fd, COLO_CKPT_READ, &io), EINVAL,
+		       "read into a buffer with fd -1 (fd must be 0 without the fd flag)");
+		EXPECT(raw_ioctl(fd, COLO_CKPT_WRITE, &io), EINVAL,
+		       "write with fd -1 (fd must be 0 without the fd flag)");
+		io.fd = 0;
+		EXPECT(raw_ioctl(fd, COLO_CKPT_READ, &io), 0, "read into a buffer with fd 0");
+		EXPECT(raw_ioctl(fd, COLO_CKPT_WRITE, &io), 0, "write from a buffer with fd 0");
 	}
 
 	EXPECT(io_set(fd, COLO_CKPT_WRITE, (uintptr_t)bm, NP + 1, COLO_CKPT_SET_BITMAP, 0, buf,
@@ -142,6 +153,9 @@ static void test_obj(void)
 		c.flags = 0;
 		c.ptr = 16;
 		EXPECT(raw_ioctl(fd, COLO_CKPT_COLLECT, &c), EFAULT, "collect into a bad address");
+		ioctl(fd, COLO_CKPT_INFO, &info);
+		tap(info.dirty_pages == 2, "the failed collect kept the dirty set (%llu pages)",
+		    (unsigned long long)info.dirty_pages);
 	}
 
 	other = open("/dev/null", O_RDWR);
@@ -199,6 +213,42 @@ static void test_obj(void)
 	free(buf);
 }
 
+/*
+ * Shrinking discards the pages above the new size, with their contents and
+ * dirty bits; growing again brings zero pages there, not the old data.
+ */
+static void test_shrink(void)
+{
+	uint64_t list[2] = { 3, 100 }, resident;
+	struct colo_ckpt_obj_info info;
+	char *buf = malloc(2 * PG), *map;
+	int fd;
+
+	ckpt_req(ctl, COLO_CKPT_CREATE, "shrink", 2 * NP * PG);
+	fd = ckpt_open("shrink");
+	map = mmap(NULL, 2 * NP * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map[3 * PG] = 7;
+	map[100 * PG] = 7;
+	munmap(map, 2 * NP * PG);
+	ioctl(fd, COLO_CKPT_INFO, &info);
+	resident = info.resident_pages;
+	EXPECT(ckpt_req(ctl, COLO_CKPT_RESIZE, "shrink", NP * PG), 0, "shrink 128 to 64 pages");
+	ioctl(fd, COLO_CKPT_INFO, &info);
+	tap(info.dirty_pages == 1 && info.resident_pages == resident - 1,
+	    "shrinking dropped page 100: dirty 2 -> %llu, resident %llu -> %llu",
+	    (unsigned long long)info.dirty_pages, (unsigned long long)resident,
+	    (unsigned long long)info.resident_pages);
+	EXPECT(ckpt_req(ctl, COLO_CKPT_RESIZE, "shrink", 2 * NP * PG), 0, "grow back to 128 pages");
+	memset(buf, 0xff, 2 * PG);
+	EXPECT(ckpt_io(fd, COLO_CKPT_READ, list, 2, buf, 2 * PG, NULL), 0, "read pages 3 and 100");
+	tap(buf[0] == 7 && buf[PG] == 0 && buf[2 * PG - 1] == 0,
+	    "page 3 kept its data, page 100 came back as zeroes");
+	tap(ckpt_collect(fd, list, 2) == 1 && list[0] == 3, "dirty set after growing: {3}");
+	close(fd);
+	ckpt_req(ctl, COLO_CKPT_DESTROY, "shrink", 0);
+	free(buf);
+}
+
 /* Maps NAME, dirties page 0, closes the fd and holds the mapping until stdin closes. */
 static int hold(const char *name)
 {
@@ -225,5 +275,6 @@ int main(int argc, char **argv)
 	ctl = ckpt_ctl();
 	test_ctl();
 	test_obj();
+	test_shrink();
 	return ckpt_tap_fail ? 1 : 0;
 }

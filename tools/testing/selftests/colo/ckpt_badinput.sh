@@ -21,6 +21,14 @@ t_check "after raising max_bytes it fits" "$COLOCTL" ram create b 32M
 t_check "coloctl: unaligned size refused with the reason" \
 	fails_with "multiple of the page size" "$COLOCTL" ram create c 4097
 t_check "coloctl: bad size string refused" fails_with "bad size" "$COLOCTL" ram create c 12Q
+t_check "coloctl: an unaligned size is named as the fault, with the page size" \
+	fails_with "size 5000 is not a multiple of the page size 4096" "$COLOCTL" ram create odd 5000
+t_check "coloctl: size 0 is named as the fault" \
+	fails_with "the size is 0" "$COLOCTL" ram create odd 0
+t_check "coloctl: a bad character is named as the fault" \
+	fails_with "character ' ' in the name" "$COLOCTL" ram create "a b" 4K
+t_check "coloctl: a leading dot is named as the fault" \
+	fails_with "the name starts with '.'" "$COLOCTL" ram resize .a 4K
 t_check "coloctl: duplicate name" fails_with "File exists" "$COLOCTL" ram create a 4K
 t_check "coloctl: unknown object" fails_with "No such file" "$COLOCTL" ram destroy zz
 t_check "coloctl: name with a slash" fails_with "Invalid argument" "$COLOCTL" ram create x/y 4K

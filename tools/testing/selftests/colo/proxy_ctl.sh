@@ -30,6 +30,22 @@ t_check "show -j is valid JSON with the configuration" bash -c \
 nstats=$(grep -cE '^\s+COLO_PROXY_STAT_[A-Z_]+,' "$REPO/include/uapi/linux/colo_proxy.h")
 t_check "stats -j has every counter" bash -c \
 	"ip netns exec pxa $COLOCTL proxy stats g0 -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"stats\"])==$nstats-2 and d[\"stats\"][\"connections\"]==0, d'"
+# The text format of stats is documented line by line in colo-proxy.rst:
+# "name value", the names in the order of the guide's table.
+stats_text_as_documented()
+{
+	local doc out
+	doc=$(sed -n '/^Statistics$/,/^Deployment notes$/p' \
+		"$REPO/Documentation/admin-guide/colo-proxy.rst" | sed -n 's/^``\([a-z_0-9]*\)``  .*/\1/p')
+	out=$(ip netns exec pxa "$COLOCTL" proxy stats g0) || return 1
+	if grep -vE '^[a-z_0-9]+ +[0-9]+$' <<< "$out"; then
+		echo "lines above are not 'name value'"
+		return 1
+	fi
+	diff <(echo "$doc") <(awk '{ print $1 }' <<< "$out")
+}
+t_check "stats text: 'name value' lines, names and order as the guide's table" \
+	stats_text_as_documented
 t_check "duplicate instance rejected" fails_with "File exists: device already has a colo_proxy instance" \
 	px add g0 role secondary local 192.168.77.1:7001 peer 192.168.77.2:7001
 t_check "tunnel port in use rejected" fails_with "tunnel UDP port already in use" \
