@@ -6,5 +6,7 @@ set -eu
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$REPO"
 make -s modules tools test-helpers 2>&1 | grep -v 'Skipping BTF generation' || true
+# the end-to-end guest the colod benchmark replicates (built once, then cached)
+make -s guest
 exec tools/testing/vm/run.sh --mem "${VM_MEM:-6144}" --out "${COLO_BENCH_OUT:-/tmp/colo-bench}" \
 	--cmd "$REPO/tools/testing/bench/bench-all.sh ${*:-}"

@@ -1,0 +1,347 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# colod: two agents replicating the end-to-end guest (a real Linux VM,
+# nested QEMU under TCG), measured in one run against the same guest alone
+# and against QEMU 7.2's own COLO (qemu_colo_lib.sh) on the same snapshot:
+#
+# 1. PVM pause per checkpoint against the guest's dirty rate: the guest's
+#    memory writer at each rate of COLOD_BENCH_RATES (pages/s), timer
+#    checkpoints every COLOD_BENCH_INTERVAL s, COLOD_BENCH_CHECKPOINTS of
+#    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
+#    log lines "checkpoint N (...): P pages, ..., paused X ms"; QEMU: the
+#    PVM's QMP STOP to RESUME, pages from query-migrate).
+# 2. Client throughput (the guest's deterministic stream, port 7001,
+#    byte-checked) and echo round trip (port 7002, median) through the
+#    colod pair, the guest alone (one QEMU from the snapshot on the
+#    primary's tap0, no colod) and QEMU's COLO, as ratios. Alone and colod
+#    alternate COLOD_BENCH_ROUNDS times, each on a fresh start; cells are
+#    medians. The anchor runs once in between, up to
+#    COLOD_BENCH_ANCHOR_TRIES times when QEMU hangs; a hang is a result.
+# 3. A soak: COLOD_BENCH_SOAK manual checkpoints in a row while the guest
+#    writes memory and disk and a client streams across them; checkpoints
+#    done, whether one hung, client bytes lost.
+#
+#   cli: brc 10.0.0.1 (hub) --c-p-- pri: br0 [p-up, tap0] PVM / alone / QEMU PVM
+#                           --c-s-- sec: br0 [s-up, tap0] SVM / -     / QEMU SVM
+#        pri p-t 192.168.77.1 ===== sec s-t 192.168.77.2 (agent link, NBD, tunnel)
+#
+# Everything runs inside the test VM on namespaces made here (colod_lib.sh).
+# The machine is shared and emulated: read the ratios, not the times.
+. "$(dirname "$0")/../selftests/colo/colod_lib.sh"
+. "$(dirname "$0")/qemu_colo_lib.sh"
+
+read -r -a RATES <<< "${COLOD_BENCH_RATES:-0 200 1000}"
+PER_RATE=${COLOD_BENCH_CHECKPOINTS:-10}
+INTERVAL_S=${COLOD_BENCH_INTERVAL:-2}
+ROUNDS=${COLOD_BENCH_ROUNDS:-2}
+ANCHOR_TRIES=${COLOD_BENCH_ANCHOR_TRIES:-2}
+SOAK=${COLOD_BENCH_SOAK:-1000}
+STREAM_KIB=${COLOD_BENCH_STREAM_KIB:-2048}
+RTT_ROUNDS=${COLOD_BENCH_RTT_ROUNDS:-100}
+SOAK_MEM_RATE=200
+SOAK_DISK_RATE=20
+# a rate window ends within this many seconds, or the agent is stuck
+RATE_WINDOW_S=$((PER_RATE * (INTERVAL_S + 10) + 120))
+
+fail() { echo "colod benchmark: $*"; show_logs; exit 1; }
+
+guest_check_images || exit 1
+[ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
+colod_setup || fail "setting up modules, namespaces and disks failed"
+sed -i "s/^max_interval = .*/max_interval = ${INTERVAL_S}s/" "$W/primary.conf" "$W/secondary.conf"
+ALONE_DISK=$(guest_loop alone) || fail "no loop device for the guest alone"
+on_exit "losetup -d $ALONE_DISK"
+R=$W/results
+mkdir -p "$R"
+declare -A RES
+
+cat > "$W/rtt.py" <<'PYEOF'
+import socket, statistics, sys, time
+s = socket.create_connection((sys.argv[1], 7002), timeout=30)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+times = []
+for i in range(int(sys.argv[2])):
+    msg = b'%031d\n' % i
+    t = time.monotonic()
+    s.sendall(msg)
+    got = b''
+    while len(got) < len(msg):
+        d = s.recv(64)
+        if not d:
+            sys.exit('echo connection closed')
+        got += d
+    times.append(time.monotonic() - t)
+    if got != msg:
+        sys.exit('echo differs')
+print('%.2f' % (statistics.median(times) * 1000))
+PYEOF
+
+# stats: numbers on stdin; prints "p50 p99 count" (nearest rank).
+stats()
+{
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- - 0"; exit }
+		i50 = int(0.5 * NR + 0.999); i99 = int(0.99 * NR + 0.999)
+		printf "%s %s %d\n", v[i50 < 1 ? 1 : i50], v[i99 < 1 ? 1 : i99], NR }'
+}
+median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | stats | cut -d' ' -f1; }
+# ratio A B: A/B with two decimals, "-" unless both are numbers.
+ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" 2> /dev/null || echo -; }
+
+# client_measure SETUP SEED: one stream download and one round-trip run
+# from the client; appends to RES[SETUP,tput] (KiB/s) and RES[SETUP,rtt]
+# (ms), "failed" for a run that did not complete byte-exact.
+client_measure()
+{
+	local out tput rtt
+	out=$(timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 "$2" $((STREAM_KIB * 256)) 4 2>&1)
+	tput=$(sed -n 's/.*, \([0-9]*\) KiB\/s.*/\1/p' <<< "$out")
+	rtt=$(timeout 300 ip netns exec cli python3 "$W/rtt.py" 10.0.0.2 "$RTT_ROUNDS" 2>&1 | grep -E '^[0-9.]+$')
+	RES[$1,tput]+=" ${tput:-failed}"
+	RES[$1,rtt]+=" ${rtt:-failed}"
+}
+
+guest_answers() { wait_for 120 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 1 16; }
+
+alone_round()
+{
+	guest_start alone pri tap0 "$W/alone.ram" "$ALONE_DISK"
+	guest_wait_up alone > /dev/null || fail "the guest alone did not come up"
+	guest_answers || fail "the guest alone does not answer the client"
+	client_measure alone "$1"
+	guest_kill alone
+	rm -f "$W/alone.ram"
+}
+
+pair_start()
+{
+	colod_start secondary sec
+	colod_start primary pri
+	both_replicating > "$R/pair-start" || fail "replication did not start: $(cat "$R/pair-start")"
+	guest_answers || fail "the replicated guest does not answer the client"
+}
+
+# pair_stop: the primary first, so that its NBD client is gone before the
+# secondary's nbd-server.
+pair_stop()
+{
+	local role
+	for role in primary secondary; do
+		vm "$role" stop > /dev/null
+		wait_for 60 sh -c "! kill -0 $(cat "$W/$role.pid")" || fail "$role colod did not exit"
+	done
+}
+
+# colod_window FIRST LAST: "pages pause_ms" of the primary's checkpoints
+# FIRST..LAST, from its log.
+colod_window()
+{
+	awk -v a="$1" -v b="$2" '
+	match($0, /checkpoint [0-9]+ \([a-z-]+\): [0-9]+ pages/) {
+		split(substr($0, RSTART, RLENGTH), f, " ")
+		if (f[2] >= a && f[2] <= b && match($0, /paused [0-9.]+ ms/)) {
+			split(substr($0, RSTART, RLENGTH), g, " ")
+			print f[4], g[2]
+		}
+	}' "$W/primary.log"
+}
+
+primary_guest() { "$GUEST_CTL" ask "$W/primary/control.sock" "$1" 60 > /dev/null; }
+
+# colod_rates: for each dirty rate, pages and pause of PER_RATE timer
+# checkpoints taken after the rate was set (the one in progress skipped).
+colod_rates()
+{
+	local rate id first
+	for rate in "${RATES[@]}"; do
+		primary_guest "mem $rate" || fail "the guest did not take mem $rate"
+		id=$(field primary "['last_checkpoint_id']")
+		wait_for "$RATE_WINDOW_S" count_at_least primary "['last_checkpoint_id']" $((id + 1)) ||
+			fail "no checkpoint at $rate pages/s"
+		first=$(( $(field primary "['last_checkpoint_id']") + 1 ))
+		wait_for "$RATE_WINDOW_S" count_at_least primary "['last_checkpoint_id']" $((first + PER_RATE - 1)) ||
+			fail "fewer than $PER_RATE checkpoints at $rate pages/s"
+		colod_window "$first" $((first + PER_RATE - 1)) > "$R/colod-$rate"
+		read -r "RES[colod,p50,$rate]" "RES[colod,p99,$rate]" "RES[colod,n,$rate]" <<< "$(cut -d' ' -f2 "$R/colod-$rate" | stats)"
+		RES[colod,pages,$rate]=$(median $(cut -d' ' -f1 "$R/colod-$rate"))
+	done
+	primary_guest "mem 0"
+}
+
+# soak_client: streams from the client, one connection after the other,
+# until $R/soak.done exists; writes "streams bytes_intact bytes_lost".
+soak_client()
+{
+	local streams=0 intact=0 lost=0 len=65536 requests=32
+	while [ ! -e "$R/soak.done" ]; do
+		streams=$((streams + 1))
+		if timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 $((1000 + streams)) $len $requests \
+			> /dev/null 2>> "$R/soak.client-errors"; then
+			intact=$((intact + len * requests))
+		else
+			lost=$((lost + len * requests))
+		fi
+	done
+	echo "$streams $intact $lost" > "$R/soak.client"
+}
+
+soak()
+{
+	local n0 all0 i rc outcome=ok
+	primary_guest "mem $SOAK_MEM_RATE" && primary_guest "disk $SOAK_DISK_RATE" ||
+		fail "the guest did not start its writers"
+	n0=$(field primary "['reasons']['manual']")
+	all0=$(field primary "['checkpoints']")
+	on_exit "touch $R/soak.done"
+	soak_client &
+	for i in $(seq "$SOAK"); do
+		timeout 300 "$COLOCTL" vm checkpoint --socket "$W/primary/colod.sock" > "$R/soak.last" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] && continue
+		if [ $rc -eq 124 ]; then outcome="hung at checkpoint $i"; else outcome="failed at checkpoint $i: $(tail -n 1 "$R/soak.last")"; fi
+		break
+	done
+	touch "$R/soak.done"
+	wait_for 400 test -s "$R/soak.client" || echo "0 0 unknown" > "$R/soak.client"
+	RES[soak,outcome]=$outcome
+	RES[soak,done]=$(( $(field primary "['reasons']['manual']") - n0 ))
+	RES[soak,all]=$(( $(field primary "['checkpoints']") - all0 ))
+	RES[soak,state]=$(field primary "['state']")
+	read -r "RES[soak,streams]" "RES[soak,intact]" "RES[soak,lost]" < "$R/soak.client"
+}
+
+# anchor_try N: QEMU's COLO measured as far as it goes; "key value" lines
+# to $R/anchor.N, the outcome last.
+anchor_try()
+{
+	local out=$R/anchor.$1 rate first n pages0 pages1 tput rtt
+	: > "$out"
+	if ! qcolo_start $((INTERVAL_S * 1000)); then
+		echo "outcome failed to start ($QCOLO_WHY)" >> "$out"
+		qcolo_stop
+		return
+	fi
+	if ! qcolo_wait_checkpoints 1; then
+		echo "outcome hung before its first checkpoint" >> "$out"
+		qcolo_stop
+		return
+	fi
+	tput=$(timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 7 $((STREAM_KIB * 256)) 4 2>&1 |
+		sed -n 's/.*, \([0-9]*\) KiB\/s.*/\1/p')
+	rtt=$(timeout 300 ip netns exec cli python3 "$W/rtt.py" 10.0.0.2 "$RTT_ROUNDS" 2>&1 | grep -E '^[0-9.]+$')
+	[ -n "$tput" ] && echo "tput $tput" >> "$out"
+	[ -n "$rtt" ] && echo "rtt $rtt" >> "$out"
+	if [ -z "$tput" ] || [ -z "$rtt" ]; then
+		echo "outcome hung in the client runs after $(qcolo_checkpoints) checkpoints" >> "$out"
+		qcolo_stop
+		return
+	fi
+	for rate in "${RATES[@]}"; do
+		if ! timeout 90 "$GUEST_CTL" ask "$QA/pri/control.sock" "mem $rate" 60 > /dev/null ||
+			! qcolo_wait_checkpoints $(( $(qcolo_checkpoints) + 1 )); then
+			echo "outcome hung at $rate pages/s after $(qcolo_checkpoints) checkpoints" >> "$out"
+			qcolo_stop
+			return
+		fi
+		first=$(( $(qcolo_checkpoints) + 1 ))
+		pages0=$(qcolo_ram_pages)
+		if ! qcolo_wait_checkpoints $((first + PER_RATE - 1)); then
+			echo "outcome hung at $rate pages/s after $(qcolo_checkpoints) checkpoints" >> "$out"
+			qcolo_stop
+			return
+		fi
+		pages1=$(qcolo_ram_pages)
+		n=$(( $(qcolo_checkpoints) - first + 1 ))
+		# pause lines: the first sync, then checkpoint 1, 2, ...
+		echo "pause $rate $(qcolo_pauses | sed -n "$((first + 1)),$((first + PER_RATE))p" | stats)" >> "$out"
+		[ -n "$pages0" ] && [ -n "$pages1" ] && echo "pages $rate $(( (pages1 - pages0) / n ))" >> "$out"
+	done
+	echo "outcome ok, $(qcolo_checkpoints) checkpoints" >> "$out"
+	qcolo_stop
+}
+
+anchor()
+{
+	local try best=0 lines most=-1 key rate rest
+	for try in $(seq "$ANCHOR_TRIES"); do
+		anchor_try "$try"
+		RES[anchor,tries]+="${RES[anchor,tries]:+; }try $try: $(sed -n 's/^outcome //p' "$R/anchor.$try")"
+		lines=$(wc -l < "$R/anchor.$try")
+		[ "$lines" -gt "$most" ] && { most=$lines; best=$try; }
+		grep -q '^outcome ok' "$R/anchor.$try" && break
+		qcolo_show_logs
+	done
+	RES[anchor,best]=$best
+	grep -q '^outcome ok' "$R/anchor.$best" && RES[anchor,complete]=1
+	while read -r key rate rest; do
+		case "$key" in
+		tput | rtt) RES[anchor,$key]=$rate ;;
+		pause) read -r "RES[anchor,p50,$rate]" "RES[anchor,p99,$rate]" "RES[anchor,n,$rate]" <<< "$rest" ;;
+		pages) RES[anchor,pages,$rate]=$rest ;;
+		esac
+	done < "$R/anchor.$best"
+}
+
+echo "colod benchmark: $ROUNDS rounds, rates ${RATES[*]} pages/s, $PER_RATE checkpoints each, timer every ${INTERVAL_S}s, soak $SOAK"
+for round in $(seq "$ROUNDS"); do
+	echo "round $round: the guest alone"
+	alone_round $((100 + round))
+	echo "round $round: the colod pair"
+	pair_start
+	client_measure colod $((200 + round))
+	if [ "$round" -eq "$ROUNDS" ]; then
+		echo "the colod pair: dirty rates"
+		colod_rates
+		echo "soak: $SOAK checkpoints"
+		soak
+	fi
+	pair_stop
+	[ "$round" -eq 1 ] && { echo "QEMU COLO anchor"; anchor; }
+done
+
+# --- the table -------------------------------------------------------------
+# cell SETUP KEY: the value, "hung" for what the anchor could not measure.
+cell()
+{
+	local v=${RES[$1,$2]:-}
+	[ -n "$v" ] && { echo "$v"; return; }
+	[ "$1" = anchor ] && [ -z "${RES[anchor,complete]:-}" ] && { echo hung; return; }
+	echo -
+}
+printf '\ncolod vs QEMU 7.2 COLO, guest %s MiB under nested TCG; timer checkpoints every %s s\n' \
+	"$GUEST_RAM_MB" "$INTERVAL_S"
+printf '\nPVM pause per checkpoint against the guest'"'"'s dirty rate (%s checkpoints per rate)\n' "$PER_RATE"
+printf '%-10s | %-28s | %-28s | %s\n' "" "colod" "QEMU COLO" "colod/QEMU"
+printf '%-10s | %8s %9s %9s | %8s %9s %9s | %9s\n' "pages/s" "pages/ck" "p50 ms" "p99 ms" \
+	"pages/ck" "p50 ms" "p99 ms" "p50 ratio"
+for rate in "${RATES[@]}"; do
+	printf '%-10s | %8s %9s %9s | %8s %9s %9s | %9s\n' "$rate" \
+		"$(cell colod "pages,$rate")" "$(cell colod "p50,$rate")" "$(cell colod "p99,$rate")" \
+		"$(cell anchor "pages,$rate")" "$(cell anchor "p50,$rate")" "$(cell anchor "p99,$rate")" \
+		"$(ratio "${RES[colod,p50,$rate]:-}" "${RES[anchor,p50,$rate]:-}")"
+done
+echo "(colod: pause from its log; QEMU: PVM's QMP STOP to RESUME; pages/ck: median for colod, mean for QEMU)"
+
+tput_alone=$(median ${RES[alone,tput]}) tput_colod=$(median ${RES[colod,tput]})
+rtt_alone=$(median ${RES[alone,rtt]}) rtt_colod=$(median ${RES[colod,rtt]})
+printf '\nClient through each setup (alone and colod: median of %s alternating rounds)\n' "$ROUNDS"
+printf '%-30s %9s %9s %9s %11s %12s\n' "" alone colod "colod/alone" "QEMU COLO" "colod/QEMU"
+printf '%-30s %9s %9s %9s %11s %12s\n' "stream throughput (KiB/s)" "${tput_alone:-failed}" "${tput_colod:-failed}" \
+	"$(ratio "$tput_colod" "$tput_alone")" "$(cell anchor tput)" "$(ratio "$tput_colod" "${RES[anchor,tput]:-}")"
+printf '%-30s %9s %9s %9s %11s %12s\n' "echo round trip, median (ms)" "${rtt_alone:-failed}" "${rtt_colod:-failed}" \
+	"$(ratio "$rtt_colod" "$rtt_alone")" "$(cell anchor rtt)" "$(ratio "$rtt_colod" "${RES[anchor,rtt]:-}")"
+echo "(each run: ${STREAM_KIB} KiB in 4 requests, byte-checked; $RTT_ROUNDS echoes of 32 bytes; per-round values:"
+echo " alone tput${RES[alone,tput]}, rtt${RES[alone,rtt]}; colod tput${RES[colod,tput]}, rtt${RES[colod,rtt]})"
+
+printf '\nSoak: %s manual checkpoints in a row, guest writing %s pages/s and %s disk records/s\n' \
+	"$SOAK" "$SOAK_MEM_RATE" "$SOAK_DISK_RATE"
+printf '  outcome: %s; manual checkpoints done: %s (%s with the timer'"'"'s); primary then: %s\n' \
+	"${RES[soak,outcome]}" "${RES[soak,done]}" "${RES[soak,all]}" "${RES[soak,state]}"
+printf '  client across it: %s streams, %s bytes intact, %s bytes lost\n' \
+	"${RES[soak,streams]}" "${RES[soak,intact]}" "${RES[soak,lost]}"
+
+printf '\nQEMU COLO anchor: %s (table from try %s)\n' "${RES[anchor,tries]}" "${RES[anchor,best]}"
+goal_pause=$(ratio "${RES[colod,p50,${RATES[0]}]:-}" "${RES[anchor,p50,${RATES[0]}]:-}")
+goal_tput=$(ratio "$tput_colod" "${RES[anchor,tput]:-}")
+echo "Goals (reported, not asserted): PVM pause at most 1/3 of QEMU COLO's: p50 ratio at ${RATES[0]} pages/s $goal_pause;"
+echo "  client throughput at least 2x QEMU COLO's: $goal_tput"

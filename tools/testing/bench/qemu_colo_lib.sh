@@ -1,0 +1,217 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# QEMU 7.2's own COLO, set up the way QEMU's COLO documentation describes,
+# on the colod topology (colod_lib.sh) and the end-to-end guest's snapshot:
+# the anchor the colod benchmark (colod.sh) compares against. Sourced after
+# colod_lib.sh, with nothing of colod running.
+#
+#   pri: PVM QEMU on tap0, started from the guest's snapshot
+#        net0 --filter-mirror (frames to the guest)--> 192.168.77.1:9003 ---+
+#        net0 --filter-redirector (guest's frames)--> colo-compare          |
+#             <--filter-redirector (released frames)--+   ^ 192.168.77.1:9004
+#        disk0 = quorum [raw file, later + replication(primary) over NBD] |  |
+#   sec: SVM QEMU on tap0, -incoming tcp:192.168.77.2:9998               |  |
+#        net0 <--filter-redirector (mirrored frames)-- red0 <------------+  |
+#        net0 --filter-redirector (SVM's frames)------ red1 ----------------+
+#        net0 filter-rewriter; disk0 = quorum [replication(secondary):
+#        active and hidden qcow2 over the raw file, exported by QEMU's own
+#        nbd-server on 192.168.77.2:9999]
+#
+# The client's hub port to the secondary (c-s) is down while the anchor
+# runs: in QEMU's COLO the SVM gets client frames only from the mirror.
+#
+# QEMU 7.2's COLO hangs now and then (the migration thread deadlocks on the
+# main lock, and QMP stops answering): every step here is bounded and
+# reports a hang instead of waiting for it. The PVM's pause per checkpoint
+# is taken from its QMP events: STOP (the checkpoint stops the VM) to the
+# RESUME that follows, as QEMU timestamps them.
+
+QCOLO_CHECKPOINT_HANG_S=${QCOLO_CHECKPOINT_HANG_S:-90}
+
+# qcolo_qmp SIDE [qmp.py arguments...]: bounded QMP commands to the anchor's
+# PVM (pri) or SVM (sec).
+qcolo_qmp()
+{
+	local side=$1
+	shift
+	timeout 40 "$GUEST_QMP" --timeout 30 "$QA/$side/qmp.sock" "$@"
+}
+
+# qcolo_watch_events: the PVM's QMP events, one "SECONDS EVENT" line each,
+# appended to $QA/pri/events until QEMU goes away.
+qcolo_watch_events()
+{
+	python3 - "$QA/pri/events.sock" > "$QA/pri/events" 2> "$QA/pri/events.err" <<'PYEOF' &
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile('r')
+f.readline()
+s.sendall(b'{"execute": "qmp_capabilities"}\n')
+for line in f:
+    msg = json.loads(line)
+    if 'event' in msg:
+        t = msg['timestamp']
+        print('%d.%06d %s' % (t['seconds'], t['microseconds'], msg['event']), flush=True)
+PYEOF
+	echo $! > "$QA/pri/events.pid"
+}
+
+# qcolo_start INTERVAL_MS: both QEMUs up, the secondary's NBD export, the
+# primary's replication child and the x-colo migration; returns when the
+# migration is in the "colo" state. On failure QCOLO_WHY says at which step.
+qcolo_start()
+{
+	local side
+	QA=$(mktemp -d "$W/qcolo.XXXXXX")
+	for side in pri sec; do
+		mkdir -p "$QA/$side"
+		truncate -s "${GUEST_DISK_MB}M" "$QA/$side/disk.img"
+	done
+	qemu-img create -q -f qcow2 "$QA/sec/active.qcow2" "${GUEST_DISK_MB}M" &&
+		qemu-img create -q -f qcow2 "$QA/sec/hidden.qcow2" "${GUEST_DISK_MB}M" ||
+		{ QCOLO_WHY="qemu-img create failed"; return 1; }
+	ip -n cli link set c-s down
+	on_exit "ip -n cli link set c-s up"
+	on_exit "qcolo_stop"
+
+	guest_device_args "$QA/pri/control.sock" "$QA/pri/console.log"
+	ip netns exec pri qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" \
+		-m "${GUEST_RAM_MB}M" -object "memory-backend-ram,id=ram0,size=${GUEST_RAM_MB}M" \
+		-machine memory-backend=ram0 \
+		-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
+		-chardev socket,id=mirror0,host=192.168.77.1,port=9003,server=on,wait=off \
+		-chardev socket,id=compare1,host=192.168.77.1,port=9004,server=on,wait=on \
+		-chardev socket,id=compare0,host=127.0.0.1,port=9001,server=on,wait=off \
+		-chardev socket,id=compare0-0,host=127.0.0.1,port=9001 \
+		-chardev socket,id=compare_out,host=127.0.0.1,port=9005,server=on,wait=off \
+		-chardev socket,id=compare_out0,host=127.0.0.1,port=9005 \
+		-object filter-mirror,id=m0,netdev=net0,queue=tx,outdev=mirror0 \
+		-object filter-redirector,id=redire0,netdev=net0,queue=rx,indev=compare_out \
+		-object filter-redirector,id=redire1,netdev=net0,queue=rx,outdev=compare0 \
+		-object iothread,id=iothread1 \
+		-object colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1 \
+		-drive "if=none,id=disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.file.filename=$QA/pri/disk.img,children.0.driver=raw" \
+		-qmp "unix:$QA/pri/qmp.sock,server=on,wait=off" \
+		-qmp "unix:$QA/pri/events.sock,server=on,wait=off" \
+		-incoming "exec:cat $GUEST_SNAPSHOT" > "$QA/pri/qemu.log" 2>&1 &
+	echo $! > "$QA/pri/pid"
+
+	guest_device_args "$QA/sec/control.sock" "$QA/sec/console.log"
+	ip netns exec sec qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" \
+		-m "${GUEST_RAM_MB}M" -object "memory-backend-ram,id=ram0,size=${GUEST_RAM_MB}M" \
+		-machine memory-backend=ram0 \
+		-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
+		-chardev socket,id=red0,host=192.168.77.1,port=9003,reconnect=1 \
+		-chardev socket,id=red1,host=192.168.77.1,port=9004,reconnect=1 \
+		-object filter-redirector,id=f1,netdev=net0,queue=tx,indev=red0 \
+		-object filter-redirector,id=f2,netdev=net0,queue=rx,outdev=red1 \
+		-object filter-rewriter,id=rew0,netdev=net0,queue=all \
+		-drive "if=none,id=parent0,driver=raw,file.filename=$QA/sec/disk.img" \
+		-drive "if=none,id=childs0,driver=replication,mode=secondary,top-id=disk0,file.driver=qcow2,file.file.filename=$QA/sec/active.qcow2,file.backing.driver=qcow2,file.backing.file.filename=$QA/sec/hidden.qcow2,file.backing.backing=parent0" \
+		-drive if=none,id=disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs0 \
+		-qmp "unix:$QA/sec/qmp.sock,server=on,wait=off" \
+		-incoming tcp:192.168.77.2:9998 > "$QA/sec/qemu.log" 2>&1 &
+	echo $! > "$QA/sec/pid"
+
+	qcolo_qmp sec migrate-set-capabilities '{"capabilities": [{"capability": "x-colo", "state": true}]}' \
+		-- nbd-server-start '{"addr": {"type": "inet", "data": {"host": "192.168.77.2", "port": "9999"}}}' \
+		-- nbd-server-add '{"device": "parent0", "writable": true}' > "$QA/sec/setup.log" 2>&1 ||
+		{ QCOLO_WHY="secondary setup: $(tail -n 1 "$QA/sec/setup.log")"; return 1; }
+	timeout 200 "$GUEST_QMP" --timeout 180 "$QA/pri/qmp.sock" wait-status running \
+		> "$QA/pri/setup.log" 2>&1 ||
+		{ QCOLO_WHY="the primary did not run from the snapshot: $(tail -n 1 "$QA/pri/setup.log")"; return 1; }
+	qcolo_watch_events
+	qcolo_qmp pri human-monitor-command '{"command-line": "drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=192.168.77.2,file.port=9999,file.export=parent0,node-name=replication0"}' \
+		-- x-blockdev-change '{"parent": "disk0", "node": "replication0"}' \
+		-- migrate-set-capabilities '{"capabilities": [{"capability": "x-colo", "state": true}]}' \
+		-- migrate-set-parameters "{\"x-checkpoint-delay\": $1}" \
+		-- migrate '{"uri": "tcp:192.168.77.2:9998"}' >> "$QA/pri/setup.log" 2>&1 ||
+		{ QCOLO_WHY="primary setup: $(tail -n 1 "$QA/pri/setup.log")"; return 1; }
+	# drive_add reports its errors as text, not as a QMP error
+	[ "$(sed -n 2p "$QA/pri/setup.log")" = '""' ] ||
+		{ QCOLO_WHY="drive_add: $(sed -n 2p "$QA/pri/setup.log")"; return 1; }
+	wait_for 200 qcolo_in_colo || { QCOLO_WHY="the migration never reached the colo state"; return 1; }
+}
+
+qcolo_in_colo() { qcolo_qmp pri query-migrate | grep -q '"status": "colo"'; }
+
+# qcolo_pauses: the pause of every STOP/RESUME pair of the PVM, in ms, one
+# per line, in order; the first pair is the initial migration (first sync).
+qcolo_pauses()
+{
+	awk '$2 == "STOP" { t = $1 } $2 == "RESUME" && t { printf "%.1f\n", ($1 - t) * 1000; t = 0 }' \
+		"$QA/pri/events"
+}
+
+# qcolo_checkpoints: checkpoints completed since the first sync.
+qcolo_checkpoints()
+{
+	local n
+	n=$(qcolo_pauses | wc -l)
+	echo $((n > 0 ? n - 1 : 0))
+}
+
+# qcolo_stopped_for: seconds the PVM has been stopped by an unfinished
+# checkpoint (0 while it runs).
+qcolo_stopped_for()
+{
+	tail -n 1 "$QA/pri/events" | awk -v now="$EPOCHREALTIME" '$2 == "STOP" { s = now - $1 } END { printf "%d\n", s }'
+}
+
+# qcolo_wait_checkpoints N: until N checkpoints are done. Returns 1 when the
+# PVM stays stopped in one for QCOLO_CHECKPOINT_HANG_S (QEMU hung) or QEMU
+# is gone, 2 when none completes within that time either.
+qcolo_wait_checkpoints()
+{
+	local last progress
+	last=$(qcolo_checkpoints)
+	progress=$(date +%s)
+	while [ "$(qcolo_checkpoints)" -lt "$1" ]; do
+		kill -0 "$(cat "$QA/pri/pid")" 2> /dev/null || return 1
+		[ "$(qcolo_stopped_for)" -ge "$QCOLO_CHECKPOINT_HANG_S" ] && return 1
+		if [ "$(qcolo_checkpoints)" != "$last" ]; then
+			last=$(qcolo_checkpoints)
+			progress=$(date +%s)
+		elif [ $(( $(date +%s) - progress )) -ge "$QCOLO_CHECKPOINT_HANG_S" ]; then
+			return 2
+		fi
+		sleep 0.2
+	done
+}
+
+# qcolo_ram_pages: RAM pages the PVM has sent so far (normal and zero
+# pages of query-migrate), or nothing when QMP does not answer.
+qcolo_ram_pages()
+{
+	qcolo_qmp pri query-migrate | python3 -c '
+import json, sys
+r = json.load(sys.stdin).get("ram", {})
+print(r.get("normal", 0) + r.get("duplicate", 0))' 2> /dev/null
+}
+
+# qcolo_show_logs: what the two QEMUs and the PVM's events said, for a try
+# that did not complete.
+qcolo_show_logs()
+{
+	local f
+	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events; do
+		[ -s "$QA/$f" ] || continue
+		echo "  --- QEMU COLO $f"
+		tail -n 8 "$QA/$f" | sed 's/^/  /'
+	done
+}
+
+# qcolo_stop: both QEMUs killed (a hung QEMU ignores SIGTERM).
+qcolo_stop()
+{
+	local f
+	for f in "$QA/pri/pid" "$QA/sec/pid" "$QA/pri/events.pid"; do
+		[ -s "$f" ] && kill -9 "$(cat "$f")" 2> /dev/null
+	done
+	for f in "$QA/pri/pid" "$QA/sec/pid"; do
+		[ -s "$f" ] && wait_for 30 sh -c "! kill -0 $(cat "$f")"
+		rm -f "$f"
+	done
+	ip -n cli link set c-s up
+}
