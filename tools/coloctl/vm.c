@@ -11,6 +11,8 @@
  *   coloctl vm freeze NAME               a checkpoint after which both VMs
  *                                        stay paused (to compare them)
  *   coloctl vm resume NAME               after freeze, on each host
+ *   coloctl vm failover NAME             (primary) move the VM to the
+ *                                        secondary host, nothing lost
  *   coloctl vm stop NAME                 colod stops its QEMU and exits
  * NAME may be replaced by --socket PATH.
  */
@@ -44,7 +46,7 @@ static void usage(FILE *f)
 		"Usage: coloctl vm start CONFIG\n"
 		"       coloctl vm list [--json]\n"
 		"       coloctl vm status NAME|--socket PATH [--json]\n"
-		"       coloctl vm checkpoint|freeze|resume|stop NAME|--socket PATH\n");
+		"       coloctl vm checkpoint|freeze|resume|failover|stop NAME|--socket PATH\n");
 }
 
 /* Sends {"command": cmd} to the colod at path; the reply, or NULL with a message. */
@@ -276,7 +278,7 @@ int vm_main(int argc, char **argv)
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc > 2 && !strcmp(argv[2], "--json"));
 	if (strcmp(cmd, "status") && strcmp(cmd, "checkpoint") && strcmp(cmd, "freeze") &&
-	    strcmp(cmd, "resume") && strcmp(cmd, "stop")) {
+	    strcmp(cmd, "resume") && strcmp(cmd, "failover") && strcmp(cmd, "stop")) {
 		usage(stderr);
 		return 2;
 	}

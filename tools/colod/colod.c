@@ -200,7 +200,7 @@ static void cluster_act(struct colod *d)
 			primary_peer_left(d, c->peer_left_why);
 		else if (d->state == COLOD_REPLICATING || d->state == COLOD_LINK_LOST ||
 			 d->state == COLOD_SYNCING)
-			secondary_takeover(d, c->peer_left_why);
+			secondary_takeover(d, c->peer_left_why, false);
 	}
 	if (d->cfg.role == COLOD_ROLE_PRIMARY && !c->quorate && !c->peer_present &&
 	    c->peer_seen && d->vm.qmp && d->state != COLOD_FAILED) {

@@ -33,6 +33,7 @@ enum colod_state {
 	COLOD_LINK_LOST,	/* the agent link broke; waiting for corosync's view of the peer */
 	COLOD_PEER_LOST,	/* the agent link broke; replication stopped */
 	COLOD_TOOK_OVER,	/* secondary: the primary is gone, the replica serves alone */
+	COLOD_HANDED_OVER,	/* primary: the VM moved to the secondary (coloctl vm failover) */
 	COLOD_FAILED,		/* something this agent cannot repair; see state_why */
 	COLOD_STOPPING,
 };
@@ -198,7 +199,8 @@ int cluster_open(struct colod *d, char *err, size_t errlen);
 int cluster_dispatch(struct colod *d, int fd);
 void cluster_close(struct colod *d);
 int cluster_fence(struct colod *d, char *err, size_t errlen);
-int secondary_takeover(struct colod *d, const char *why);
+int secondary_takeover(struct colod *d, const char *why, bool planned);
+int primary_handover(struct colod *d, char *err, size_t errlen);
 void primary_peer_left(struct colod *d, const char *why);
 void primary_link_lost(struct colod *d, const char *why);
 void primary_go_alone(struct colod *d, const char *why);

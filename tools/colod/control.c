@@ -2,7 +2,7 @@
 /*
  * The control socket `coloctl vm` talks to: one JSON request per
  * connection, {"command": "status" | "checkpoint" | "freeze" | "resume" |
- * "stop"}, one JSON reply ({"error": "..."} on failure). Root only: the socket is mode 0600.
+ * "failover" | "stop"}, one JSON reply ({"error": "..."} on failure). Root only: the socket is mode 0600.
  */
 #include <errno.h>
 #include <poll.h>
@@ -165,6 +165,15 @@ static struct json_object *handle(struct colod *d, const char *cmd)
 			return error_json("checkpoint failed: %s", d->state_why);
 		return status_json(d);
 	}
+	if (!strcmp(cmd, "failover")) {
+		char err[512];
+
+		if (d->cfg.role != COLOD_ROLE_PRIMARY)
+			return error_json("%s", "a planned failover is asked of the primary");
+		if (primary_handover(d, err, sizeof(err)))
+			return error_json("%s", err);
+		return status_json(d);
+	}
 	if (!strcmp(cmd, "resume")) {
 		char err[256];
 
@@ -177,7 +186,8 @@ static struct json_object *handle(struct colod *d, const char *cmd)
 		d->last_ckpt_end_ns = now_ns();
 		return status_json(d);
 	}
-	return error_json("unknown command '%s' (status, checkpoint, freeze, resume, stop)", cmd);
+	return error_json("unknown command '%s' (status, checkpoint, freeze, resume, failover, "
+			  "stop)", cmd);
 }
 
 void control_handle(struct colod *d)

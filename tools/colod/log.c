@@ -55,6 +55,7 @@ static const char *const state_names[] = {
 	[COLOD_LINK_LOST] = "link-lost",
 	[COLOD_PEER_LOST] = "peer-lost",
 	[COLOD_TOOK_OVER] = "took-over",
+	[COLOD_HANDED_OVER] = "handed-over",
 	[COLOD_FAILED] = "failed",
 	[COLOD_STOPPING] = "stopping",
 };

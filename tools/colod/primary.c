@@ -358,6 +358,56 @@ static void primary_overtaken(struct colod *d)
 	colod_set_state(d, COLOD_FAILED, "the secondary took over: this VM is paused");
 }
 
+/*
+ * coloctl vm failover: move the VM to the secondary without losing
+ * anything. A freeze checkpoint leaves both VMs paused in the same state
+ * with every output released; HANDOVER tells the secondary to take over
+ * from it (no fencing: this primary asks); once it answers that it does,
+ * this VM, still paused, ends. It never runs beside the replica.
+ */
+int primary_handover(struct colod *d, char *err, size_t errlen)
+{
+	struct colo_msg m = { .type = COLO_MSG_HANDOVER };
+	const char *why;
+	int r;
+
+	if (d->state != COLOD_REPLICATING || d->frozen) {
+		snprintf(err, errlen, "not replicating (%s)",
+			 d->frozen ? "frozen" : colod_state_name(d->state));
+		return -EINVAL;
+	}
+	r = primary_checkpoint(d, COLO_CKPT_FREEZE);
+	if (r) {
+		snprintf(err, errlen, "the last checkpoint failed: %s", d->state_why);
+		return r;
+	}
+	m.handover_ckpt_id = d->ckpt_id;
+	r = link_send_msg(d->agent_fd, &m);
+	if (!r)
+		r = link_recv_msg(d, &m, ACK_TIMEOUT_MS, &why);
+	if (!r && (m.type != COLO_MSG_ERROR || strcmp(m.error, COLOD_TAKEOVER_ERROR))) {
+		why = "the secondary answered something else than taking over";
+		r = -EPROTO;
+	}
+	if (r) {
+		/* still paused and identical to the replica: resume replicating */
+		snprintf(err, errlen, "handing over: %s; the VM stays here, frozen "
+			 "(coloctl vm resume on both hosts)", why);
+		return r;
+	}
+	close(d->agent_fd);
+	d->agent_fd = -1;
+	qemu_kill(&d->vm);
+	/* nothing to forward or mirror any more */
+	if (dm_message(d->dm_name, "failover", err, errlen))
+		log_err("%s", err);
+	if (colod_proxy_failover(&d->proxy, d->cfg.tap, err, errlen))
+		log_err("proxy failover: %s", err);
+	colod_set_state(d, COLOD_HANDED_OVER, "the VM runs on the secondary host from "
+			"checkpoint %llu", (unsigned long long)d->ckpt_id);
+	return 0;
+}
+
 /* The peer is gone or broke the protocol: the VM serves alone. */
 void primary_go_alone(struct colod *d, const char *why)
 {

@@ -37,6 +37,7 @@ static const struct {
 	[COLO_MSG_PONG] = { "PONG", 8, 8 },
 	[COLO_MSG_ERROR] = { "ERROR", 1, COLO_ERROR_MAX },
 	[COLO_MSG_REQUEST] = { "REQUEST", 4, 4 },
+	[COLO_MSG_HANDOVER] = { "HANDOVER", 8, 8 },
 };
 
 static const char *const reason_names[COLO_CKPT_REASON_MAX + 1] = {
@@ -348,6 +349,9 @@ static int parse_body(const unsigned char *p, const struct colo_hdr *h, uint32_t
 	case COLO_MSG_CKPT_END:
 		m->end_ckpt_id = get_be64(p);
 		return 0;
+	case COLO_MSG_HANDOVER:
+		m->handover_ckpt_id = get_be64(p);
+		return 0;
 	case COLO_MSG_ACK:
 		m->ack.ckpt_id = get_be64(p);
 		m->ack.status = (int32_t)get_be32(p + 8);
@@ -454,10 +458,12 @@ int colo_msg_encode(void *buf, size_t size, const struct colo_msg *m, const char
 	case COLO_MSG_CKPT_END:
 	case COLO_MSG_PING:
 	case COLO_MSG_PONG:
+	case COLO_MSG_HANDOVER:
 		if (size < COLO_HDR_SIZE + 8)
 			return no_space(COLO_HDR_SIZE + 8, size, why);
 		p = put_hdr(p, m->type, 8);
-		p = put_be64(p, m->type == COLO_MSG_CKPT_END ? m->end_ckpt_id : m->time_ns);
+		p = put_be64(p, m->type == COLO_MSG_CKPT_END ? m->end_ckpt_id :
+				m->type == COLO_MSG_HANDOVER ? m->handover_ckpt_id : m->time_ns);
 		break;
 	case COLO_MSG_ACK:
 		if (!ack_ok(&m->ack, why))
@@ -691,6 +697,17 @@ static int accept_end(struct colo_session *s, uint64_t ckpt_id, const char **why
 	return 0;
 }
 
+static int accept_handover(struct colo_session *s, uint64_t ckpt_id, const char **why)
+{
+	if (s->state != COLO_SESSION_IDLE)
+		return refuse(s, why, "HANDOVER in the middle of checkpoint %" PRIu64, s->ckpt_id);
+	if (!s->last_ckpt_id || ckpt_id != s->last_ckpt_id)
+		return refuse(s, why, "HANDOVER from checkpoint %" PRIu64 ", the last one is %" PRIu64,
+			      ckpt_id, s->last_ckpt_id);
+	s->state = COLO_SESSION_CLOSED;
+	return 0;
+}
+
 static int accept_ack(struct colo_session *s, const struct colo_ack *a, const char **why)
 {
 	if (s->state != COLO_SESSION_ACK_WAIT)
@@ -717,7 +734,7 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return -EPROTO;
 	}
 	if (s->state == COLO_SESSION_CLOSED)
-		return refuse(s, why, "%s after the peer's ERROR", name);
+		return refuse(s, why, "%s after the peer's ERROR or HANDOVER", name);
 	switch (m->type) {
 	case COLO_MSG_ERROR:
 		s->state = COLO_SESSION_CLOSED;
@@ -734,6 +751,7 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 	case COLO_MSG_PING:
 	case COLO_MSG_PONG:
 	case COLO_MSG_REQUEST:
+	case COLO_MSG_HANDOVER:
 		break;
 	default:
 		return refuse(s, why, "unknown message type %u", (unsigned int)m->type);
@@ -755,6 +773,8 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return accept_devstate(s, &m->devstate, why);
 	case COLO_MSG_CKPT_END:
 		return accept_end(s, m->end_ckpt_id, why);
+	case COLO_MSG_HANDOVER:
+		return accept_handover(s, m->handover_ckpt_id, why);
 	case COLO_MSG_REQUEST:
 		return 0;
 	default:	/* COLO_MSG_ACK, the only type left */

@@ -59,6 +59,10 @@
  * 10 REQUEST, secondary to primary, 4 bytes: reason u32, COLO_CKPT_DISK (the
  *      secondary's disk buffer passed its threshold or refused a write);
  *      any other reason is refused. The primary checkpoints soon after.
+ * 11 HANDOVER, primary to secondary, 8 bytes: ckpt_id u64, the last
+ *      checkpoint, acknowledged: the secondary takes over from it (a planned
+ *      failover; the primary's VM stays paused after that checkpoint). Only
+ *      ERROR may follow, from either side.
  *
  * Order (what struct colo_session enforces on the receiving side)
  * ---------------------------------------------------------------
@@ -69,6 +73,7 @@
  * CKPT_END; the secondary answers each with an ACK, and the primary starts
  * the next checkpoint only after that ACK. PING and PONG may come at any
  * time after HELLO, and so may the secondary's REQUEST; ERROR at any time.
+ * HANDOVER comes between checkpoints and ends the session.
  */
 #ifndef COLOD_PROTO_H
 #define COLOD_PROTO_H
@@ -109,8 +114,9 @@ enum colo_msg_type {
 	COLO_MSG_PONG = 8,
 	COLO_MSG_ERROR = 9,
 	COLO_MSG_REQUEST = 10,
+	COLO_MSG_HANDOVER = 11,
 };
-#define COLO_MSG_TYPE_MAX COLO_MSG_REQUEST
+#define COLO_MSG_TYPE_MAX COLO_MSG_HANDOVER
 
 enum colo_role {
 	COLO_ROLE_PRIMARY = 1,
@@ -186,6 +192,7 @@ struct colo_msg {
 		uint64_t time_ns;			/* PING, PONG */
 		char error[COLO_ERROR_MAX + 1];		/* ERROR, NUL-terminated */
 		enum colo_ckpt_reason request_reason;	/* REQUEST */
+		uint64_t handover_ckpt_id;		/* HANDOVER */
 	};
 };
 
@@ -250,7 +257,7 @@ enum colo_session_state {
 	COLO_SESSION_IDLE,		/* no checkpoint in flight */
 	COLO_SESSION_CKPT_OPEN,		/* secondary: between CKPT_BEGIN and CKPT_END */
 	COLO_SESSION_ACK_WAIT,		/* primary: a checkpoint sent, its ACK not yet seen */
-	COLO_SESSION_CLOSED,		/* the peer sent ERROR */
+	COLO_SESSION_CLOSED,		/* the peer sent ERROR or HANDOVER */
 	COLO_SESSION_FAILED,		/* the peer broke the protocol */
 };
 

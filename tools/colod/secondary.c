@@ -271,15 +271,17 @@ static void announce(struct colod *d)
 }
 
 /*
- * The primary left the cluster (cluster.c): the replica becomes the VM.
- * Only a replica that runs from a complete checkpoint can; only while this
- * host is quorate; only after [cluster] fence, when set, succeeded (with
- * two_node both halves of a split stay quorate: fencing is what keeps the
- * primary from serving too). A checkpoint received in part is dropped: the
- * RAM cache is not applied, the replica runs on from the last whole one.
+ * The primary left the cluster (cluster.c), or handed over (planned): the
+ * replica becomes the VM. Only a replica that runs from a complete
+ * checkpoint can; unless planned, only while this host is quorate and only
+ * after [cluster] fence, when set, succeeded (with two_node both halves of
+ * a split stay quorate: fencing is what keeps the primary from serving
+ * too). A checkpoint received in part is dropped: the RAM cache is not
+ * applied, the replica runs on from the last whole one.
  */
-int secondary_takeover(struct colod *d, const char *why)
+int secondary_takeover(struct colod *d, const char *why, bool planned)
 {
+	uint64_t t0 = now_ns();
 	char err[512];
 	int r;
 
@@ -288,12 +290,12 @@ int secondary_takeover(struct colod *d, const char *why)
 		secondary_disconnect(d, err);
 		return -ESRCH;
 	}
-	if (!d->cluster.quorate) {
+	if (!planned && d->cluster.cpg && !d->cluster.quorate) {
 		snprintf(err, sizeof(err), "%s; not taking over: this host is not quorate", why);
 		secondary_disconnect(d, err);
 		return -EPERM;
 	}
-	if (d->cfg.fence && (r = cluster_fence(d, err, sizeof(err)))) {
+	if (!planned && d->cfg.fence && (r = cluster_fence(d, err, sizeof(err)))) {
 		char reason[600];
 
 		snprintf(reason, sizeof(reason), "%s; not taking over: %s", why, err);
@@ -321,10 +323,11 @@ int secondary_takeover(struct colod *d, const char *why)
 		return r;
 	}
 	announce(d);
-	d->takeover_ns = d->cluster.peer_left_ns ? now_ns() - d->cluster.peer_left_ns : 0;
+	d->takeover_ns = now_ns() - (planned || !d->cluster.peer_left_ns ? t0 :
+				     d->cluster.peer_left_ns);
 	colod_set_state(d, COLOD_TOOK_OVER, "the replica serves alone from checkpoint %llu, "
-			"%.1f ms after the primary left (%s)", (unsigned long long)d->ckpt_id,
-			d->takeover_ns / 1e6, why);
+			"%.1f ms after %s (%s)", (unsigned long long)d->ckpt_id,
+			d->takeover_ns / 1e6, planned ? "the request" : "the primary left", why);
 	return 0;
 }
 
@@ -426,6 +429,8 @@ int secondary_handle(struct colod *d)
 		r = link_send_msg(d->agent_fd, &m);
 		snprintf(err, sizeof(err), "sending PONG: %s", strerror(-r));
 		break;
+	case COLO_MSG_HANDOVER:
+		return secondary_takeover(d, "the primary handed the VM over", true);
 	case COLO_MSG_ERROR:
 		secondary_disconnect(d, m.error);
 		return -ECONNABORTED;

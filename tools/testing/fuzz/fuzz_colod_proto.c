@@ -76,6 +76,9 @@ static bool model_allows(const struct model *md, const struct colo_session *s,
 		return !secondary && md->ack_wait && m->ack.ckpt_id == md->ckpt_id;
 	case COLO_MSG_REQUEST:
 		return !secondary;
+	case COLO_MSG_HANDOVER:
+		return secondary && !md->open && md->last_ckpt_id &&
+		       m->handover_ckpt_id == md->last_ckpt_id;
 	default:
 		return false;
 	}
@@ -85,6 +88,7 @@ static void model_apply(struct model *md, const struct colo_msg *m)
 {
 	switch (m->type) {
 	case COLO_MSG_ERROR:
+	case COLO_MSG_HANDOVER:
 		md->closed = true;
 		break;
 	case COLO_MSG_HELLO:

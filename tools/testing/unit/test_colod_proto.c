@@ -193,6 +193,13 @@ static void test_round_trips(void)
 		  out.type == COLO_MSG_REQUEST && out.request_reason == COLO_CKPT_DISK,
 		  "REQUEST round trip");
 
+	in.type = COLO_MSG_HANDOVER;
+	in.handover_ckpt_id = 99;
+	n = encode(&in);
+	tap_check(n == COLO_HDR_SIZE + 8 && parse(n, &out, &consumed, &why) == 1 &&
+		  out.type == COLO_MSG_HANDOVER && out.handover_ckpt_id == 99,
+		  "HANDOVER round trip");
+
 	in.type = COLO_MSG_ERROR;
 	strcpy(in.error, "disk size differs: 10 GiB here, 20 GiB there");
 	n = encode(&in);
@@ -262,7 +269,7 @@ static void test_header_refusals(void)
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, 0, 8);
 	bad(12, -EPROTO, "unknown message type 0", "type 0");
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_TYPE_MAX + 1, 8);
-	bad(12, -EPROTO, "unknown message type 11", "type 11");
+	bad(12, -EPROTO, "unknown message type 12", "type 12");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_PAGES, COLO_MSG_MAX_BODY + 1);
 	bad(12, -EMSGSIZE, "PAGES body of 1050637 bytes, more than 1050636",
@@ -517,6 +524,14 @@ static int request(void)
 	return give();
 }
 
+static int handover(uint64_t id)
+{
+	msg.type = COLO_MSG_HANDOVER;
+	msg.handover_ckpt_id = id;
+	encode(&msg);
+	return give();
+}
+
 static int error_msg(void)
 {
 	msg.type = COLO_MSG_ERROR;
@@ -564,6 +579,11 @@ static void test_session_good(void)
 	tap_check(ok, "an empty checkpoint, then ids with a gap");
 	ok = !error_msg() && sess.state == COLO_SESSION_CLOSED;
 	tap_check(ok, "ERROR closes the session");
+	ok = !start(COLO_ROLE_SECONDARY) && !hello(COLO_ROLE_PRIMARY) && !begin(3, 0, 0) &&
+	     !simple(COLO_MSG_CKPT_END, 3) && !handover(3) && sess.state == COLO_SESSION_CLOSED;
+	tap_check(ok, "HANDOVER from the last checkpoint closes the session");
+	refused(simple(COLO_MSG_PING, 4), "PING after the peer's ERROR or HANDOVER",
+		"PING after HANDOVER");
 	refused(simple(COLO_MSG_PING, 3), "PING after the peer's ERROR", "PING after ERROR");
 
 	ok = !start(COLO_ROLE_PRIMARY) && !hello(COLO_ROLE_SECONDARY) &&
@@ -691,6 +711,19 @@ static void test_session_refusals(void)
 	refused(request(), "REQUEST sent to the secondary", "REQUEST to the secondary");
 	start(COLO_ROLE_PRIMARY);
 	refused(request(), "REQUEST before HELLO", "REQUEST before HELLO");
+	start(COLO_ROLE_SECONDARY);
+	hello(COLO_ROLE_PRIMARY);
+	refused(handover(0), "HANDOVER from checkpoint 0, the last one is 0",
+		"HANDOVER before any checkpoint");
+	open_ckpt(5, 0, 0);
+	refused(handover(5), "HANDOVER in the middle of checkpoint 5", "HANDOVER mid-checkpoint");
+	open_ckpt(5, 0, 0);
+	simple(COLO_MSG_CKPT_END, 5);
+	refused(handover(4), "HANDOVER from checkpoint 4, the last one is 5",
+		"HANDOVER from an older checkpoint");
+	start(COLO_ROLE_PRIMARY);
+	hello(COLO_ROLE_SECONDARY);
+	refused(handover(0), "HANDOVER sent to the primary", "HANDOVER to the primary");
 
 	start(COLO_ROLE_PRIMARY);
 	hello(COLO_ROLE_SECONDARY);
