@@ -52,10 +52,18 @@ static void confchg(cpg_handle_t h, const struct cpg_name *group,
 	size_t i;
 
 	(void)group;
-	for (i = 0; i < njoined; i++)
-		if (joined[i].nodeid != c->nodeid || joined[i].pid != c->pid)
+	for (i = 0; i < njoined; i++) {
+		if (joined[i].nodeid == c->nodeid && joined[i].pid == c->pid)
+			continue;
+		if (d->state == COLOD_TOOK_OVER)
+			/* a partition healed: the primary had not died */
+			log_err("cluster: the old primary's agent is in the group again (node %u, "
+				"pid %u) after this host took over: it must not run its VM",
+				joined[i].nodeid, joined[i].pid);
+		else
 			log_info("cluster: the peer agent joined (node %u, pid %u)",
 				 joined[i].nodeid, joined[i].pid);
+	}
 	for (i = 0; i < nleft; i++) {
 		if (left[i].nodeid != c->peer_nodeid || left[i].pid != c->peer_pid ||
 		    !c->peer_present)

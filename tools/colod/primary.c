@@ -144,8 +144,6 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen)
 	if (r)
 		return r;
 	r = qemu_connect(&d->vm, 60000, err, errlen);
-	if (!r)
-		r = qemu_set_ignore_shared(&d->vm, err, errlen);
 	for (waited = 0; !r && waited < 300000; waited += 50) {
 		r = qmp_status(d->vm.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
 		if (r || !strcmp(status, "running"))
@@ -161,6 +159,12 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen)
 		snprintf(err, errlen, "the VM did not start running within 300 s");
 		r = -ETIMEDOUT;
 	}
+	/*
+	 * Only now: the saved state start_from names carries the RAM, and a
+	 * load still in progress would refuse it with x-ignore-shared set.
+	 */
+	if (!r)
+		r = qemu_set_ignore_shared(&d->vm, err, errlen);
 	return r;
 }
 
@@ -336,7 +340,7 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 			break;
 		case COLO_MSG_ERROR:
 			snprintf(err, errlen, "the secondary gave up: %s", m.error);
-			return -ECONNABORTED;
+			return strcmp(m.error, COLOD_TAKEOVER_ERROR) ? -ECONNABORTED : -EOWNERDEAD;
 		default:
 			break;
 		}
@@ -613,6 +617,11 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	return 0;
 
 peer_failed:
+	if (r == -EOWNERDEAD) {
+		/* the secondary took over: this VM, paused here, stays so */
+		primary_overtaken(d);
+		return r;
+	}
 	primary_link_lost(d, err);
 	if (qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
