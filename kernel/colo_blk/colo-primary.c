@@ -10,7 +10,7 @@
  * them in order per sector), and treats a flush as a barrier. A forward error
  * never reaches the guest: the primary becomes degraded and stops
  * forwarding. checkpoint returns once every write issued before it has been
- * acknowledged by the forward device.
+ * acknowledged by the forward device, and so does suspend.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -393,6 +393,44 @@ static bool colo_pri_drained(struct colo_pri *p, u64 seq)
 	ret = !f || f->seq > seq || p->state != COLO_PRI_ACTIVE;
 	spin_unlock_irq(&p->lock);
 	return ret;
+}
+
+/*
+ * Suspend, before a table swap and at removal: device-mapper has waited for
+ * the guest's bios, but their copies are not tied to them. Left in flight,
+ * the old table of a reload would forward alongside the new one (two writes
+ * to a sector in flight at once, in either order), drop what it had not
+ * sent when it is destroyed, and a checkpoint on the new table would not
+ * wait for them. So the copies are drained here, as other targets drain
+ * their own background I/O. A fatal signal ends the wait (a hung forward
+ * device must not hold the suspend for ever): the secondary may then miss
+ * writes, so the primary degrades.
+ */
+void colo_pri_postsuspend(struct colo_c *cc)
+{
+	struct colo_pri *p = cc->pri;
+	bool event = false;
+	u64 seq;
+
+	spin_lock_irq(&p->lock);
+	seq = p->seq;
+	spin_unlock_irq(&p->lock);
+
+	if (!wait_event_killable(p->wait, colo_pri_drained(p, seq)))
+		return;
+	spin_lock_irq(&p->lock);
+	if (p->state == COLO_PRI_ACTIVE) {
+		p->state = COLO_PRI_DEGRADED;
+		event = true;
+	}
+	spin_unlock_irq(&p->lock);
+	/* the worker drops what was not sent */
+	queue_work(p->wq, &p->submit_work);
+	if (!event)
+		return;
+	queue_work(p->wq, &p->event_work);
+	DMWARN("%s: suspend interrupted before the forwarded writes were acknowledged: degraded",
+	       dm_table_device_name(p->ti->table));
 }
 
 int colo_pri_checkpoint(struct colo_c *cc, const char **why)

@@ -137,6 +137,7 @@ void colo_rep_status(struct colo_c *cc, char *result, unsigned int maxlen,
 /* colo-primary.c */
 int colo_pri_ctr(struct colo_c *cc);
 void colo_pri_dtr(struct colo_c *cc);
+void colo_pri_postsuspend(struct colo_c *cc);
 int colo_pri_map(struct colo_c *cc, struct bio *bio);
 int colo_pri_checkpoint(struct colo_c *cc, const char **why);
 int colo_pri_failover(struct colo_c *cc, const char **why);

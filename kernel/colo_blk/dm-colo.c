@@ -263,6 +263,14 @@ static int colo_end_io(struct dm_target *ti, struct bio *bio,
 	return DM_ENDIO_DONE;
 }
 
+static void colo_postsuspend(struct dm_target *ti)
+{
+	struct colo_c *cc = ti->private;
+
+	if (cc->t.mode == CB_PRIMARY)
+		colo_pri_postsuspend(cc);
+}
+
 static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
@@ -368,10 +376,17 @@ static void colo_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct colo_c *cc = ti->private;
 
-	/* the secondary buffers discards itself, as zeroed sectors */
+	/*
+	 * The secondary buffers discards and write-zeroes itself, as zeroed
+	 * sectors, one by one inside ->map with its lock held: bounded, so
+	 * that a large zeroout is split by the block layer and I/O on both
+	 * faces gets the lock between the pieces.
+	 */
 	if (cc->t.mode == CB_SECONDARY) {
 		limits->discard_granularity = SECTOR_SIZE;
 		limits->max_discard_sectors = COLO_MAX_IO_SECTORS;
+		limits->max_write_zeroes_sectors =
+			min(limits->max_write_zeroes_sectors, COLO_MAX_IO_SECTORS);
 	}
 	/* zeroing is not forwarded: let the block layer write zero pages */
 	if (cc->t.mode == CB_PRIMARY)
@@ -389,12 +404,13 @@ static void colo_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type colo_target = {
 	.name = "colo",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = colo_ctr,
 	.dtr = colo_dtr,
 	.map = colo_map,
 	.end_io = colo_end_io,
+	.postsuspend = colo_postsuspend,
 	.message = colo_message,
 	.status = colo_status,
 	.iterate_devices = colo_iterate_devices,

@@ -19,6 +19,7 @@ struct ckpt_stats {
 	atomic64_t write_faults;	/* first writes caught */
 	atomic64_t collects;
 	atomic64_t collected_pages;
+	atomic64_t held_pages;		/* kept dirty: a kernel writer held them */
 	atomic64_t collect_ns;
 	atomic64_t read_pages;
 	atomic64_t read_ns;
@@ -50,12 +51,14 @@ struct ckpt_obj {
 	bool dead;			/* destroyed, waiting for last close */
 
 	/*
-	 * All files of the object share one address_space (the first opened
-	 * inode's, held by mapping_inode), so write-protecting a page reaches
-	 * every VMA whatever node it was opened through.
+	 * All files of the object share the address_space of this private
+	 * inode, so write-protecting a page reaches every VMA whatever node
+	 * it was opened through. It lives on the module's internal mount:
+	 * the inode of a node the object was opened through may sit on a
+	 * filesystem (a container's /dev) that is unmounted while the object
+	 * lives, so the object must not hold it.
 	 */
-	struct address_space *mapping;
-	struct inode *mapping_inode;
+	struct inode *inode;
 
 	spinlock_t dlock;		/* protects dirty, resizing */
 	struct ckpt_dset dirty;
@@ -69,6 +72,7 @@ extern struct mutex ckpt_lock;
 extern struct list_head ckpt_objects;
 extern unsigned long ckpt_max_bytes;
 extern atomic64_t ckpt_committed;
+extern struct vfsmount *ckpt_mnt;
 
 #define CKPT_MAX_OBJECTS 256
 

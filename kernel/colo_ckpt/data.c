@@ -117,39 +117,57 @@ static int ckpt_snapshot(struct ckpt_obj *obj, u64 **listp, u64 *np)
 }
 
 /*
+ * After the zap, with the page locked, the object's own reference is the
+ * only one a page should carry. Another one is a writer that took the page
+ * through get_user_pages() or pin_user_pages() before the zap (O_DIRECT,
+ * io_uring fixed buffers, vhost, RDMA, VFIO) and can go on writing to it
+ * without ever faulting again. page_maybe_dma_pinned() alone would only see
+ * FOLL_PIN holders, but direct I/O on older kernels takes plain FOLL_GET
+ * references; a pin adds GUP_PIN_COUNTING_BIAS to the count, so this test
+ * covers both. A transient reference (a GUP-fast lookup that backs off, a
+ * fault waiting for the page lock) only costs one spurious report.
+ */
+static bool ckpt_page_held(struct page *page)
+{
+	return page_ref_count(page) > 1;
+}
+
+/*
  * Re-arms tracking for the pages of list, which were all in the dirty
  * set. For each run of consecutive pages: lock the pages, zap their PTEs
  * (so the next write faults), drop them from the set, unlock. The page
  * lock orders this against ckpt_vm_mkwrite(), which holds it from adding
- * the page to the set until its PTE is writable.
+ * the page to the set until its PTE is writable. A page still held by a
+ * kernel writer stays in the set: every collect reports it again until the
+ * writer lets go, so its last write is in a collect after it was made.
  */
 static void ckpt_rearm(struct ckpt_obj *obj, const u64 *list, u64 n)
 {
 	struct page *locked[CKPT_REARM_BATCH];
-	u64 i = 0, j, k, nlocked;
+	u64 i = 0, j, k;
 
 	while (i < n) {
 		for (j = i + 1; j < n && j - i < CKPT_REARM_BATCH &&
 		     list[j] == list[j - 1] + 1; j++)
 			;
-		nlocked = 0;
 		for (k = i; k < j; k++) {
-			struct page *page = ckpt_obj_page(obj, list[k], false);
-
-			if (page) {
-				lock_page(page);
-				locked[nlocked++] = page;
-			}
+			locked[k - i] = ckpt_obj_page(obj, list[k], false);
+			if (locked[k - i])
+				lock_page(locked[k - i]);
 		}
-		if (obj->mapping)
-			unmap_mapping_range(obj->mapping, (loff_t)list[i] << PAGE_SHIFT,
-					    (loff_t)(j - i) << PAGE_SHIFT, 0);
+		unmap_mapping_range(obj->inode->i_mapping, (loff_t)list[i] << PAGE_SHIFT,
+				    (loff_t)(j - i) << PAGE_SHIFT, 0);
 		spin_lock(&obj->dlock);
-		for (k = i; k < j; k++)
-			ckpt_dset_del(&obj->dirty, list[k]);
+		for (k = i; k < j; k++) {
+			if (locked[k - i] && ckpt_page_held(locked[k - i]))
+				atomic64_inc(&obj->stats.held_pages);
+			else
+				ckpt_dset_del(&obj->dirty, list[k]);
+		}
 		spin_unlock(&obj->dlock);
-		for (k = 0; k < nlocked; k++)
-			unlock_page(locked[k]);
+		for (k = i; k < j; k++)
+			if (locked[k - i])
+				unlock_page(locked[k - i]);
 		i = j;
 		cond_resched();
 	}

@@ -13,8 +13,13 @@
 #include <linux/uaccess.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
 
 #include "ckpt.h"
+
+/* "ckpt": identifies the internal filesystem of the objects' inodes. */
+#define CKPT_FS_MAGIC 0x636b7074
 
 unsigned long ckpt_max_bytes;
 module_param_named(max_bytes, ckpt_max_bytes, ulong, 0644);
@@ -25,6 +30,24 @@ dev_t ckpt_devt;
 DEFINE_MUTEX(ckpt_lock);
 LIST_HEAD(ckpt_objects);
 atomic64_t ckpt_committed;	/* bytes held by objects, until freed */
+
+/*
+ * Internal mount holding one anonymous inode per object, whose
+ * address_space every file of the object shares. No .owner: the mount
+ * lives from load to unload and must not hold the module itself.
+ */
+struct vfsmount *ckpt_mnt;
+
+static int ckpt_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, CKPT_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type ckpt_fs_type = {
+	.name = "colo_ckpt",
+	.init_fs_context = ckpt_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
 
 static ssize_t objects_show(struct class *class, struct class_attribute *attr, char *buf)
 {
@@ -158,9 +181,13 @@ static int __init colo_ckpt_init(void)
 	if (!ckpt_max_bytes)
 		ckpt_max_bytes = (totalram_pages() / 2) << PAGE_SHIFT;
 
+	ckpt_mnt = kern_mount(&ckpt_fs_type);
+	if (IS_ERR(ckpt_mnt))
+		return PTR_ERR(ckpt_mnt);
+
 	ret = alloc_chrdev_region(&ckpt_devt, 0, CKPT_MAX_OBJECTS, "colo_ram");
 	if (ret)
-		return ret;
+		goto err_mnt;
 
 	ret = class_register(&ckpt_class);
 	if (ret)
@@ -175,12 +202,15 @@ err_class:
 	class_unregister(&ckpt_class);
 err_region:
 	unregister_chrdev_region(ckpt_devt, CKPT_MAX_OBJECTS);
+err_mnt:
+	kern_unmount(ckpt_mnt);
 	return ret;
 }
 
 /*
  * Every open object file and every mapping pins the module (the cdev's
- * owner), so objects left here are unused: destroying them frees them.
+ * owner), so objects left here are unused: destroying them frees them,
+ * and their inodes with them, before the internal mount goes.
  */
 static void __exit colo_ckpt_exit(void)
 {
@@ -188,6 +218,7 @@ static void __exit colo_ckpt_exit(void)
 	ckpt_obj_destroy_all();
 	class_unregister(&ckpt_class);
 	unregister_chrdev_region(ckpt_devt, CKPT_MAX_OBJECTS);
+	kern_unmount(ckpt_mnt);
 }
 
 module_init(colo_ckpt_init);

@@ -18,6 +18,7 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/idr.h>
+#include <linux/mount.h>
 #include <linux/capability.h>
 
 #include "ckpt.h"
@@ -142,12 +143,7 @@ static int ckpt_obj_open(struct inode *inode, struct file *file)
 	if (obj->dead) {
 		ret = -ENODEV;
 	} else {
-		if (!obj->mapping) {
-			ihold(inode);
-			obj->mapping_inode = inode;
-			obj->mapping = inode->i_mapping;
-		}
-		file->f_mapping = obj->mapping;
+		file->f_mapping = obj->inode->i_mapping;
 		file->private_data = obj;
 	}
 	mutex_unlock(&obj->mutex);
@@ -193,8 +189,7 @@ static void ckpt_obj_release(struct device *dev)
 	kvfree(obj->pages);
 	kvfree(obj->dirty.bits);
 	kvfree(obj->dirty.summary);
-	if (obj->mapping_inode)
-		iput(obj->mapping_inode);
+	iput(obj->inode);
 	ida_free(&ckpt_minors, MINOR(dev->devt));
 	atomic64_sub(obj->npages << PAGE_SHIFT, &ckpt_committed);
 	kfree(obj);
@@ -281,9 +276,14 @@ int ckpt_obj_create(const struct colo_ckpt_obj_req *req)
 		ret = -ENOMEM;
 		goto out_minor;
 	}
+	obj->inode = alloc_anon_inode(ckpt_mnt->mnt_sb);
+	if (IS_ERR(obj->inode)) {
+		ret = PTR_ERR(obj->inode);
+		goto out_free;
+	}
 	ret = ckpt_obj_alloc_storage(npages, &pages, &bits, &summary);
 	if (ret)
-		goto out_free;
+		goto out_inode;
 
 	memcpy(obj->name, req->name, sizeof(obj->name));
 	mutex_init(&obj->mutex);
@@ -310,6 +310,8 @@ int ckpt_obj_create(const struct colo_ckpt_obj_req *req)
 	mutex_unlock(&ckpt_lock);
 	return 0;
 
+out_inode:
+	iput(obj->inode);
 out_free:
 	kfree(obj);
 out_minor:
@@ -505,6 +507,7 @@ static DEVICE_ATTR_RO(field)
 CKPT_STAT_ATTR(write_faults);
 CKPT_STAT_ATTR(collects);
 CKPT_STAT_ATTR(collected_pages);
+CKPT_STAT_ATTR(held_pages);
 CKPT_STAT_ATTR(collect_ns);
 CKPT_STAT_ATTR(read_pages);
 CKPT_STAT_ATTR(read_ns);
@@ -521,6 +524,7 @@ static struct attribute *ckpt_obj_attrs[] = {
 	&dev_attr_write_faults.attr,
 	&dev_attr_collects.attr,
 	&dev_attr_collected_pages.attr,
+	&dev_attr_held_pages.attr,
 	&dev_attr_collect_ns.attr,
 	&dev_attr_read_pages.attr,
 	&dev_attr_read_ns.attr,

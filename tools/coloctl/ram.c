@@ -23,8 +23,8 @@
 #include "coloctl.h"
 
 static const char *const ram_stats[] = {
-	"write_faults", "collects", "collected_pages", "collect_ns", "read_pages", "read_ns",
-	"written_pages", "write_ns", "restored_pages", "restore_ns",
+	"write_faults", "collects", "collected_pages", "held_pages", "collect_ns", "read_pages",
+	"read_ns", "written_pages", "write_ns", "restored_pages", "restore_ns",
 };
 
 static void ram_usage(FILE *out)

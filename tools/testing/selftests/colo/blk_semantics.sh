@@ -5,7 +5,8 @@
 # base while the SVM keeps reading the pre-image; SVM writes stay in the SVM;
 # 512-byte writes work; checkpoint makes the SVM read the primary's data;
 # several checkpoints in a row; discard/write-zeroes; the buffer threshold
-# event and the over-limit error; failover leaves in the base what the SVM saw.
+# event and the over-limit error; failover leaves in the base what the SVM saw;
+# a large write-zeroes on the SVM face does not hold up other I/O.
 . "$(dirname "$0")/blk_lib.sh"
 
 if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
@@ -99,5 +100,47 @@ t_check "after failover SVM writes go to the base" eval \
 	"$BLK_IO fill $SEC 500 8 52 && $BLK_IO verify $BASE 500 8 52"
 t_check "replica writes are refused after failover" eval "! $BLK_IO fill $REP 600 8 53"
 t_check "checkpoint refused after failover" eval "! dmsetup message sec 0 checkpoint"
+
+# A 2 GiB write-zeroes on the SVM face of a 4 GiB secondary: the face
+# advertises at most 1 MiB per write-zeroes, so the block layer splits it
+# and a small SVM write issued meanwhile gets the secondary's lock between
+# two pieces instead of after the whole zeroout. The limit is what is
+# checked; how long the small write waited against what remained of the
+# zeroout is printed (a time, on a shared emulated machine, is not asserted).
+BIG=$(blk_loop big 4096) || t_fail "4 GiB sparse loop device"
+BS=$(blk_sectors "$BIG")
+BIGSEC=/dev/mapper/bigsec
+t_check "4 GiB secondary with a 4 GiB limit" blk_create bigsec "0 $BS colo secondary big $BIG 4g"
+wz_max=$(cat "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor --separator : bigsec | tr -d ' ')/queue/write_zeroes_max_bytes")
+t_check "the SVM face takes write-zeroes of at most 1 MiB ($wz_max)" \
+	eval "[ $wz_max -gt 0 ] && [ $wz_max -le 1048576 ]"
+big_zeroout()
+{
+	local t0 ts t1 t2 zp
+	t0=$(date +%s%N)
+	blkdiscard -z -o 0 -l $((2048 << 20)) $BIGSEC &
+	zp=$!
+	sleep 0.5
+	if ! kill -0 $zp 2> /dev/null; then
+		echo "zeroout over within 0.5 s: nothing to compare" > "$BLK_DIR/zeroout"
+		wait $zp
+		return
+	fi
+	ts=$(date +%s%N)
+	"$BLK_IO" fill $BIGSEC $((BS - 8)) 8 60 || return 1
+	t1=$(date +%s%N)
+	wait $zp || return 1
+	t2=$(date +%s%N)
+	echo "zeroout: $(( (t2 - t0) / 1000000 )) ms; the small write issued at $(( (ts - t0) / 1000000 )) ms took $(( (t1 - ts) / 1000000 )) ms" \
+		> "$BLK_DIR/zeroout"
+}
+t_check "a small SVM write during a 2 GiB write-zeroes on the same face: both complete" big_zeroout
+t_note "$(cat "$BLK_DIR/zeroout" 2> /dev/null)"
+t_check "the zeroed range reads as zeroes, the small write as written" eval \
+	"$BLK_IO verify $BIGSEC 0 64 0 && $BLK_IO verify $BIGSEC $((4 * 1024 * 1024 - 64)) 64 0 &&
+	 $BLK_IO verify $BIGSEC $((BS - 8)) 8 60"
+t_check "2 GiB and 8 sectors buffered" test "$(blk_field bigsec buffered_bytes)" = $(( (2 << 30) + 4096 ))
+t_check "checkpoint drops them" eval \
+	"dmsetup message bigsec 0 checkpoint && test \"\$(blk_field bigsec buffered_bytes)\" = 0"
 t_check "teardown: devices removed, colo_blk unloads" blk_teardown
 t_done

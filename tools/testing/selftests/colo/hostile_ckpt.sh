@@ -8,6 +8,7 @@
 COUNT=${HOSTILE_COUNT:-50000}
 SEED=${HOSTILE_SEED:-$(date +%s)}
 
+no_module_autoload
 slab_before=$(slab_active_objects)
 t_check "colo_ckpt loads" load_module colo_ckpt || t_done
 echo "# seed $SEED, $COUNT calls"

@@ -14,6 +14,7 @@ SEED=${HOSTILE_SEED:-$(date +%s)}
 t_check "colo_proxy loads" load_module colo_proxy || t_done
 slab_before=$(slab_active_objects)
 netns_add hostile
+no_module_autoload
 echo "# seed $SEED, $COUNT messages"
 if out=$(ip netns exec hostile "$SELFTESTS/hostile_genl" colo_proxy "$COUNT" "$SEED" 2>&1); then
 	t_ok "every one of $COUNT random messages got an error code or an ack"

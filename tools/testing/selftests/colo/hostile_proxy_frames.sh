@@ -24,6 +24,7 @@ t_check "warm-up round of the topology" setup
 for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
 slab_before=$(slab_active_objects)
 t_check "topology and instances" setup || t_done
+no_module_autoload
 for ns in pvm svm; do
 	bg "$ns" $PY server 8080 det
 done
