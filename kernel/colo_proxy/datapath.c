@@ -12,7 +12,9 @@
  *   secondary egress:  only frames injected from the tunnel reach the SVM
  *                      (after failover: everything, ack-rewritten)
  *             ingress: rewrite seq/TSval, send the frame to the primary
- *                      (after failover: let it out to the network)
+ *                      (after failover: let it out to the network); ARP/ND
+ *                      stay, requests are answered from the bindings
+ *                      learned from mirrored ARP/ND
  *             tunnel:  mirrored frames get ack/SACK/TSecr rewritten and are
  *                      transmitted to the SVM, or wait while they start
  *                      beyond the SVM's receive window
@@ -471,19 +473,60 @@ static void cp_svm_window_opened(struct cp_conn *conn, struct sk_buff_head *q)
 	}
 }
 
-/* Secondary: give mirrored frames to the SVM, past our own egress hook. */
+/* Secondary: hand @skb to the SVM, past our own egress hook. */
+static void cp_svm_xmit(struct sk_buff *skb)
+{
+	local_bh_disable();
+	this_cpu_write(cp_own_skb, skb);
+	dev_queue_xmit(skb);
+	this_cpu_write(cp_own_skb, NULL);
+	local_bh_enable();
+}
+
+/* Secondary: give mirrored frames to the SVM. */
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q)
 {
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(q))) {
 		cp_count(inst, COLO_PROXY_STAT_INJECTED);
-		local_bh_disable();
-		this_cpu_write(cp_own_skb, skb);
-		dev_queue_xmit(skb);
-		this_cpu_write(cp_own_skb, NULL);
-		local_bh_enable();
+		cp_svm_xmit(skb);
 	}
+}
+
+/*
+ * Secondary, before failover: the SVM's ARP request or neighbour
+ * solicitation, which never leaves. Answer it from the bindings the network
+ * gave the PVM, so that the SVM resolves what the PVM already knows and does
+ * not have to wait until the PVM happens to ask too. The answer goes to the
+ * SVM alone. Its frame starts @mac_off bytes before skb->data.
+ */
+static void cp_svm_neigh_answer(struct cp_instance *inst, struct sk_buff *skb,
+				u32 mac_off)
+{
+	u8 buf[CP_NEIGH_ANSWER_MAX];
+	struct sk_buff *ans;
+	int n;
+
+	spin_lock_bh(&inst->lock);
+	n = cp_neigh_answer(&inst->neigh, skb_mac_header(skb),
+			    skb_headlen(skb) + mac_off,
+			    skb->ip_summed == CHECKSUM_PARTIAL, buf);
+	if (n > 0)
+		inst->stats[COLO_PROXY_STAT_NEIGH_ANSWERED]++;
+	else if (n < 0)
+		inst->stats[COLO_PROXY_STAT_NEIGH_UNKNOWN]++;
+	spin_unlock_bh(&inst->lock);
+	if (n <= 0)
+		return;
+	ans = netdev_alloc_skb(inst->dev, n);
+	if (!ans)
+		return;
+	skb_put_data(ans, buf, n);
+	skb_reset_mac_header(ans);
+	ans->protocol = eth_hdr(ans)->h_proto;
+	skb_set_network_header(ans, ETH_HLEN);
+	cp_svm_xmit(ans);
 }
 
 /* Secondary, frame from the SVM: into the PVM's spaces, then to the primary. */
@@ -500,6 +543,13 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 
 	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
 		return failed_over ? NF_ACCEPT : NF_DROP;
+	/*
+	 * The SVM's ARP/ND never leave (below): the SVM learns from mirrored
+	 * replies, and its requests are answered from what the network told
+	 * the PVM.
+	 */
+	if (!failed_over && (pkt.kind == CP_KIND_ARP || pkt.kind == CP_KIND_ND))
+		cp_svm_neigh_answer(inst, skb, mac_off);
 	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 	if (!frame)
 		return failed_over ? NF_ACCEPT : NF_DROP;
@@ -523,7 +573,7 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	cp_svm_inject(inst, &opened);
 	if (failed_over)
 		return NF_ACCEPT;
-	/* The SVM's ARP/ND never leave: the SVM learns from mirrored replies. */
+	/* The SVM's ARP/ND and non-IP frames never leave. */
 	if (!cp_comparable(&pkt)) {
 		consume_skb(skb);
 		return NF_STOLEN;
@@ -591,6 +641,26 @@ free:
 	kfree_skb(skb);
 }
 
+/*
+ * Secondary: a mirrored ARP/ND frame (what the network said to the PVM)
+ * may bind a neighbour's address; only its linear part is looked at (the
+ * parse made up to CP_PARSE_HEAD bytes linear, far more than these need).
+ */
+static void cp_sec_neigh_learn(struct cp_instance *inst, struct sk_buff *skb,
+			       u32 mac_off, bool partial)
+{
+	enum cp_neigh_learned res;
+
+	spin_lock_bh(&inst->lock);
+	res = cp_neigh_learn(&inst->neigh, skb_mac_header(skb),
+			     skb_headlen(skb) + mac_off, partial, get_jiffies_64());
+	if (res != CP_NEIGH_NOTHING)
+		inst->stats[COLO_PROXY_STAT_NEIGH_LEARNED]++;
+	if (res == CP_NEIGH_REPLACED)
+		inst->stats[COLO_PROXY_STAT_NEIGH_TABLE_FULL]++;
+	spin_unlock_bh(&inst->lock);
+}
+
 /* Secondary: a mirrored frame for the SVM. */
 static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 {
@@ -612,6 +682,8 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	skb_set_network_header(skb, pkt.l3_off);
 	if (!partial)
 		skb->ip_summed = CHECKSUM_NONE;
+	if (pkt.kind == CP_KIND_ARP || pkt.kind == CP_KIND_ND)
+		cp_sec_neigh_learn(inst, skb, mac_off, partial);
 	if (pkt.kind == CP_KIND_TCP) {
 		frame = cp_skb_writable_headers(skb, &pkt, mac_off);
 		if (!frame)

@@ -214,6 +214,7 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	spin_lock_init(&inst->lock);
 	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
+	cp_neigh_init(&inst->neigh);
 	timer_setup(&inst->timer, cp_timer_fn, 0);
 
 	err = cp_tunnel_open(inst, extack);

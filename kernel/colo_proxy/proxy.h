@@ -3,8 +3,8 @@
  * colo_proxy internal interfaces between the kernel glue files:
  * main.c (module, pernet), netlink.c (control), instance.c (lifetime,
  * connection table), datapath.c (netfilter hooks), tunnel.c (UDP transport).
- * The protocol core they call (parse, compare, rewrite, seqwin) also builds
- * in userspace for the unit tests and fuzzers.
+ * The protocol core they call (parse, compare, rewrite, seqwin, neigh) also
+ * builds in userspace for the unit tests and fuzzers.
  */
 #ifndef COLO_PROXY_H
 #define COLO_PROXY_H
@@ -21,6 +21,7 @@
 #include <uapi/linux/colo_proxy.h>
 
 #include "compare.h"
+#include "neigh.h"
 #include "parse.h"
 #include "rewrite.h"
 #include "seqwin.h"
@@ -84,6 +85,7 @@ struct cp_instance {
 	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
 	bool loss_requested;		/* tunnel loss reported since the last checkpoint */
 	struct timer_list timer;	/* hold timeouts, connection GC */
+	struct cp_neigh_table neigh;	/* secondary: bindings the network told the PVM */
 	u64 stats[COLO_PROXY_STAT_MAX + 1];
 };
 

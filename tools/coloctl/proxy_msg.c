@@ -50,6 +50,10 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_CONNECTIONS] = "connections",
 	[COLO_PROXY_STAT_WINDOW_HELD] = "window_held",
 	[COLO_PROXY_STAT_RESET_RELEASED] = "reset_released",
+	[COLO_PROXY_STAT_NEIGH_LEARNED] = "neigh_learned",
+	[COLO_PROXY_STAT_NEIGH_TABLE_FULL] = "neigh_table_full",
+	[COLO_PROXY_STAT_NEIGH_ANSWERED] = "neigh_answered",
+	[COLO_PROXY_STAT_NEIGH_UNKNOWN] = "neigh_unknown",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

@@ -137,6 +137,10 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_CONNECTIONS,	/* connections tracked now */
 	COLO_PROXY_STAT_WINDOW_HELD,	/* mirrored frames waiting for the SVM's window */
 	COLO_PROXY_STAT_RESET_RELEASED,	/* held PVM frames released by the client's RST */
+	COLO_PROXY_STAT_NEIGH_LEARNED,	/* mirrored ARP/ND frames that gave a binding (secondary) */
+	COLO_PROXY_STAT_NEIGH_TABLE_FULL,	/* ... that replaced the oldest one: table full */
+	COLO_PROXY_STAT_NEIGH_ANSWERED,	/* SVM ARP requests/solicitations answered */
+	COLO_PROXY_STAT_NEIGH_UNKNOWN,	/* ... for an address without a binding */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)
