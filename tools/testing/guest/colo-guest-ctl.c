@@ -20,7 +20,8 @@
  *       every acknowledged record 0..ACKED-1 (the newest that fit) is
  *       intact on DEVICE; prints how many were checked
  *
- * Every network wait is bounded (30 s without progress); exit 1 on any
+ * Every network wait is bounded (30 s without progress, or the seconds in
+ * COLO_GUEST_CTL_TIMEOUT: a failover test waits longer); exit 1 on any
  * mismatch or timeout with the reason on stderr.
  */
 #define _GNU_SOURCE
@@ -43,7 +44,7 @@
 
 #include "pattern.h"
 
-#define IO_TIMEOUT_MS 30000
+static int io_timeout_ms = 30000;
 #define CHUNK 65536
 
 static double clock_s(clockid_t clock)
@@ -143,7 +144,7 @@ static void send_all(int fd, const void *buf, size_t len)
 	while (len) {
 		ssize_t w;
 
-		if (!wait_fd(fd, POLLOUT, IO_TIMEOUT_MS))
+		if (!wait_fd(fd, POLLOUT, io_timeout_ms))
 			fail("%s", "send timed out");
 		w = send(fd, p, len, MSG_NOSIGNAL);
 		if (w <= 0)
@@ -157,8 +158,8 @@ static size_t recv_some(int fd, uint8_t *buf, size_t len)
 {
 	ssize_t r;
 
-	if (!wait_fd(fd, POLLIN, IO_TIMEOUT_MS))
-		fail("%s", "no data for 30 s");
+	if (!wait_fd(fd, POLLIN, io_timeout_ms))
+		fail("%s", "no data within the timeout");
 	r = recv(fd, buf, len, 0);
 	if (r < 0)
 		fail("recv: %s", strerror(errno));
@@ -306,6 +307,9 @@ static uint64_t num(const char *s)
 int main(int argc, char **argv)
 {
 	char reply[512];
+
+	if (getenv("COLO_GUEST_CTL_TIMEOUT"))
+		io_timeout_ms = 1000 * atoi(getenv("COLO_GUEST_CTL_TIMEOUT"));
 
 	if (argc >= 4 && !strcmp(argv[1], "ask")) {
 		int timeout = argc > 4 ? (int)num(argv[4]) * 1000 : 10000;

@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Automatic failover tests: colod_lib.sh's pair, each host namespace with
+# its own corosync (two nodes on the link between the hosts), the colods
+# joined to it ([cluster] corosync = yes) and the secondary's fence hook:
+#
+#   pri: corosync node 1, 192.168.77.1 ==== s-t 192.168.77.2, node 2 :sec
+#        colod primary (in corosync's           colod secondary, fence hook
+#        mount namespace)                       $W/fence (does $W/fence.action)
+#
+# Each corosync runs in a mount namespace of its own (its /etc/corosync,
+# /var/lib/corosync, /run and /dev/shm, where libqb's IPC lives), and the
+# host's colod is started in that namespace to reach it.
+. "$(dirname "${BASH_SOURCE[0]}")/colod_lib.sh"
+
+# corosync_conf: the two-node cluster on the hosts' link. The token is 3 s
+# (a host that is gone is noticed within about 7 s): nested emulation on a
+# loaded machine starves corosync long enough to lose a 1 s token, and a
+# membership that splits and heals looks like a failure.
+corosync_conf()
+{
+	cat <<EOF
+totem {
+	version: 2
+	cluster_name: colo
+	transport: knet
+	crypto_cipher: none
+	crypto_hash: none
+	token: 3000
+}
+nodelist {
+	node {
+		ring0_addr: 192.168.77.1
+		name: pri
+		nodeid: 1
+	}
+	node {
+		ring0_addr: 192.168.77.2
+		name: sec
+		nodeid: 2
+	}
+}
+quorum {
+	provider: corosync_votequorum
+	two_node: 1
+}
+logging {
+	to_stderr: yes
+	to_syslog: no
+}
+EOF
+}
+
+# corosync_start NS: corosync for the host namespace NS, its pid in
+# $W/corosync-NS.pid, its output in $W/corosync-NS.log.
+corosync_start()
+{
+	local dir=$W/corosync-$1
+	mkdir -p "$dir"
+	corosync_conf > "$dir/corosync.conf"
+	ip netns exec "$1" unshare -m --propagation private sh -c "
+		mount --bind '$dir' /etc/corosync && mount -t tmpfs none /var/lib/corosync &&
+		mount -t tmpfs none /run && mount -t tmpfs none /dev/shm &&
+		exec corosync -f" > "$W/corosync-$1.log" 2>&1 &
+	echo $! > "$W/corosync-$1.pid"
+	on_exit "kill $!"
+}
+
+# in_host NS COMMAND...: COMMAND in the namespaces of NS's corosync, and
+# under its root (-r: entering a mount namespace resets the root to the
+# namespace's, which is not the test VM's chroot); host_exec: the same in
+# place of the calling (sub)shell, for colod_start, so that the pid it
+# records is colod's.
+in_host() { nsenter -t "$(cat "$W/corosync-$1.pid")" -m -n -r -w -- "${@:2}"; }
+host_exec() { exec nsenter -t "$(cat "$W/corosync-$1.pid")" -m -n -r -w -- "${@:2}"; }
+quorate() { in_host "$1" corosync-quorumtool -s 2> /dev/null | grep -Eq '^Quorate: +Yes'; }
+
+# failover_setup FENCE_ACTION: the pair's configuration with the cluster
+# section, the fence hook, both corosyncs up and quorate. FENCE_ACTION is
+# what the hook does: "ok" (exit 0: the peer is known to be down), "fail"
+# (exit 1) or "kill-primary" (end the primary's agent and VM, as a power
+# switch would, then exit 0).
+failover_setup()
+{
+	local role
+	colod_setup || return 1
+	for role in primary secondary; do
+		printf '[cluster]\ncorosync = yes\n' >> "$W/$role.conf"
+	done
+	cat > "$W/fence" <<EOF
+#!/bin/sh
+echo "\$(date +%s.%N) \$*" >> "$W/fence.calls"
+case "\$(cat "$W/fence.action")" in
+ok) exit 0 ;;
+kill-primary) kill -9 "\$(cat "$W/primary.pid")"; exit 0 ;;
+*) exit 1 ;;
+esac
+EOF
+	chmod 0755 "$W/fence"
+	echo "$1" > "$W/fence.action"
+	printf 'fence = %s\nfence_timeout = 30s\n' "$W/fence" >> "$W/secondary.conf"
+	corosync_start pri
+	corosync_start sec
+	wait_for 60 quorate pri && wait_for 60 quorate sec
+}
+
+# failover_start: both colods, in their hosts' corosync namespaces,
+# replicating, and the guest answering the client through the pair.
+failover_start()
+{
+	COLOD_LAUNCH=host_exec
+	colod_start secondary sec
+	wait_state secondary waiting-for-peer 120 || return 1
+	colod_start primary pri
+	both_replicating &&
+		wait_for 120 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 1 16
+}
+
+# guest_uses_timestamps: a connection from the client to the guest (its
+# echo port) negotiates TCP timestamps (TCP_INFO's tcpi_options; ss does
+# not print them here).
+guest_uses_timestamps()
+{
+	ip netns exec cli python3 -c "
+import socket, sys
+c = socket.create_connection(('10.0.0.2', 7002), 30)
+c.sendall(b'ts')
+c.recv(2)
+sys.exit(0 if c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[5] & 1 else 1)"
+}
+
+peer_present() { [ "$(field "$1" "['cluster']['peer_present']")" = True ]; }
+peers_present() { peer_present primary && peer_present secondary; }
+
+# host_down NS ROLE: the host NS dies: its colod (and with it its QEMU), its
+# corosync, and its links.
+host_down()
+{
+	local side=${1:0:1}
+	kill -9 "$(cat "$W/$2.pid")" "$(cat "$W/corosync-$1.pid")"
+	ip -n "$1" link set "$side-t" down
+	ip -n "$1" link set "$side-up" down
+}
+
+# leftovers_remove ROLE: what a killed colod leaves on its host, removed as
+# colod.rst ("Starting over") says.
+leftovers_remove()
+{
+	local dev
+	if [ "$1" = primary ]; then
+		# first the NBD device, so that copies in flight to it fail at once
+		for dev in /sys/block/nbd*; do
+			[ -s "$dev/pid" ] && nbd-client -d "/dev/${dev##*/}" > /dev/null 2>&1
+		done
+		dmsetup remove colo-vm0
+		"$COLOCTL" ram destroy vm0
+	else
+		pkill -f "nbd-server.*$W/secondary"
+		wait_for 30 sh -c "! pgrep -f 'nbd-server.*$W/secondary'"
+		dmsetup remove colo-vm0-replica
+		dmsetup remove colo-vm0-svm
+		"$COLOCTL" ram destroy vm0-svm
+		"$COLOCTL" ram destroy vm0-cache
+	fi
+}
