@@ -9,21 +9,7 @@
 # the surviving disk. Topology: failover_lib.sh.
 . "$(dirname "$0")/failover_lib.sh"
 
-guest_require
-t_check "colod is built" test -x "$COLOD" || t_done
-show_all() { show_logs; tail -n 5 "$W"/corosync-*.log | sed 's/^/# /'; }
-# not through t_check, which runs in a subshell: the variables must stay set
-if failover_setup kill-primary; then
-	t_ok "pair configured, corosync quorate on both hosts"
-else
-	t_fail "pair configured, corosync quorate on both hosts"
-	show_all
-	t_done
-fi
-if failover_start; then t_ok "both agents replicate"; else t_fail "both agents replicate"; show_all; t_done; fi
-t_check "each agent sees the other in the cluster group" wait_for 60 peers_present
-
-pvm() { "$GUEST_CTL" ask "$W/primary/control.sock" "$1" 60; }
+failover_test_start kill-primary
 t_check "the guest writes to its disk" pvm "disk 20"
 streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
 ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 21 $((6 << 20)) > "$W/stream.out" 2>&1 &
