@@ -16,7 +16,9 @@
 
 guest_require
 # A small disk buffer event threshold (3 % of 4 MiB): the guest's disk writer
-# then makes the secondary ask for checkpoints.
+# then makes the secondary ask for checkpoints, every few seconds; the
+# writer pauses while the replica is asked questions on its serial port,
+# which a replica QEMU replaced that often would never answer whole.
 COLOD_DISK_BUFFER=4M
 COLOD_DISK_PERCENT=3
 t_check "colod is built" test -x "$COLOD" || t_done
@@ -98,6 +100,7 @@ t_check "the secondary's disk buffer asks for checkpoints (REQUEST)" \
 	wait_for 120 count_at_least secondary "['disk_requests']" 1
 t_check "... and the primary takes them (reason disk)" \
 	wait_for 120 count_at_least primary "['reasons']['disk']" 1
+t_check "the disk writer pauses" pvm "disk 0"
 t_check "freeze checkpoint" vm primary freeze
 frozen() { [ "$(field secondary "['frozen']")" = True ]; }
 t_check "the replica is frozen too" wait_for 60 frozen
@@ -145,6 +148,7 @@ continues()
 t_check "the replica's tick continues from the primary's" continues tick 5
 t_check "the replica's disk records continue from the primary's" continues acked 2
 t_check "the replica's dirtied pages continue from the primary's" continues mem_pages 50
+t_check "the disk writer resumes" pvm "disk 20"
 
 # --- checkpoints in a row under load ------------------------------------------
 n0=$(field primary "['checkpoints']")
@@ -158,6 +162,11 @@ t_check "no client byte lost across them" test $? = 0
 vm primary status | sed 's/^/# /'
 
 # --- the replica's QEMU dies --------------------------------------------------
+# without the disk writer's checkpoints every few seconds, which replace
+# the replica QEMU under the kill: the writer stops, a checkpoint empties
+# the buffer, and the next one is the timer's, 8 s later
+t_check "the disk writer stops" pvm "disk 0"
+t_check "a checkpoint after it" vm primary checkpoint
 spid=$(field secondary "['qemu_pid']")
 kill -9 "$spid"
 t_check "the secondary reports its QEMU's death" wait_state secondary failed 60
