@@ -65,7 +65,7 @@ static void cp_cb_release(void *ctx, struct cp_seg *seg)
 	if (c->drop_all) {
 		kfree_skb(h->skb);
 	} else {
-		c->inst->stats[COLO_PROXY_STAT_RELEASED]++;
+		cp_stat_inc(c->inst, COLO_PROXY_STAT_RELEASED);
 		if (h->skb == c->self)
 			c->self_released = true;
 		else
@@ -166,13 +166,6 @@ static bool cp_failed_over(const struct cp_instance *inst)
 	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
 }
 
-static void cp_count(struct cp_instance *inst, int stat)
-{
-	spin_lock_bh(&inst->lock);
-	inst->stats[stat]++;
-	spin_unlock_bh(&inst->lock);
-}
-
 /*
  * Linear bytes the parser gets first: Ethernet with two VLAN tags, IPv4 with
  * options or IPv6 with a few extension headers, TCP with options. Frames
@@ -209,7 +202,7 @@ static bool cp_skb_parse(struct cp_instance *inst, struct sk_buff *skb,
 		return true;
 
 bad:
-	cp_count(inst, COLO_PROXY_STAT_BAD_FRAMES);
+	cp_stat_inc(inst, COLO_PROXY_STAT_BAD_FRAMES);
 	return false;
 }
 
@@ -261,14 +254,11 @@ static struct cp_held *cp_held_new(struct sk_buff *skb, const struct cp_pkt *pkt
 	return h;
 }
 
+/* Caller holds inst->lock (the queue maxima are not per-CPU sums). */
 static void cp_check_limits(struct cp_instance *inst, struct cp_conn *conn)
 {
-	u64 *st = inst->stats;
-
-	st[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] =
-		max_t(u64, st[COLO_PROXY_STAT_QUEUE_HWM_PACKETS], conn->cmp.pri_pkts);
-	st[COLO_PROXY_STAT_QUEUE_HWM_BYTES] =
-		max_t(u64, st[COLO_PROXY_STAT_QUEUE_HWM_BYTES], conn->cmp.pri_bytes);
+	inst->hwm_packets = max_t(u64, inst->hwm_packets, conn->cmp.pri_pkts);
+	inst->hwm_bytes = max_t(u64, inst->hwm_bytes, conn->cmp.pri_bytes);
 	if (conn->cmp.pri_pkts > inst->queue_packets)
 		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_QUEUE_PACKETS);
 	else if (conn->cmp.pri_bytes > inst->queue_bytes)
@@ -286,13 +276,13 @@ static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h
 				     struct cp_cb_ctx *ctx)
 {
 	enum cp_cmp_result res = CP_CMP_PASS;
-	u64 *st = inst->stats;
 	struct cp_conn *conn;
 	u64 matched;
 
+	cp_stat_inc(inst, pvm ? COLO_PROXY_STAT_PVM_FRAMES : COLO_PROXY_STAT_SVM_FRAMES);
+	cp_stat_add(inst, pvm ? COLO_PROXY_STAT_PVM_BYTES : COLO_PROXY_STAT_SVM_BYTES,
+		    h->skb->len);
 	spin_lock_bh(&inst->lock);
-	st[pvm ? COLO_PROXY_STAT_PVM_FRAMES : COLO_PROXY_STAT_SVM_FRAMES]++;
-	st[pvm ? COLO_PROXY_STAT_PVM_BYTES : COLO_PROXY_STAT_SVM_BYTES] += h->skb->len;
 	conn = cp_conn_of(inst, pkt, true);
 	if (!conn || conn->client_reset)
 		goto out;
@@ -303,13 +293,14 @@ static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h
 	matched = conn->cmp.matched_bytes;
 	res = pvm ? cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, ctx) :
 		    cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, ctx);
-	st[COLO_PROXY_STAT_COMPARED_BYTES] += conn->cmp.matched_bytes - matched;
+	cp_stat_add(inst, COLO_PROXY_STAT_COMPARED_BYTES, conn->cmp.matched_bytes - matched);
 	if (res == CP_CMP_MISMATCH) {
-		st[COLO_PROXY_STAT_MISMATCHES]++;
+		cp_stat_inc(inst, COLO_PROXY_STAT_MISMATCHES);
 		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_MISMATCH);
 	}
 	if (pvm) {
-		st[res == CP_CMP_PASS ? COLO_PROXY_STAT_PASSED : COLO_PROXY_STAT_HELD]++;
+		cp_stat_inc(inst, res == CP_CMP_PASS ? COLO_PROXY_STAT_PASSED :
+						      COLO_PROXY_STAT_HELD);
 		if (res != CP_CMP_PASS)
 			cp_check_limits(inst, conn);
 	}
@@ -329,7 +320,7 @@ static void cp_send_copy(struct cp_instance *inst, u8 type, struct sk_buff *skb,
 	struct sk_buff *copy = skb_clone(skb, GFP_ATOMIC);
 
 	if (!copy) {
-		cp_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 		return;
 	}
 	skb_push(copy, mac_off);
@@ -354,7 +345,7 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
 		return NF_ACCEPT;
 	if (!cp_comparable(&pkt)) {
-		cp_count(inst, COLO_PROXY_STAT_PASSED);
+		cp_stat_inc(inst, COLO_PROXY_STAT_PASSED);
 		return NF_ACCEPT;
 	}
 	/*
@@ -405,7 +396,7 @@ static void cp_client_reset(struct cp_instance *inst, const struct cp_pkt *pkt)
 	conn = cp_conn_find(inst, pkt, false);
 	if (conn && !conn->client_reset && conn->pvm_ack_valid &&
 	    conn->pvm_ack == pkt->seq) {
-		inst->stats[COLO_PROXY_STAT_RESET_RELEASED] += conn->cmp.pri_pkts;
+		cp_stat_add(inst, COLO_PROXY_STAT_RESET_RELEASED, conn->cmp.pri_pkts);
 		cp_conn_flush(inst, conn, &release, false);
 		conn->client_reset = true;
 		conn->guest_closed = true;
@@ -426,7 +417,7 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	/* At egress skb->data is at the MAC header. */
 	cp_send_copy(inst, CP_TUN_MIRROR, skb, 0);
-	cp_count(inst, COLO_PROXY_STAT_MIRRORED);
+	cp_stat_inc(inst, COLO_PROXY_STAT_MIRRORED);
 	/*
 	 * Only short frames can be a client's RST: parsing a long one would
 	 * pull its payload into the head, a copy per frame of every upload.
@@ -454,7 +445,7 @@ static bool cp_svm_hold(struct cp_instance *inst, struct cp_conn *conn,
 	cb->seq = pkt->seq;
 	cb->len = len;
 	__skb_queue_tail(&conn->svm_hold, skb);
-	inst->stats[COLO_PROXY_STAT_WINDOW_HELD]++;
+	cp_stat_inc(inst, COLO_PROXY_STAT_WINDOW_HELD);
 	return true;
 }
 
@@ -489,7 +480,7 @@ void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q)
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(q))) {
-		cp_count(inst, COLO_PROXY_STAT_INJECTED);
+		cp_stat_inc(inst, COLO_PROXY_STAT_INJECTED);
 		cp_svm_xmit(skb);
 	}
 }
@@ -512,11 +503,11 @@ static void cp_svm_neigh_answer(struct cp_instance *inst, struct sk_buff *skb,
 	n = cp_neigh_answer(&inst->neigh, skb_mac_header(skb),
 			    skb_headlen(skb) + mac_off,
 			    skb->ip_summed == CHECKSUM_PARTIAL, buf);
-	if (n > 0)
-		inst->stats[COLO_PROXY_STAT_NEIGH_ANSWERED]++;
-	else if (n < 0)
-		inst->stats[COLO_PROXY_STAT_NEIGH_UNKNOWN]++;
 	spin_unlock_bh(&inst->lock);
+	if (n > 0)
+		cp_stat_inc(inst, COLO_PROXY_STAT_NEIGH_ANSWERED);
+	else if (n < 0)
+		cp_stat_inc(inst, COLO_PROXY_STAT_NEIGH_UNKNOWN);
 	if (n <= 0)
 		return;
 	ans = netdev_alloc_skb(inst->dev, n);
@@ -554,15 +545,15 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	if (!frame)
 		return failed_over ? NF_ACCEPT : NF_DROP;
 	__skb_queue_head_init(&opened);
+	cp_stat_inc(inst, COLO_PROXY_STAT_SVM_FRAMES);
+	cp_stat_add(inst, COLO_PROXY_STAT_SVM_BYTES, skb->len);
 	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_SVM_FRAMES]++;
-	inst->stats[COLO_PROXY_STAT_SVM_BYTES] += skb->len;
 	if (pkt.kind == CP_KIND_TCP) {
 		conn = cp_conn_of(inst, &pkt, true);
 		if (conn) {
 			cp_rw_svm_out(&conn->rw, frame, &pkt,
 				      skb->ip_summed == CHECKSUM_PARTIAL);
-			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+			cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
 			cp_svm_window_opened(conn, &opened);
 		}
 		/* The rewrite invalidated a receive-side full checksum. */
@@ -608,7 +599,7 @@ static unsigned int cp_sec_to_guest(void *priv, struct sk_buff *skb,
 	conn = cp_conn_of(inst, &pkt, false);
 	if (conn) {
 		cp_rw_svm_in(&conn->rw, frame, &pkt, skb->ip_summed == CHECKSUM_PARTIAL);
-		inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+		cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
 	}
 	spin_unlock_bh(&inst->lock);
 	return NF_ACCEPT;
@@ -654,11 +645,11 @@ static void cp_sec_neigh_learn(struct cp_instance *inst, struct sk_buff *skb,
 	spin_lock_bh(&inst->lock);
 	res = cp_neigh_learn(&inst->neigh, skb_mac_header(skb),
 			     skb_headlen(skb) + mac_off, partial, get_jiffies_64());
-	if (res != CP_NEIGH_NOTHING)
-		inst->stats[COLO_PROXY_STAT_NEIGH_LEARNED]++;
-	if (res == CP_NEIGH_REPLACED)
-		inst->stats[COLO_PROXY_STAT_NEIGH_TABLE_FULL]++;
 	spin_unlock_bh(&inst->lock);
+	if (res != CP_NEIGH_NOTHING)
+		cp_stat_inc(inst, COLO_PROXY_STAT_NEIGH_LEARNED);
+	if (res == CP_NEIGH_REPLACED)
+		cp_stat_inc(inst, COLO_PROXY_STAT_NEIGH_TABLE_FULL);
 }
 
 /* Secondary: a mirrored frame for the SVM. */
@@ -692,7 +683,7 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 		conn = cp_conn_of(inst, &pkt, false);
 		if (conn) {
 			cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
-			inst->stats[COLO_PROXY_STAT_REWRITTEN]++;
+			cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
 			if (cp_svm_hold(inst, conn, &pkt, skb)) {
 				spin_unlock_bh(&inst->lock);
 				return;
@@ -744,9 +735,7 @@ void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 		cp_sec_pvm_syn(inst, skb);
 		return;
 	} else {
-		spin_lock_bh(&inst->lock);
-		inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
-		spin_unlock_bh(&inst->lock);
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 	}
 	kfree_skb(skb);
 }

@@ -146,7 +146,7 @@ void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
 			return;
 		conn->requested = true;
 	}
-	inst->stats[COLO_PROXY_STAT_REQ_MISMATCH + reason - 1]++;
+	cp_stat_inc(inst, COLO_PROXY_STAT_REQ_MISMATCH + reason - 1);
 	cp_genl_event(inst, conn ? &conn->key : NULL, reason);
 }
 
@@ -201,6 +201,9 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
 	if (!inst)
 		return -ENOMEM;
+	err = cp_stats_init(inst);
+	if (err)
+		goto err_free;
 	inst->net = net;
 	inst->dev = cfg->dev;
 	netdev_hold(inst->dev, &inst->dev_tracker, GFP_KERNEL);
@@ -233,6 +236,8 @@ err_tunnel:
 	cp_tunnel_close(inst);
 err_dev:
 	netdev_put(inst->dev, &inst->dev_tracker);
+	cp_stats_uninit(inst);
+err_free:
 	kfree(inst);
 	return err;
 }
@@ -279,13 +284,14 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	del_timer_sync(&inst->timer);
 	flush_all(inst, release && inst->dev->reg_state == NETREG_REGISTERED, true);
 	netdev_put(inst->dev, &inst->dev_tracker);
+	cp_stats_uninit(inst);
 	kfree(inst);
 }
 
 void cp_instance_checkpoint(struct cp_instance *inst)
 {
+	cp_stat_inc(inst, COLO_PROXY_STAT_CHECKPOINTS);
 	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_CHECKPOINTS]++;
 	inst->loss_requested = false;
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
@@ -316,9 +322,11 @@ void cp_instance_failover(struct cp_instance *inst)
 
 void cp_instance_stats(struct cp_instance *inst, u64 *out)
 {
+	cp_stats_sum(inst, out);
 	spin_lock_bh(&inst->lock);
-	memcpy(out, inst->stats, sizeof(inst->stats));
 	out[COLO_PROXY_STAT_CONNECTIONS] = inst->nconns;
+	out[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] = inst->hwm_packets;
+	out[COLO_PROXY_STAT_QUEUE_HWM_BYTES] = inst->hwm_bytes;
 	spin_unlock_bh(&inst->lock);
 }
 

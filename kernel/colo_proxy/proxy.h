@@ -2,7 +2,8 @@
 /*
  * colo_proxy internal interfaces between the kernel glue files:
  * main.c (module, pernet), netlink.c (control), instance.c (lifetime,
- * connection table), datapath.c (netfilter hooks), tunnel.c (UDP transport).
+ * connection table), datapath.c (netfilter hooks), tunnel.c (UDP transport),
+ * stats.c (per-CPU counters).
  * The protocol core they call (parse, compare, rewrite, seqwin, neigh) also
  * builds in userspace for the unit tests and fuzzers.
  */
@@ -14,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/types.h>
+#include <linux/u64_stats_sync.h>
 #include <linux/in6.h>
 #include <net/dst_cache.h>
 #include <net/net_namespace.h>
@@ -65,6 +67,12 @@ struct cp_conn {
 	u32 pvm_ack;			/* primary: the PVM's latest ack */
 };
 
+/* One CPU's copy of an instance's counters (stats.c). */
+struct cp_stats_pcpu {
+	u64_stats_t v[COLO_PROXY_STAT_MAX + 1];
+	struct u64_stats_sync syncp;
+};
+
 struct cp_instance {
 	struct list_head list;		/* in cp_net.instances */
 	struct net *net;
@@ -78,7 +86,7 @@ struct cp_instance {
 	bool hooks_on;
 	struct socket *sock;		/* tunnel */
 	struct dst_cache route;		/* to the peer, per CPU */
-	spinlock_t lock;		/* conns, stats, tunnel sequence */
+	spinlock_t lock;		/* conns, queue maxima, tunnel sequence */
 	struct hlist_head conns[1 << CP_CONN_HASH_BITS];
 	u32 nconns;
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
@@ -86,7 +94,8 @@ struct cp_instance {
 	bool loss_requested;		/* tunnel loss reported since the last checkpoint */
 	struct timer_list timer;	/* hold timeouts, connection GC */
 	struct cp_neigh_table neigh;	/* secondary: bindings the network told the PVM */
-	u64 stats[COLO_PROXY_STAT_MAX + 1];
+	struct cp_stats_pcpu __percpu *stats;
+	u64 hwm_packets, hwm_bytes;	/* largest per-connection queue, under lock */
 };
 
 extern unsigned int cp_net_id;
@@ -100,6 +109,17 @@ extern unsigned int cp_param_conn_closed_s;
 static inline struct cp_net *cp_pernet(const struct net *net)
 {
 	return net_generic(net, cp_net_id);
+}
+
+/* stats.c */
+int cp_stats_init(struct cp_instance *inst);
+void cp_stats_uninit(struct cp_instance *inst);
+void cp_stat_add(struct cp_instance *inst, unsigned int stat, u64 n);
+void cp_stats_sum(struct cp_instance *inst, u64 *out);
+
+static inline void cp_stat_inc(struct cp_instance *inst, unsigned int stat)
+{
+	cp_stat_add(inst, stat, 1);
 }
 
 /* instance.c */

@@ -46,7 +46,7 @@ static void cp_tunnel_lost(struct cp_instance *inst, u32 lost)
 {
 	if (!lost)
 		return;
-	inst->stats[COLO_PROXY_STAT_TUNNEL_LOST] += lost;
+	cp_stat_add(inst, COLO_PROXY_STAT_TUNNEL_LOST, lost);
 	/* One request until the next checkpoint, as for connections. */
 	if (!inst->loss_requested) {
 		inst->loss_requested = true;
@@ -59,11 +59,11 @@ static void cp_tunnel_rx_seq(struct cp_instance *inst, u32 seq)
 	bool late;
 	u32 lost;
 
+	cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_RX);
 	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_TUNNEL_RX]++;
 	lost = cp_seqwin_rx(&inst->rx_win, seq, &late);
 	if (late)
-		inst->stats[COLO_PROXY_STAT_TUNNEL_REORDERED]++;
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_REORDERED);
 	cp_tunnel_lost(inst, lost);
 	spin_unlock_bh(&inst->lock);
 }
@@ -75,13 +75,6 @@ static void cp_tunnel_rx_seq(struct cp_instance *inst, u32 seq)
 void cp_tunnel_expire(struct cp_instance *inst)
 {
 	cp_tunnel_lost(inst, cp_seqwin_expire(&inst->rx_win));
-}
-
-static void cp_tunnel_error(struct cp_instance *inst)
-{
-	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
-	spin_unlock_bh(&inst->lock);
 }
 
 /* skb->data is at the UDP header. Always consumes the skb (returns 0). */
@@ -110,7 +103,7 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 
 bad:
-	cp_tunnel_error(inst);
+	cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 drop:
 	kfree_skb(skb);
 	return 0;
@@ -271,13 +264,11 @@ void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 	local_bh_enable();
 	if (err)
 		goto err_free;
-	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_TUNNEL_TX]++;
-	spin_unlock_bh(&inst->lock);
+	cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_TX);
 	return;
 
 err_free:
 	kfree_skb(skb);
 err:
-	cp_tunnel_error(inst);
+	cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 }
