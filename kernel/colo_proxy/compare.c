@@ -259,6 +259,11 @@ static enum cp_cmp_result dgram_feed(struct cp_cmp *c, struct cp_seg *seg,
 	return CP_CMP_HELD;
 }
 
+bool cp_cmp_may_hold(const struct cp_cmp *c, const struct cp_seg *seg)
+{
+	return !c->tcp || !tcp_pure_ack(seg);
+}
+
 enum cp_cmp_result cp_cmp_primary(struct cp_cmp *c, struct cp_seg *seg,
 				  const struct cp_cmp_ops *ops, void *ctx)
 {

@@ -83,6 +83,12 @@ enum cp_cmp_result cp_cmp_secondary(struct cp_cmp *c, struct cp_seg *seg,
 				    const struct cp_cmp_ops *ops, void *ctx);
 
 /*
+ * Whether the engine may keep @seg at all: a TCP pure ACK or window update
+ * always passes. The caller bounds what the engine holds with this.
+ */
+bool cp_cmp_may_hold(const struct cp_cmp *c, const struct cp_seg *seg);
+
+/*
  * Checkpoint: release every held primary segment in order, drop every
  * secondary one, forget the learned sequence state (both guests now share
  * their state, the next segments set it again).

@@ -62,6 +62,7 @@ static void cp_cb_release(void *ctx, struct cp_seg *seg)
 	struct cp_held *h = container_of(seg, struct cp_held, seg);
 	struct cp_cb_ctx *c = ctx;
 
+	cp_hold_give(c->inst, seg->wire_len);
 	if (c->drop_all) {
 		kfree_skb(h->skb);
 	} else {
@@ -77,7 +78,9 @@ static void cp_cb_release(void *ctx, struct cp_seg *seg)
 static void cp_cb_drop(void *ctx, struct cp_seg *seg)
 {
 	struct cp_held *h = container_of(seg, struct cp_held, seg);
+	struct cp_cb_ctx *c = ctx;
 
+	cp_hold_give(c->inst, seg->wire_len);
 	consume_skb(h->skb);
 	kfree(h);
 }
@@ -265,18 +268,33 @@ static void cp_check_limits(struct cp_instance *inst, struct cp_conn *conn)
 		cp_request_checkpoint(inst, conn, COLO_PROXY_REASON_QUEUE_BYTES);
 }
 
+/* What becomes of a guest's frame fed to the compare. */
+enum cp_fate {
+	CP_FATE_PASS,		/* the caller keeps it: PVM's goes out, SVM's is freed */
+	CP_FATE_HELD,		/* the engine has it */
+	CP_FATE_DROP,		/* the caller drops it: no entry for its connection,
+				 * or the instance holds all it may */
+};
+
 /*
  * Primary: feed one guest's frame (@pvm: the PVM's, else the SVM's) to its
- * connection's compare engine, and count. With CP_CMP_PASS the caller keeps
- * @h; otherwise the engine does, and PVM frames it released are in
- * ctx->release.
+ * connection's compare engine, and count. Unless CP_FATE_HELD the caller
+ * keeps @h; PVM frames the engine released are in ctx->release.
+ *
+ * A frame that cannot be compared never passes: without a connection entry
+ * (the table is full) or beyond the instance's hold limit it is dropped,
+ * and the guest's TCP sends it again. Only frames that are never held (TCP
+ * pure ACKs) pass on regardless, so that the client's uploads still get
+ * their acknowledgments.
  */
-static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h,
-				     const struct cp_pkt *pkt, bool pvm,
-				     struct cp_cb_ctx *ctx)
+static enum cp_fate cp_compare(struct cp_instance *inst, struct cp_held *h,
+			       const struct cp_pkt *pkt, bool pvm,
+			       struct cp_cb_ctx *ctx)
 {
-	enum cp_cmp_result res = CP_CMP_PASS;
+	enum cp_fate fate = CP_FATE_PASS;
+	enum cp_cmp_result res;
 	struct cp_conn *conn;
+	bool counted;
 	u64 matched;
 
 	cp_stat_inc(inst, pvm ? COLO_PROXY_STAT_PVM_FRAMES : COLO_PROXY_STAT_SVM_FRAMES);
@@ -284,15 +302,29 @@ static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h
 		    h->skb->len);
 	spin_lock_bh(&inst->lock);
 	conn = cp_conn_of(inst, pkt, true);
-	if (!conn || conn->client_reset)
+	if (!conn) {
+		fate = CP_FATE_DROP;
+		goto out;
+	}
+	if (conn->client_reset)
 		goto out;
 	if (pvm && pkt->kind == CP_KIND_TCP && (pkt->tcp_flags & CP_TCP_ACK)) {
 		conn->pvm_ack = pkt->ack;
 		conn->pvm_ack_valid = true;
 	}
+	/* Counted from here; the engine's callbacks uncount what it hands back. */
+	counted = cp_cmp_may_hold(&conn->cmp, &h->seg);
+	if (counted && !cp_hold_take(inst, h->seg.wire_len)) {
+		fate = CP_FATE_DROP;
+		goto out;
+	}
 	matched = conn->cmp.matched_bytes;
 	res = pvm ? cp_cmp_primary(&conn->cmp, &h->seg, &cp_ops, ctx) :
 		    cp_cmp_secondary(&conn->cmp, &h->seg, &cp_ops, ctx);
+	if (res == CP_CMP_PASS && counted)
+		cp_hold_give(inst, h->seg.wire_len);
+	else if (res != CP_CMP_PASS)
+		fate = CP_FATE_HELD;
 	cp_stat_add(inst, COLO_PROXY_STAT_COMPARED_BYTES, conn->cmp.matched_bytes - matched);
 	if (res == CP_CMP_MISMATCH) {
 		cp_stat_inc(inst, COLO_PROXY_STAT_MISMATCHES);
@@ -306,7 +338,7 @@ static enum cp_cmp_result cp_compare(struct cp_instance *inst, struct cp_held *h
 	}
 out:
 	spin_unlock_bh(&inst->lock);
-	return res;
+	return fate;
 }
 
 /*
@@ -367,10 +399,19 @@ static unsigned int cp_pri_from_guest(void *priv, struct sk_buff *skb,
 	if (!h)
 		return NF_ACCEPT;
 	__skb_queue_head_init(&release);
-	if (cp_compare(inst, h, &pkt, true, &ctx) == CP_CMP_PASS)
+	switch (cp_compare(inst, h, &pkt, true, &ctx)) {
+	case CP_FATE_PASS:
 		kfree(h);
-	else if (!ctx.self_released)
-		verdict = NF_STOLEN;
+		break;
+	case CP_FATE_DROP:
+		kfree(h);
+		verdict = NF_DROP;
+		break;
+	case CP_FATE_HELD:
+		if (!ctx.self_released)
+			verdict = NF_STOLEN;
+		break;
+	}
 	cp_deliver_released(inst, &release);
 	return verdict;
 }
@@ -428,7 +469,12 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* Secondary, inst->lock held: keep a mirrored segment the SVM cannot take yet. */
+/*
+ * Secondary, inst->lock held: keep a mirrored segment the SVM cannot take
+ * yet. Beyond the connection's queue_packets or the instance's hold limits
+ * it goes to the SVM anyway, which drops it: the SVM then misses input the
+ * PVM took, and the compare on the primary times out into a checkpoint.
+ */
 static bool cp_svm_hold(struct cp_instance *inst, struct cp_conn *conn,
 			const struct cp_pkt *pkt, struct sk_buff *skb)
 {
@@ -440,7 +486,8 @@ static bool cp_svm_hold(struct cp_instance *inst, struct cp_conn *conn,
 	if (skb_queue_empty(&conn->svm_hold) &&
 	    cp_rw_svm_can_take(&conn->rw, pkt->seq, len))
 		return false;
-	if (skb_queue_len(&conn->svm_hold) >= inst->queue_packets)
+	if (skb_queue_len(&conn->svm_hold) >= inst->queue_packets ||
+	    !cp_hold_take(inst, skb->len))
 		return false;
 	cb->seq = pkt->seq;
 	cb->len = len;
@@ -450,7 +497,8 @@ static bool cp_svm_hold(struct cp_instance *inst, struct cp_conn *conn,
 }
 
 /* Secondary, inst->lock held: move what now fits the SVM's window to @q. */
-static void cp_svm_window_opened(struct cp_conn *conn, struct sk_buff_head *q)
+static void cp_svm_window_opened(struct cp_instance *inst, struct cp_conn *conn,
+				 struct sk_buff_head *q)
 {
 	struct sk_buff *skb;
 
@@ -460,7 +508,26 @@ static void cp_svm_window_opened(struct cp_conn *conn, struct sk_buff_head *q)
 		if (!cp_rw_svm_can_take(&conn->rw, cb->seq, cb->len))
 			break;
 		__skb_unlink(skb, &conn->svm_hold);
+		cp_hold_give(inst, skb->len);
 		__skb_queue_tail(q, skb);
+	}
+}
+
+/*
+ * Secondary, inst->lock held: everything @conn holds for the SVM goes to
+ * @q, or is dropped without @q.
+ */
+void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
+		       struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&conn->svm_hold))) {
+		cp_hold_give(inst, skb->len);
+		if (q)
+			__skb_queue_tail(q, skb);
+		else
+			kfree_skb(skb);
 	}
 }
 
@@ -527,7 +594,7 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	struct cp_instance *inst = priv;
 	bool failed_over = cp_failed_over(inst);
 	struct sk_buff_head opened;
-	struct cp_conn *conn;
+	struct cp_conn *conn = NULL;
 	struct cp_pkt pkt;
 	u32 mac_off;
 	u8 *frame;
@@ -554,7 +621,7 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 			cp_rw_svm_out(&conn->rw, frame, &pkt,
 				      skb->ip_summed == CHECKSUM_PARTIAL);
 			cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
-			cp_svm_window_opened(conn, &opened);
+			cp_svm_window_opened(inst, conn, &opened);
 		}
 		/* The rewrite invalidated a receive-side full checksum. */
 		if (skb->ip_summed == CHECKSUM_COMPLETE)
@@ -564,6 +631,13 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	cp_svm_inject(inst, &opened);
 	if (failed_over)
 		return NF_ACCEPT;
+	/*
+	 * A TCP frame of a connection the table could not take cannot be
+	 * moved into the PVM's spaces: it would only mismatch. The PVM's
+	 * output on it waits for the SVM's retransmission or its timeout.
+	 */
+	if (pkt.kind == CP_KIND_TCP && !conn)
+		return NF_DROP;
 	/* The SVM's ARP/ND and non-IP frames never leave. */
 	if (!cp_comparable(&pkt)) {
 		consume_skb(skb);
@@ -621,7 +695,7 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	if (!h)
 		goto free;
 	__skb_queue_head_init(&release);
-	if (cp_compare(inst, h, &pkt, false, &ctx) == CP_CMP_PASS) {
+	if (cp_compare(inst, h, &pkt, false, &ctx) != CP_FATE_HELD) {
 		kfree(h);
 		consume_skb(skb);
 	}
@@ -681,13 +755,20 @@ static void cp_sec_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 			goto free;
 		spin_lock_bh(&inst->lock);
 		conn = cp_conn_of(inst, &pkt, false);
-		if (conn) {
-			cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
-			cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
-			if (cp_svm_hold(inst, conn, &pkt, skb)) {
-				spin_unlock_bh(&inst->lock);
-				return;
-			}
+		/*
+		 * The table could not take its connection: without an entry
+		 * the SVM's answers cannot be rewritten, so it does not see
+		 * the connection at all (the primary's compare times out).
+		 */
+		if (!conn) {
+			spin_unlock_bh(&inst->lock);
+			goto free;
+		}
+		cp_rw_svm_in(&conn->rw, frame, &pkt, partial);
+		cp_stat_inc(inst, COLO_PROXY_STAT_REWRITTEN);
+		if (cp_svm_hold(inst, conn, &pkt, skb)) {
+			spin_unlock_bh(&inst->lock);
+			return;
 		}
 		spin_unlock_bh(&inst->lock);
 	}

@@ -5,7 +5,9 @@
  * the per-instance connection table, checkpoint and failover.
  */
 #include <linux/jhash.h>
+#include <linux/mm.h>
 #include <linux/netdevice.h>
+#include <linux/random.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
@@ -37,9 +39,9 @@ static void cp_conn_key_from_pkt(struct cp_conn_key *key, const struct cp_pkt *p
 	}
 }
 
-static u32 conn_hash(const struct cp_conn_key *key)
+static u32 conn_hash(const struct cp_instance *inst, const struct cp_conn_key *key)
 {
-	return jhash(key, sizeof(*key), 0) & ((1 << CP_CONN_HASH_BITS) - 1);
+	return jhash(key, sizeof(*key), inst->hash_seed) & inst->conn_mask;
 }
 
 /* Caller holds inst->lock. */
@@ -48,7 +50,7 @@ static struct cp_conn *cp_conn_lookup(struct cp_instance *inst,
 {
 	struct cp_conn *conn;
 
-	hlist_for_each_entry(conn, &inst->conns[conn_hash(key)], node)
+	hlist_for_each_entry(conn, &inst->conns[conn_hash(inst, key)], node)
 		if (!memcmp(&conn->key, key, sizeof(*key))) {
 			conn->last_used = jiffies;
 			return conn;
@@ -56,24 +58,82 @@ static struct cp_conn *cp_conn_lookup(struct cp_instance *inst,
 	return NULL;
 }
 
-/* Caller holds inst->lock. Returns NULL only when out of memory. */
+static void conn_free(struct cp_instance *inst, struct cp_conn *conn,
+		      struct sk_buff_head *release, bool drop_all);
+
+static bool conn_evictable(const struct cp_conn *conn)
+{
+	struct cp_conn_state st = {
+		.held = conn->cmp.pri_pkts || conn->cmp.sec_pkts ||
+			!skb_queue_empty(&conn->svm_hold),
+		.tcp = conn->cmp.tcp,
+		.assured = conn->assured,
+		.closed = conn->guest_closed,
+	};
+
+	return cp_conn_evictable(&st);
+}
+
+/*
+ * The table is full: forget the least recently used entry that costs
+ * nothing to forget among the first few from @bucket on (limits.h). With
+ * the random seed nobody can fill those buckets on purpose. Caller holds
+ * inst->lock. False if there was none.
+ */
+static bool conn_early_drop(struct cp_instance *inst, u32 bucket)
+{
+	struct cp_conn *conn, *victim = NULL;
+	struct sk_buff_head none;
+	unsigned int seen = 0, i;
+
+	for (i = 0; i < CP_CONN_EVICT_SCAN && seen < CP_CONN_EVICT_SCAN; i++) {
+		hlist_for_each_entry(conn, &inst->conns[(bucket + i) & inst->conn_mask],
+				     node) {
+			if (conn_evictable(conn) &&
+			    (!victim || time_before(conn->last_used, victim->last_used)))
+				victim = conn;
+			if (++seen == CP_CONN_EVICT_SCAN)
+				break;
+		}
+	}
+	if (!victim)
+		return false;
+	/* Nothing held: nothing to release or drop. */
+	__skb_queue_head_init(&none);
+	conn_free(inst, victim, &none, true);
+	cp_stat_inc(inst, COLO_PROXY_STAT_CONN_EVICTED);
+	return true;
+}
+
+/*
+ * Caller holds inst->lock. Returns NULL when the table is full of entries
+ * that cannot be forgotten (counted: conn_refused) or out of memory.
+ */
 static struct cp_conn *cp_conn_get(struct cp_instance *inst,
 				   const struct cp_conn_key *key, bool tcp)
 {
 	struct cp_conn *conn = cp_conn_lookup(inst, key);
+	u32 bucket;
 
 	if (conn)
 		return conn;
+	bucket = conn_hash(inst, key);
+	if (inst->nconns >= inst->conn_max && !conn_early_drop(inst, bucket))
+		goto refuse;
 	conn = kzalloc(sizeof(*conn), GFP_ATOMIC);
 	if (!conn)
-		return NULL;
+		goto refuse;
 	conn->key = *key;
 	cp_cmp_init(&conn->cmp, tcp);
 	__skb_queue_head_init(&conn->svm_hold);
 	conn->last_used = jiffies;
-	hlist_add_head(&conn->node, &inst->conns[conn_hash(key)]);
+	hlist_add_head(&conn->node, &inst->conns[bucket]);
 	inst->nconns++;
 	return conn;
+
+refuse:
+	cp_stat_inc(inst, COLO_PROXY_STAT_CONN_REFUSED);
+	return NULL;
 }
 
 /*
@@ -87,13 +147,14 @@ static void conn_renew(struct cp_instance *inst, struct cp_conn *conn)
 
 	__skb_queue_head_init(&old);
 	cp_conn_flush(inst, conn, &old, true);
-	__skb_queue_purge(&conn->svm_hold);
+	cp_svm_hold_drain(inst, conn, NULL);
 	cp_cmp_init(&conn->cmp, true);
 	memset(&conn->rw, 0, sizeof(conn->rw));
 	conn->guest_closed = false;
 	conn->client_reset = false;
 	conn->pvm_ack_valid = false;
 	conn->requested = false;
+	conn->assured = false;
 }
 
 /* The connection of @pkt if it is known. Caller holds inst->lock. */
@@ -108,7 +169,8 @@ struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
 
 /*
  * The connection of @pkt, created if new; @from_guest: the guest sent it.
- * Caller holds inst->lock. Returns NULL only when out of memory.
+ * Caller holds inst->lock. Returns NULL when the table cannot take a new
+ * connection (see cp_conn_get()).
  */
 struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
 			   bool from_guest)
@@ -124,6 +186,9 @@ struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
 		conn_renew(inst, conn);
 	else if (from_guest && (pkt->tcp_flags & (CP_TCP_FIN | CP_TCP_RST)))
 		conn->guest_closed = true;
+	/* Past the handshake: no longer one of a SYN flood's (limits.h). */
+	if (from_guest && !(pkt->tcp_flags & CP_TCP_SYN))
+		conn->assured = true;
 	return conn;
 }
 
@@ -131,7 +196,7 @@ static void conn_free(struct cp_instance *inst, struct cp_conn *conn,
 		      struct sk_buff_head *release, bool drop_all)
 {
 	cp_conn_flush(inst, conn, release, drop_all);
-	__skb_queue_purge(&conn->svm_hold);
+	cp_svm_hold_drain(inst, conn, NULL);
 	hlist_del(&conn->node);
 	inst->nconns--;
 	kfree(conn);
@@ -148,6 +213,37 @@ void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
 	}
 	cp_stat_inc(inst, COLO_PROXY_STAT_REQ_MISMATCH + reason - 1);
 	cp_genl_event(inst, conn ? &conn->key : NULL, reason);
+}
+
+/*
+ * Caller holds inst->lock. Count a frame of @len bytes as held if the
+ * instance's hard limits allow it; else count the refusal (hold_full) and,
+ * on the primary, request a checkpoint once until the next one: only that
+ * releases what the PVM's side holds.
+ */
+bool cp_hold_take(struct cp_instance *inst, u32 len)
+{
+	enum cp_hold_verdict v;
+
+	v = cp_hold_admit(&inst->hold, inst->hold_packets, inst->hold_bytes, len);
+	if (v == CP_HOLD_OK) {
+		cp_hold_add(&inst->hold, len);
+		return true;
+	}
+	cp_stat_inc(inst, COLO_PROXY_STAT_HOLD_FULL);
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY && !inst->hold_requested) {
+		inst->hold_requested = true;
+		cp_request_checkpoint(inst, NULL, v == CP_HOLD_FULL_PACKETS ?
+				      COLO_PROXY_REASON_QUEUE_PACKETS :
+				      COLO_PROXY_REASON_QUEUE_BYTES);
+	}
+	return false;
+}
+
+/* Caller holds inst->lock: a frame of @len bytes counted by cp_hold_take() went. */
+void cp_hold_give(struct cp_instance *inst, u32 len)
+{
+	cp_hold_sub(&inst->hold, len);
 }
 
 /*
@@ -170,7 +266,7 @@ static void cp_timer_fn(struct timer_list *t)
 	__skb_queue_head_init(&release);
 	spin_lock_bh(&inst->lock);
 	cp_tunnel_expire(inst);
-	for (i = 0; i < ARRAY_SIZE(inst->conns); i++) {
+	for (i = 0; i <= inst->conn_mask; i++) {
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (cp_cmp_oldest(&conn->cmp, &oldest)) {
 				if (now - oldest > msecs_to_jiffies(inst->timeout_ms))
@@ -204,6 +300,13 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	err = cp_stats_init(inst);
 	if (err)
 		goto err_free;
+	inst->conn_mask = cp_conn_buckets(cfg->conn_max) - 1;
+	inst->conns = kvcalloc(inst->conn_mask + 1, sizeof(*inst->conns), GFP_KERNEL);
+	if (!inst->conns) {
+		err = -ENOMEM;
+		goto err_stats;
+	}
+	inst->hash_seed = get_random_u32();
 	inst->net = net;
 	inst->dev = cfg->dev;
 	netdev_hold(inst->dev, &inst->dev_tracker, GFP_KERNEL);
@@ -214,8 +317,11 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst->timeout_ms = cfg->timeout_ms;
 	inst->queue_packets = cfg->queue_packets;
 	inst->queue_bytes = cfg->queue_bytes;
+	inst->conn_max = cfg->conn_max;
+	inst->hold_packets = cfg->hold_packets;
+	inst->hold_bytes = cfg->hold_bytes;
 	spin_lock_init(&inst->lock);
-	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+	for (i = 0; i <= inst->conn_mask; i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
 	cp_neigh_init(&inst->neigh);
 	timer_setup(&inst->timer, cp_timer_fn, 0);
@@ -236,6 +342,8 @@ err_tunnel:
 	cp_tunnel_close(inst);
 err_dev:
 	netdev_put(inst->dev, &inst->dev_tracker);
+	kvfree(inst->conns);
+err_stats:
 	cp_stats_uninit(inst);
 err_free:
 	kfree(inst);
@@ -251,14 +359,14 @@ static void flush_all(struct cp_instance *inst, bool release, bool forget)
 
 	__skb_queue_head_init(&q);
 	spin_lock_bh(&inst->lock);
-	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+	for (i = 0; i <= inst->conn_mask; i++)
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (forget) {
 				conn_free(inst, conn, &q, !release);
 			} else {
 				cp_conn_flush(inst, conn, &q, false);
 				/* The SVM takes the PVM's state, which has these. */
-				__skb_queue_purge(&conn->svm_hold);
+				cp_svm_hold_drain(inst, conn, NULL);
 				cp_rw_reset(&conn->rw);
 				conn->requested = false;
 			}
@@ -284,6 +392,7 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	del_timer_sync(&inst->timer);
 	flush_all(inst, release && inst->dev->reg_state == NETREG_REGISTERED, true);
 	netdev_put(inst->dev, &inst->dev_tracker);
+	kvfree(inst->conns);
 	cp_stats_uninit(inst);
 	kfree(inst);
 }
@@ -293,6 +402,7 @@ void cp_instance_checkpoint(struct cp_instance *inst)
 	cp_stat_inc(inst, COLO_PROXY_STAT_CHECKPOINTS);
 	spin_lock_bh(&inst->lock);
 	inst->loss_requested = false;
+	inst->hold_requested = false;
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
 }
@@ -307,9 +417,9 @@ void cp_instance_failover(struct cp_instance *inst)
 	spin_lock_bh(&inst->lock);
 	WRITE_ONCE(inst->state, COLO_PROXY_STATE_FAILED_OVER);
 	/* The SVM takes over: it needs the client's data the PVM acknowledged. */
-	for (i = 0; i < ARRAY_SIZE(inst->conns); i++)
+	for (i = 0; i <= inst->conn_mask; i++)
 		hlist_for_each_entry(conn, &inst->conns[i], node)
-			skb_queue_splice_tail_init(&conn->svm_hold, &q);
+			cp_svm_hold_drain(inst, conn, &q);
 	spin_unlock_bh(&inst->lock);
 	cp_svm_inject(inst, &q);
 	/*
@@ -327,6 +437,8 @@ void cp_instance_stats(struct cp_instance *inst, u64 *out)
 	out[COLO_PROXY_STAT_CONNECTIONS] = inst->nconns;
 	out[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] = inst->hwm_packets;
 	out[COLO_PROXY_STAT_QUEUE_HWM_BYTES] = inst->hwm_bytes;
+	out[COLO_PROXY_STAT_HOLD_PACKETS] = inst->hold.pkts;
+	out[COLO_PROXY_STAT_HOLD_BYTES] = inst->hold.bytes;
 	spin_unlock_bh(&inst->lock);
 }
 

@@ -33,6 +33,18 @@ unsigned int cp_param_conn_closed_s = 10;
 module_param_named(conn_closed_s, cp_param_conn_closed_s, uint, 0644);
 MODULE_PARM_DESC(conn_closed_s, "Forget a TCP connection the guest closed (FIN or RST) after this many idle seconds");
 
+unsigned int cp_param_conn_max = 16384;
+module_param_named(conn_max, cp_param_conn_max, uint, 0644);
+MODULE_PARM_DESC(conn_max, "Default most connections an instance tracks (16 to 1048576)");
+
+unsigned int cp_param_hold_packets = 65536;
+module_param_named(hold_packets, cp_param_hold_packets, uint, 0644);
+MODULE_PARM_DESC(hold_packets, "Default most frames an instance holds at once, all connections together (16 to 1048576)");
+
+unsigned int cp_param_hold_bytes = 256 << 20;
+module_param_named(hold_bytes, cp_param_hold_bytes, uint, 0644);
+MODULE_PARM_DESC(hold_bytes, "Default most bytes an instance holds at once, all connections together (65536 to 2147483648)");
+
 unsigned int cp_net_id __read_mostly;
 /* Serialises instance creation/removal (netlink, notifier, netns exit). */
 DEFINE_MUTEX(cp_net_lock);

@@ -19,6 +19,22 @@ static struct netlink_range_validation cp_timeout_range = {
 	.max = 3600 * 1000,
 };
 
+/* Bounds in limits.h: a table and a hold that fit any host, never zero. */
+static struct netlink_range_validation cp_conn_max_range = {
+	.min = CP_CONN_MAX_MIN,
+	.max = CP_CONN_MAX_MAX,
+};
+
+static struct netlink_range_validation cp_hold_packets_range = {
+	.min = CP_HOLD_PACKETS_MIN,
+	.max = CP_HOLD_PACKETS_MAX,
+};
+
+static struct netlink_range_validation cp_hold_bytes_range = {
+	.min = CP_HOLD_BYTES_MIN,
+	.max = CP_HOLD_BYTES_MAX,
+};
+
 static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
 	[COLO_PROXY_A_IFNAME] = { .type = NLA_REJECT },
@@ -37,6 +53,9 @@ static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_CONN] = { .type = NLA_REJECT },
 	[COLO_PROXY_A_LOCAL_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[COLO_PROXY_A_PEER_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[COLO_PROXY_A_CONN_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_conn_max_range),
+	[COLO_PROXY_A_HOLD_PACKETS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_packets_range),
+	[COLO_PROXY_A_HOLD_BYTES] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_bytes_range),
 };
 
 static struct genl_family cp_family;
@@ -79,7 +98,10 @@ static int cp_fill_instance(struct sk_buff *msg, struct cp_instance *inst,
 			    COLO_PROXY_A_PEER_ADDR6, COLO_PROXY_A_PEER_PORT) ||
 	    nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, inst->timeout_ms) ||
 	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_PACKETS, inst->queue_packets) ||
-	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_BYTES, inst->queue_bytes))
+	    nla_put_u32(msg, COLO_PROXY_A_QUEUE_BYTES, inst->queue_bytes) ||
+	    nla_put_u32(msg, COLO_PROXY_A_CONN_MAX, inst->conn_max) ||
+	    nla_put_u32(msg, COLO_PROXY_A_HOLD_PACKETS, inst->hold_packets) ||
+	    nla_put_u32(msg, COLO_PROXY_A_HOLD_BYTES, inst->hold_bytes))
 		goto cancel;
 	nest = nla_nest_start(msg, COLO_PROXY_A_STATS);
 	if (!nest)
@@ -211,6 +233,24 @@ static int cp_nl_new(struct sk_buff *skb, struct genl_info *info)
 				      READ_ONCE(cp_param_queue_bytes));
 	if (!cfg.timeout_ms || !cfg.queue_packets || !cfg.queue_bytes) {
 		NL_SET_ERR_MSG(info->extack, "module parameter defaults must not be zero");
+		return -EINVAL;
+	}
+	/* The attributes are in range (policy); the parameters may not be. */
+	cfg.conn_max = attr_u32_or(info, COLO_PROXY_A_CONN_MAX, READ_ONCE(cp_param_conn_max));
+	if (cfg.conn_max < CP_CONN_MAX_MIN || cfg.conn_max > CP_CONN_MAX_MAX) {
+		NL_SET_ERR_MSG(info->extack, "module parameter conn_max out of range");
+		return -EINVAL;
+	}
+	cfg.hold_packets = attr_u32_or(info, COLO_PROXY_A_HOLD_PACKETS,
+				       READ_ONCE(cp_param_hold_packets));
+	if (cfg.hold_packets < CP_HOLD_PACKETS_MIN || cfg.hold_packets > CP_HOLD_PACKETS_MAX) {
+		NL_SET_ERR_MSG(info->extack, "module parameter hold_packets out of range");
+		return -EINVAL;
+	}
+	cfg.hold_bytes = attr_u32_or(info, COLO_PROXY_A_HOLD_BYTES,
+				     READ_ONCE(cp_param_hold_bytes));
+	if (cfg.hold_bytes < CP_HOLD_BYTES_MIN || cfg.hold_bytes > CP_HOLD_BYTES_MAX) {
+		NL_SET_ERR_MSG(info->extack, "module parameter hold_bytes out of range");
 		return -EINVAL;
 	}
 

@@ -23,12 +23,11 @@
 #include <uapi/linux/colo_proxy.h>
 
 #include "compare.h"
+#include "limits.h"
 #include "neigh.h"
 #include "parse.h"
 #include "rewrite.h"
 #include "seqwin.h"
-
-#define CP_CONN_HASH_BITS 8
 
 /* One end of the tunnel: an IPv4 or IPv6 address and a UDP port. */
 struct cp_endpoint {
@@ -61,6 +60,7 @@ struct cp_conn {
 	struct sk_buff_head svm_hold;	/* secondary: mirrored, beyond the SVM's window */
 	unsigned long last_used;	/* jiffies */
 	bool requested;			/* checkpoint requested since the last one */
+	bool assured;			/* TCP: the guest sent more than SYNs */
 	bool guest_closed;		/* FIN or RST from the guest, RST from the client */
 	bool client_reset;		/* primary: the client reset it, nothing is held */
 	bool pvm_ack_valid;
@@ -86,9 +86,14 @@ struct cp_instance {
 	bool hooks_on;
 	struct socket *sock;		/* tunnel */
 	struct dst_cache route;		/* to the peer, per CPU */
-	spinlock_t lock;		/* conns, queue maxima, tunnel sequence */
-	struct hlist_head conns[1 << CP_CONN_HASH_BITS];
+	u32 conn_max, hold_packets, hold_bytes;
+	spinlock_t lock;		/* conns, hold, queue maxima, tunnel sequence */
+	struct hlist_head *conns;	/* conn_mask + 1 buckets */
+	u32 conn_mask;
+	u32 hash_seed;			/* random, per instance */
 	u32 nconns;
+	struct cp_hold hold;		/* every frame the instance holds */
+	bool hold_requested;		/* hold limit reported since the last checkpoint */
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
 	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
 	bool loss_requested;		/* tunnel loss reported since the last checkpoint */
@@ -105,6 +110,9 @@ extern unsigned int cp_param_queue_packets;
 extern unsigned int cp_param_queue_bytes;
 extern unsigned int cp_param_conn_idle_s;
 extern unsigned int cp_param_conn_closed_s;
+extern unsigned int cp_param_conn_max;
+extern unsigned int cp_param_hold_packets;
+extern unsigned int cp_param_hold_bytes;
 
 static inline struct cp_net *cp_pernet(const struct net *net)
 {
@@ -128,6 +136,7 @@ struct cp_instance_cfg {
 	u8 role;
 	struct cp_endpoint local, peer;
 	u32 timeout_ms, queue_packets, queue_bytes;
+	u32 conn_max, hold_packets, hold_bytes;
 };
 
 struct cp_instance *cp_instance_find(struct net *net, int ifindex);
@@ -143,6 +152,9 @@ struct cp_conn *cp_conn_of(struct cp_instance *inst, const struct cp_pkt *pkt,
 			   bool from_guest);
 void cp_request_checkpoint(struct cp_instance *inst, struct cp_conn *conn,
 			   u32 reason);
+bool cp_hold_take(struct cp_instance *inst, u32 len);
+void cp_hold_give(struct cp_instance *inst, u32 len);
+
 int cp_notifier_register(void);
 void cp_notifier_unregister(void);
 
@@ -154,6 +166,8 @@ void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
+void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
+		       struct sk_buff_head *q);
 
 /* tunnel.c */
 #define CP_TUN_MIRROR	1	/* primary -> secondary: frame to the guest */

@@ -4,7 +4,8 @@
  * family (include/uapi/linux/colo_proxy.h).
  *
  *   coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer (same family)
- *                     [timeout MS] [queue-packets N] [queue-bytes N]
+ *                     [timeout MS] [queue-packets N] [queue-bytes N] [conn-max N]
+ *                     [hold-packets N] [hold-bytes N]
  *   coloctl proxy del DEV
  *   coloctl proxy show [DEV] [-j]
  *   coloctl proxy stats DEV [-j]
@@ -74,11 +75,34 @@ static int parse_u32(const char *what, const char *s, uint32_t *v)
 	return 0;
 }
 
+/* The attribute of a numeric parameter of add, or -1. */
+static int u32_param(const char *k)
+{
+	static const struct {
+		const char *name;
+		int attr;
+	} params[] = {
+		{ "timeout", COLO_PROXY_A_TIMEOUT_MS },
+		{ "queue-packets", COLO_PROXY_A_QUEUE_PACKETS },
+		{ "queue-bytes", COLO_PROXY_A_QUEUE_BYTES },
+		{ "conn-max", COLO_PROXY_A_CONN_MAX },
+		{ "hold-packets", COLO_PROXY_A_HOLD_PACKETS },
+		{ "hold-bytes", COLO_PROXY_A_HOLD_BYTES },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (!strcmp(k, params[i].name))
+			return params[i].attr;
+	return -1;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer IPV4:PORT|[IPV6]:PORT\n"
-		"                         [timeout MS] [queue-packets N] [queue-bytes N]\n"
+		"                         [timeout MS] [queue-packets N] [queue-bytes N] [conn-max N]\n"
+		"                         [hold-packets N] [hold-bytes N]\n"
 		"       coloctl proxy del DEV\n"
 		"       coloctl proxy show [DEV] [-j]\n"
 		"       coloctl proxy stats DEV [-j]\n"
@@ -124,13 +148,10 @@ static int cmd_add(struct px *px, int argc, char **argv)
 				goto bad;
 			px_put_endpoint(msg, &ep, COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_ADDR6,
 					COLO_PROXY_A_PEER_PORT);
-		} else if (!strcmp(k, "timeout") || !strcmp(k, "queue-packets") ||
-			   !strcmp(k, "queue-bytes")) {
+		} else if (u32_param(k) >= 0) {
 			if (parse_u32(k, val, &v))
 				goto bad;
-			nla_put_u32(msg, !strcmp(k, "timeout") ? COLO_PROXY_A_TIMEOUT_MS :
-					 !strcmp(k, "queue-packets") ? COLO_PROXY_A_QUEUE_PACKETS :
-					 COLO_PROXY_A_QUEUE_BYTES, v);
+			nla_put_u32(msg, u32_param(k), v);
 		} else {
 			fprintf(stderr, "coloctl proxy add: unknown parameter '%s'\n", k);
 			goto bad;

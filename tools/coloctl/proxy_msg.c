@@ -54,6 +54,11 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_NEIGH_TABLE_FULL] = "neigh_table_full",
 	[COLO_PROXY_STAT_NEIGH_ANSWERED] = "neigh_answered",
 	[COLO_PROXY_STAT_NEIGH_UNKNOWN] = "neigh_unknown",
+	[COLO_PROXY_STAT_CONN_REFUSED] = "conn_refused",
+	[COLO_PROXY_STAT_CONN_EVICTED] = "conn_evicted",
+	[COLO_PROXY_STAT_HOLD_FULL] = "hold_full",
+	[COLO_PROXY_STAT_HOLD_PACKETS] = "hold_packets",
+	[COLO_PROXY_STAT_HOLD_BYTES] = "hold_bytes",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {
@@ -81,6 +86,9 @@ static struct nla_policy instance_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_CONN] = { .type = NLA_NESTED },
 	[COLO_PROXY_A_LOCAL_ADDR6] = { .minlen = 16, .maxlen = 16 },
 	[COLO_PROXY_A_PEER_ADDR6] = { .minlen = 16, .maxlen = 16 },
+	[COLO_PROXY_A_CONN_MAX] = { .type = NLA_U32 },
+	[COLO_PROXY_A_HOLD_PACKETS] = { .type = NLA_U32 },
+	[COLO_PROXY_A_HOLD_BYTES] = { .type = NLA_U32 },
 };
 
 static struct nla_policy stats_policy[COLO_PROXY_STAT_MAX + 1] = {
@@ -223,7 +231,8 @@ int px_instance_parse(struct nlmsghdr *nlh, struct px_instance *in)
 	    genlmsg_parse(nlh, 0, tb, COLO_PROXY_A_MAX, instance_policy) ||
 	    !all_present(tb, COLO_PROXY_A_IFINDEX, COLO_PROXY_A_IFNAME, COLO_PROXY_A_ROLE,
 			 COLO_PROXY_A_STATE, COLO_PROXY_A_TIMEOUT_MS, COLO_PROXY_A_QUEUE_PACKETS,
-			 COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_STATS, -1) ||
+			 COLO_PROXY_A_QUEUE_BYTES, COLO_PROXY_A_CONN_MAX, COLO_PROXY_A_HOLD_PACKETS,
+			 COLO_PROXY_A_HOLD_BYTES, COLO_PROXY_A_STATS, -1) ||
 	    endpoint_from_attrs(&in->local, tb[COLO_PROXY_A_LOCAL_ADDR],
 				tb[COLO_PROXY_A_LOCAL_ADDR6], tb[COLO_PROXY_A_LOCAL_PORT]) ||
 	    endpoint_from_attrs(&in->peer, tb[COLO_PROXY_A_PEER_ADDR],
@@ -237,6 +246,9 @@ int px_instance_parse(struct nlmsghdr *nlh, struct px_instance *in)
 	in->timeout_ms = nla_get_u32(tb[COLO_PROXY_A_TIMEOUT_MS]);
 	in->queue_packets = nla_get_u32(tb[COLO_PROXY_A_QUEUE_PACKETS]);
 	in->queue_bytes = nla_get_u32(tb[COLO_PROXY_A_QUEUE_BYTES]);
+	in->conn_max = nla_get_u32(tb[COLO_PROXY_A_CONN_MAX]);
+	in->hold_packets = nla_get_u32(tb[COLO_PROXY_A_HOLD_PACKETS]);
+	in->hold_bytes = nla_get_u32(tb[COLO_PROXY_A_HOLD_BYTES]);
 	memset(in->stats, 0, sizeof(in->stats));
 	if (!nla_parse_nested(st, COLO_PROXY_STAT_MAX, tb[COLO_PROXY_A_STATS], stats_policy))
 		for (i = 1; i <= COLO_PROXY_STAT_MAX; i++)
@@ -261,9 +273,10 @@ static void print_instance(struct px *px, const struct px_instance *in)
 		print_json_string(in->ifname);
 		printf(",\"ifindex\":%u,\"role\":\"%s\",\"state\":\"%s\","
 		       "\"local\":\"%s\",\"peer\":\"%s\",\"timeout_ms\":%u,"
-		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"stats\":{",
+		       "\"queue_packets\":%u,\"queue_bytes\":%u,\"conn_max\":%u,"
+		       "\"hold_packets\":%u,\"hold_bytes\":%u,\"stats\":{",
 		       in->ifindex, role, state, local, peer, in->timeout_ms, in->queue_packets,
-		       in->queue_bytes);
+		       in->queue_bytes, in->conn_max, in->hold_packets, in->hold_bytes);
 		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
 			printf("%s\"%s\":%" PRIu64, i == COLO_PROXY_STAT_PVM_FRAMES ? "" : ",",
 			       stat_names[i], st[i]);
@@ -272,9 +285,10 @@ static void print_instance(struct px *px, const struct px_instance *in)
 		for (i = COLO_PROXY_STAT_PVM_FRAMES; i <= COLO_PROXY_STAT_MAX; i++)
 			printf("%-24s %" PRIu64 "\n", stat_names[i], st[i]);
 	} else {
-		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n",
+		printf("%s: %s %s tunnel %s -> %s timeout %ums queue %u packets %u bytes\n"
+		       "    conn-max %u hold %u packets %u bytes\n",
 		       in->ifname, role, state, local, peer, in->timeout_ms, in->queue_packets,
-		       in->queue_bytes);
+		       in->queue_bytes, in->conn_max, in->hold_packets, in->hold_bytes);
 		printf("    connections %" PRIu64 " held %" PRIu64 " released %" PRIu64
 		       " compared %" PRIu64 " bytes mismatches %" PRIu64 " checkpoints %" PRIu64 "\n",
 		       st[COLO_PROXY_STAT_CONNECTIONS], st[COLO_PROXY_STAT_HELD],

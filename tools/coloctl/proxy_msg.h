@@ -49,6 +49,7 @@ struct px_instance {
 	uint8_t state;		/* enum colo_proxy_state, as sent */
 	struct px_endpoint local, peer;
 	uint32_t timeout_ms, queue_packets, queue_bytes;
+	uint32_t conn_max, hold_packets, hold_bytes;
 	uint64_t stats[COLO_PROXY_STAT_MAX + 1];	/* by COLO_PROXY_STAT_*, 0 if not sent */
 };
 

@@ -24,8 +24,9 @@ enum colo_proxy_cmd {
 	COLO_PROXY_CMD_UNSPEC,
 	/*
 	 * Create an instance. Needs IFINDEX, ROLE, LOCAL_ADDR, LOCAL_PORT,
-	 * PEER_ADDR, PEER_PORT; TIMEOUT_MS, QUEUE_PACKETS and QUEUE_BYTES
-	 * default to the module parameters of the same names.
+	 * PEER_ADDR, PEER_PORT; TIMEOUT_MS, QUEUE_PACKETS, QUEUE_BYTES,
+	 * CONN_MAX, HOLD_PACKETS and HOLD_BYTES default to the module
+	 * parameters of the same names.
 	 */
 	COLO_PROXY_CMD_NEW,
 	COLO_PROXY_CMD_DEL,		/* IFINDEX; held frames are released */
@@ -61,8 +62,10 @@ enum colo_proxy_state {
 enum colo_proxy_reason {
 	COLO_PROXY_REASON_MISMATCH = 1,	/* the guests' outputs differ */
 	COLO_PROXY_REASON_TIMEOUT = 2,	/* a PVM frame held > TIMEOUT_MS */
-	COLO_PROXY_REASON_QUEUE_PACKETS = 3,	/* connection over QUEUE_PACKETS */
-	COLO_PROXY_REASON_QUEUE_BYTES = 4,	/* connection over QUEUE_BYTES */
+	/* connection over QUEUE_PACKETS; without CONN: instance at HOLD_PACKETS */
+	COLO_PROXY_REASON_QUEUE_PACKETS = 3,
+	/* connection over QUEUE_BYTES; without CONN: instance at HOLD_BYTES */
+	COLO_PROXY_REASON_QUEUE_BYTES = 4,
 	COLO_PROXY_REASON_TUNNEL_LOSS = 5,	/* a tunnel frame went missing */
 	__COLO_PROXY_REASON_MAX
 };
@@ -87,6 +90,9 @@ enum colo_proxy_attr {
 	COLO_PROXY_A_CONN,		/* nest: COLO_PROXY_CONN_* */
 	COLO_PROXY_A_LOCAL_ADDR6,	/* 16 bytes: IPv6 tunnel address */
 	COLO_PROXY_A_PEER_ADDR6,	/* 16 bytes */
+	COLO_PROXY_A_CONN_MAX,		/* u32: connections tracked at most */
+	COLO_PROXY_A_HOLD_PACKETS,	/* u32: frames held at most, per instance */
+	COLO_PROXY_A_HOLD_BYTES,	/* u32: bytes held at most, per instance */
 	__COLO_PROXY_A_MAX
 };
 #define COLO_PROXY_A_MAX (__COLO_PROXY_A_MAX - 1)
@@ -141,6 +147,11 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_NEIGH_TABLE_FULL,	/* ... that replaced the oldest one: table full */
 	COLO_PROXY_STAT_NEIGH_ANSWERED,	/* SVM ARP requests/solicitations answered */
 	COLO_PROXY_STAT_NEIGH_UNKNOWN,	/* ... for an address without a binding */
+	COLO_PROXY_STAT_CONN_REFUSED,	/* new connections the full table refused */
+	COLO_PROXY_STAT_CONN_EVICTED,	/* entries forgotten early for new ones */
+	COLO_PROXY_STAT_HOLD_FULL,	/* frames not held: instance at its hold limit */
+	COLO_PROXY_STAT_HOLD_PACKETS,	/* frames held now */
+	COLO_PROXY_STAT_HOLD_BYTES,	/* bytes held now */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)
