@@ -6,9 +6,13 @@
  * the secondary, bit 7 a checkpoint first, bits 1-6 a readable head shorter
  * than the frame (the rest is poisoned while the parser runs, as the kernel
  * keeps only the headers linear). Parsed frames become segments fed to one
- * TCP and one datagram engine as primary or secondary.
+ * TCP and one datagram engine as primary or secondary, under one small
+ * hard hold limit for both, as the kernel's instance does (datapath.c:
+ * cp_compare()): a segment the engine may hold is counted first and refused
+ * when it does not fit; what the engine hands back or passes is uncounted.
  * Invariants: queue counters match the queues, every segment comes back
- * exactly once, nothing leaks after the final flush.
+ * exactly once, the hold count equals what both engines hold and never
+ * passes its limits, nothing leaks after the final flush.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 
 #include "colo_proxy/parse.h"
 #include "colo_proxy/compare.h"
+#include "colo_proxy/limits.h"
 
 struct fseg {
 	struct cp_seg seg;
@@ -25,16 +30,29 @@ struct fseg {
 	const uint8_t *payload;
 };
 
+/* Small enough for a few frames of an input to reach them. */
+#define HOLD_PACKETS 6
+#define HOLD_BYTES 3000
+
 static long outstanding;
+static struct cp_hold hold;
 
-static void give_back(void *ctx, struct cp_seg *s)
+static void free_seg(struct fseg *f)
 {
-	struct fseg *f = cp_container_of(s, struct fseg, seg);
-
 	free(f->frame);
 	free(f);
 	outstanding--;
 }
+
+/* The engine hands back a segment it held: uncount it, as the kernel's callbacks do. */
+static void give_back(void *ctx, struct cp_seg *s)
+{
+	struct fseg *f = cp_container_of(s, struct fseg, seg);
+
+	cp_hold_sub(&hold, s->wire_len);
+	free_seg(f);
+}
+
 
 static bool equal(const struct cp_seg *a, uint32_t a_off,
 		  const struct cp_seg *b, uint32_t b_off, uint32_t len)
@@ -63,6 +81,14 @@ static void check_counts(const struct cp_cmp *c)
 		abort();
 }
 
+static void check_hold(const struct cp_cmp *a, const struct cp_cmp *b)
+{
+	if (hold.pkts != a->pri_pkts + a->sec_pkts + b->pri_pkts + b->sec_pkts ||
+	    hold.bytes != (u64)a->pri_bytes + a->sec_bytes + b->pri_bytes + b->sec_bytes ||
+	    hold.pkts > HOLD_PACKETS || hold.bytes > HOLD_BYTES)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cp_cmp tcp, dgram;
@@ -72,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cp_cmp_init(&tcp, true);
 	cp_cmp_init(&dgram, false);
 	outstanding = 0;
+	memset(&hold, 0, sizeof(hold));
 	while (pos + 3 <= size && n++ < 256) {
 		uint8_t side = data[pos];
 		uint32_t len = (uint32_t)data[pos + 1] << 8 | data[pos + 2];
@@ -81,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int bad;
 		struct cp_cmp *c;
 		enum cp_cmp_result r;
+		bool counted;
 
 		pos += 3;
 		if (len > size - pos)
@@ -99,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bad ||
 		    pkt.kind == CP_KIND_ARP || pkt.kind == CP_KIND_NON_IP ||
 		    pkt.kind == CP_KIND_ND) {
-			give_back(NULL, &f->seg);
+			free_seg(f);
 			continue;
 		}
 		if (pkt.pl_off + pkt.pl_len > len)
@@ -119,15 +147,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* A checkpoint between frames. */
 			cp_cmp_flush(c, &ops, NULL);
 		}
+		counted = cp_cmp_may_hold(c, &f->seg);
+		if (counted) {
+			if (cp_hold_admit(&hold, HOLD_PACKETS, HOLD_BYTES, f->seg.wire_len) !=
+			    CP_HOLD_OK) {
+				/* Refused: the kernel drops the frame. */
+				free_seg(f);
+				check_hold(&tcp, &dgram);
+				continue;
+			}
+			cp_hold_add(&hold, f->seg.wire_len);
+		}
 		r = (side & 1) ? cp_cmp_secondary(c, &f->seg, &ops, NULL) :
 				 cp_cmp_primary(c, &f->seg, &ops, NULL);
-		if (r == CP_CMP_PASS)
-			give_back(NULL, &f->seg);
+		if (r == CP_CMP_PASS) {
+			if (counted)
+				cp_hold_sub(&hold, f->seg.wire_len);
+			free_seg(f);
+		}
 		check_counts(c);
+		check_hold(&tcp, &dgram);
 	}
 	cp_cmp_flush(&tcp, &ops, NULL);
 	cp_cmp_flush(&dgram, &ops, NULL);
-	if (outstanding || tcp.pri_bytes || tcp.sec_bytes || dgram.pri_bytes)
+	if (outstanding || tcp.pri_bytes || tcp.sec_bytes || dgram.pri_bytes ||
+	    hold.pkts || hold.bytes)
 		abort();
 	return 0;
 }

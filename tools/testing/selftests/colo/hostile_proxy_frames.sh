@@ -3,9 +3,12 @@
 # Random and malformed frames on every side of a pair of colo_proxy
 # instances (proxy_data.sh's topology): from the PVM and the SVM into the
 # ingress hooks, from the client towards the guests through the egress hooks,
-# and random datagrams onto both tunnel ports. Afterwards real traffic must
-# still be byte-exact, the kernel log clean, and the module must unload with
-# slab usage back where it started.
+# and random datagrams onto both tunnel ports. The instances have small
+# connection tables and hold limits, which the random frames fill: the table
+# stays within its cap, the holds within theirs. Afterwards (once the idle
+# entries are forgotten) real traffic must still be byte-exact, the kernel
+# log clean, and the module must unload with slab usage back where it
+# started.
 #
 #   cli --brc--+-- pri: br0 [p-up, p-g*] -- pvm      * instance, hostile
 #              +-- sec: br0 [s-up, s-g*] -- svm        frames on all sides
@@ -23,7 +26,10 @@ t_check "load colo_proxy" load_module colo_proxy
 t_check "warm-up round of the topology" setup
 for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
 slab_before=$(slab_active_objects)
-t_check "topology and instances" setup || t_done
+CAP=256
+PRI_ADD_OPTS="conn-max $CAP hold-packets 16 hold-bytes 65536"
+SEC_ADD_OPTS=$PRI_ADD_OPTS
+t_check "topology and instances (conn-max $CAP, hold 16 frames, 64 KiB)" setup || t_done
 no_module_autoload
 for ns in pvm svm; do
 	bg "$ns" $PY server 8080 det
@@ -85,8 +91,25 @@ echo "hostile-inputs frames $total" >> "${COLO_OUT:-/tmp}/hostile-counts"
 
 nsx pri "$COLOCTL" proxy stats p-g | grep -E 'bad_frames|tunnel_errors|requests' | sed 's/^/# pri /'
 nsx sec "$COLOCTL" proxy stats s-g | grep -E 'bad_frames|tunnel_errors' | sed 's/^/# sec /'
+nsx pri "$COLOCTL" proxy stats p-g | grep -E '^(conn_|hold_|connections)' | sed 's/^/# pri /'
+nsx sec "$COLOCTL" proxy stats s-g | grep -E '^(conn_|hold_|connections)' | sed 's/^/# sec /'
 t_check "bad frames counted on the primary" stat_gt pri p-g bad_frames 0
 t_check "tunnel garbage counted on the secondary" stat_gt sec s-g tunnel_errors 0
+t_check "the random frames filled the primary's table: entries forgotten or refused" \
+	test $(($(stat pri p-g conn_evicted) + $(stat pri p-g conn_refused))) -gt 0
+t_check "... and the secondary's" \
+	test $(($(stat sec s-g conn_evicted) + $(stat sec s-g conn_refused))) -gt 0
+t_check "both tables within the cap" \
+	test "$(stat pri p-g connections)" -le $CAP -a "$(stat sec s-g connections)" -le $CAP
+t_check "the primary's hold limit was hit" stat_gt pri p-g hold_full 0
+t_check "both holds within their limits" \
+	test "$(stat pri p-g hold_packets)" -le 16 -a "$(stat sec s-g hold_packets)" -le 16
+# The random guest frames opened connections that look established: they
+# stay until idle. Make idle short, and the tables empty out.
+echo 1 > /sys/module/colo_proxy/parameters/conn_idle_s
+t_check "idle entries forgotten: the tables empty out" wait_for 60 eval \
+	"[ \"\$(stat pri p-g connections)\" -le 4 ] && [ \"\$(stat sec s-g connections)\" -le 4 ]"
+echo 300 > /sys/module/colo_proxy/parameters/conn_idle_s
 # Hostile frames may have opened fake connections that now differ: start
 # the real traffic from a clean compare state.
 t_check "checkpoint" nsx pri "$COLOCTL" proxy checkpoint p-g

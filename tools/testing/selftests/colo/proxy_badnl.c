@@ -90,6 +90,43 @@ static void put_tunnel(struct nl_msg *m)
 	nla_put_u16(m, COLO_PROXY_A_PEER_PORT, 7100);
 }
 
+/* The table and hold limits: every value just outside its range, and zero. */
+static void bound_cases(uint32_t ifindex)
+{
+	static const struct {
+		const char *name;
+		int attr;
+		uint32_t value;
+	} cases[] = {
+		{ "new with conn-max 0", COLO_PROXY_A_CONN_MAX, 0 },
+		{ "new with conn-max 15", COLO_PROXY_A_CONN_MAX, 15 },
+		{ "new with conn-max 2^20 + 1", COLO_PROXY_A_CONN_MAX, (1U << 20) + 1 },
+		{ "new with hold-packets 0", COLO_PROXY_A_HOLD_PACKETS, 0 },
+		{ "new with hold-packets 15", COLO_PROXY_A_HOLD_PACKETS, 15 },
+		{ "new with hold-packets 2^20 + 1", COLO_PROXY_A_HOLD_PACKETS, (1U << 20) + 1 },
+		{ "new with hold-bytes 0", COLO_PROXY_A_HOLD_BYTES, 0 },
+		{ "new with hold-bytes 65535", COLO_PROXY_A_HOLD_BYTES, 65535 },
+		{ "new with hold-bytes 2^31 + 1", COLO_PROXY_A_HOLD_BYTES, (1U << 31) + 1 },
+	};
+	struct nl_msg *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = req(COLO_PROXY_CMD_NEW);
+		nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+		nla_put_u8(m, COLO_PROXY_A_ROLE, 1);
+		put_tunnel(m);
+		nla_put_u32(m, cases[i].attr, cases[i].value);
+		expect_reject(cases[i].name, m);
+	}
+	m = req(COLO_PROXY_CMD_NEW);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u8(m, COLO_PROXY_A_ROLE, 1);
+	put_tunnel(m);
+	nla_put_u64(m, COLO_PROXY_A_CONN_MAX, 1000);	/* u64 where u32 is expected */
+	expect_reject("new with oversized conn-max", m);
+}
+
 int main(int argc, char **argv)
 {
 	struct nl_msg *m;
@@ -147,6 +184,8 @@ int main(int argc, char **argv)
 	put_tunnel(m);
 	nla_put_u32(m, COLO_PROXY_A_TIMEOUT_MS, 0);
 	expect_reject("new with timeout 0", m);
+
+	bound_cases(ifindex);
 
 	m = req(COLO_PROXY_CMD_NEW);
 	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);

@@ -73,6 +73,26 @@ t_check "ipv6 multicast peer rejected" fails_with "peer address must be a unicas
 t_check "unconfigured local ipv6 address rejected" fails_with "not configured in this namespace" \
 	px add g3 role primary local [fd77::9]:7103 peer [fd77::2]:7103
 t_check "ipv6 instance deleted" px del g2
+# The table and hold limits: in range shown, out of range refused.
+t_check "add with conn-max, hold-packets and hold-bytes" \
+	px add g3 role primary local 192.168.77.1:7104 peer 192.168.77.2:7104 conn-max 64 \
+	hold-packets 100 hold-bytes 100000
+t_check "show prints them" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g3 | grep -q '^    conn-max 64 hold 100 packets 100000 bytes$'"
+t_check "show -j too" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g3 -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"conn_max\"], d[\"hold_packets\"], d[\"hold_bytes\"]) == (64, 100, 100000), d'"
+t_check "defaults from the module parameters" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g0 -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"conn_max\"], d[\"hold_packets\"], d[\"hold_bytes\"]) == (16384, 65536, 268435456), d'"
+t_check "instance with limits deleted" px del g3
+t_check "conn-max 15 rejected with the kernel's message" fails_with "integer out of range" \
+	px add g3 role primary local 192.168.77.1:7105 peer 192.168.77.2:7105 conn-max 15
+t_check "hold-bytes 1000 rejected with the kernel's message" fails_with "integer out of range" \
+	px add g3 role primary local 192.168.77.1:7105 peer 192.168.77.2:7105 hold-bytes 1000
+echo 5 > /sys/module/colo_proxy/parameters/conn_max
+t_check "a module parameter out of range: add without the attribute says so" \
+	fails_with "module parameter conn_max out of range" \
+	px add g3 role primary local 192.168.77.1:7105 peer 192.168.77.2:7105
+echo 16384 > /sys/module/colo_proxy/parameters/conn_max
 t_check "malformed netlink requests rejected with extack" \
 	ip netns exec pxa "$BADNL" "$(ip netns exec pxa cat /sys/class/net/g1/ifindex)"
 t_check "non-admin rejected" fails_with "Operation not permitted" \

@@ -156,7 +156,8 @@ def main():
         port, mode = int(a[0]), a[1]
         h = {'det': h_det, 'echo': h_echo, 'sink': h_sink,
              'diffP': h_diff(b'P'), 'diffS': h_diff(b'S'),
-             'stream': h_stream(None), 'stream1M': h_stream(1 << 20)}[mode]
+             'stream': h_stream(None), 'stream1M': h_stream(1 << 20),
+             'idle': lambda c: time.sleep(3600)}[mode]
         serve(port, h)
     elif cmd == 'udpserver':
         udp_server(int(a[0]))
@@ -344,9 +345,10 @@ on_exit 'for p in "${pids[@]}"; do kill "$p"; done'
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
-# tunnel on IPv6. The hold timeout is generous: on a loaded machine the VM's
-# CPUs can stall for seconds, and a timeout request would fail the checks
-# that deterministic traffic requests no checkpoint.
+# tunnel on IPv6; PRI_ADD_OPTS and SEC_ADD_OPTS add parameters to each add.
+# The hold timeout is generous: on a loaded machine the VM's CPUs can stall
+# for seconds, and a timeout request would fail the checks that
+# deterministic traffic requests no checkpoint.
 instances_add()
 {
 	local pri=192.168.77.1:7000 sec=192.168.77.2:7000
@@ -355,8 +357,9 @@ instances_add()
 		pri=[fd77::1]:7000
 		sec=[fd77::2]:7000
 	fi
-	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 10000 &&
-	nsx sec "$COLOCTL" proxy add s-g role secondary local "$sec" peer "$pri"
+	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 10000 \
+		$PRI_ADD_OPTS &&
+	nsx sec "$COLOCTL" proxy add s-g role secondary local "$sec" peer "$pri" $SEC_ADD_OPTS
 }
 
 # The whole topology, for the test scripts of colo_proxy.
