@@ -18,6 +18,8 @@ PRI_ADD_OPTS="hold-packets 16 hold-bytes 262144"
 SEC_ADD_OPTS="hold-packets 16 hold-bytes 65536"
 
 t_check "load colo_proxy" load_module colo_proxy
+# Before the first slab count, which fails on modules loaded after it.
+t_check "load sch_netem" modprobe sch_netem
 t_check "warm-up round of the topology" setup
 for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
 slab_before=$(slab_active_objects)
