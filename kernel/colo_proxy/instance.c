@@ -437,8 +437,8 @@ void cp_instance_stats(struct cp_instance *inst, u64 *out)
 	out[COLO_PROXY_STAT_CONNECTIONS] = inst->nconns;
 	out[COLO_PROXY_STAT_QUEUE_HWM_PACKETS] = inst->hwm_packets;
 	out[COLO_PROXY_STAT_QUEUE_HWM_BYTES] = inst->hwm_bytes;
-	out[COLO_PROXY_STAT_HOLD_PACKETS] = inst->hold.pkts;
-	out[COLO_PROXY_STAT_HOLD_BYTES] = inst->hold.bytes;
+	out[COLO_PROXY_STAT_HOLDING_PACKETS] = inst->hold.pkts;
+	out[COLO_PROXY_STAT_HOLDING_BYTES] = inst->hold.bytes;
 	spin_unlock_bh(&inst->lock);
 }
 

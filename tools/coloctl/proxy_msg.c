@@ -57,8 +57,8 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_CONN_REFUSED] = "conn_refused",
 	[COLO_PROXY_STAT_CONN_EVICTED] = "conn_evicted",
 	[COLO_PROXY_STAT_HOLD_FULL] = "hold_full",
-	[COLO_PROXY_STAT_HOLD_PACKETS] = "hold_packets",
-	[COLO_PROXY_STAT_HOLD_BYTES] = "hold_bytes",
+	[COLO_PROXY_STAT_HOLDING_PACKETS] = "holding_packets",
+	[COLO_PROXY_STAT_HOLDING_BYTES] = "holding_bytes",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

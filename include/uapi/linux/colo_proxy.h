@@ -150,8 +150,8 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_CONN_REFUSED,	/* new connections the full table refused */
 	COLO_PROXY_STAT_CONN_EVICTED,	/* entries forgotten early for new ones */
 	COLO_PROXY_STAT_HOLD_FULL,	/* frames not held: instance at its hold limit */
-	COLO_PROXY_STAT_HOLD_PACKETS,	/* frames held now */
-	COLO_PROXY_STAT_HOLD_BYTES,	/* bytes held now */
+	COLO_PROXY_STAT_HOLDING_PACKETS,	/* frames held now */
+	COLO_PROXY_STAT_HOLDING_BYTES,	/* bytes held now */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)

@@ -91,8 +91,8 @@ echo "hostile-inputs frames $total" >> "${COLO_OUT:-/tmp}/hostile-counts"
 
 nsx pri "$COLOCTL" proxy stats p-g | grep -E 'bad_frames|tunnel_errors|requests' | sed 's/^/# pri /'
 nsx sec "$COLOCTL" proxy stats s-g | grep -E 'bad_frames|tunnel_errors' | sed 's/^/# sec /'
-nsx pri "$COLOCTL" proxy stats p-g | grep -E '^(conn_|hold_|connections)' | sed 's/^/# pri /'
-nsx sec "$COLOCTL" proxy stats s-g | grep -E '^(conn_|hold_|connections)' | sed 's/^/# sec /'
+nsx pri "$COLOCTL" proxy stats p-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# pri /'
+nsx sec "$COLOCTL" proxy stats s-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# sec /'
 t_check "bad frames counted on the primary" stat_gt pri p-g bad_frames 0
 t_check "tunnel garbage counted on the secondary" stat_gt sec s-g tunnel_errors 0
 t_check "the random frames filled the primary's table: entries forgotten or refused" \
@@ -103,7 +103,7 @@ t_check "both tables within the cap" \
 	test "$(stat pri p-g connections)" -le $CAP -a "$(stat sec s-g connections)" -le $CAP
 t_check "the primary's hold limit was hit" stat_gt pri p-g hold_full 0
 t_check "both holds within their limits" \
-	test "$(stat pri p-g hold_packets)" -le 16 -a "$(stat sec s-g hold_packets)" -le 16
+	test "$(stat pri p-g holding_packets)" -le 16 -a "$(stat sec s-g holding_packets)" -le 16
 # The random guest frames opened connections that look established: they
 # stay until idle. Make idle short, and the tables empty out.
 echo 1 > /sys/module/colo_proxy/parameters/conn_idle_s
