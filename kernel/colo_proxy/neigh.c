@@ -277,6 +277,13 @@ enum cp_neigh_learned cp_neigh_learn(struct cp_neigh_table *t, const u8 *f,
 
 	if (len < ETH_HLEN_)
 		return CP_NEIGH_NOTHING;
+	/*
+	 * Stamps strictly increase: a burst within one tick of a coarse clock
+	 * (jiffies) would otherwise tie, and the slot just filled, not the
+	 * binding announced longest ago, would make room for the next one.
+	 */
+	now = now > t->clock ? now : t->clock + 1;
+	t->clock = now;
 	a = arp_payload(f, len);
 	if (a)
 		return learn_arp(t, a, now);

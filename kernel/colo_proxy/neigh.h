@@ -33,6 +33,7 @@ struct cp_neigh_entry {
 
 struct cp_neigh_table {
 	struct cp_neigh_entry e[CP_NEIGH_MAX];
+	u64 clock;		/* the latest stamp given, see cp_neigh_learn() */
 };
 
 enum cp_neigh_learned {
@@ -48,7 +49,8 @@ void cp_neigh_init(struct cp_neigh_table *t);
  * A frame the network sent the PVM (mirrored to the secondary): learn the
  * binding it announces, if any. @csum_unchecked: the ICMPv6 checksum is not
  * final yet (CHECKSUM_PARTIAL) and is not verified. @now orders the bindings
- * for replacement when the table is full.
+ * for replacement when the table is full; announcements within one tick of
+ * the caller's clock are still ordered as they came.
  */
 enum cp_neigh_learned cp_neigh_learn(struct cp_neigh_table *t, const u8 *frame,
 				     u32 len, bool csum_unchecked, u64 now);

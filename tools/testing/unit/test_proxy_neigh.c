@@ -342,6 +342,32 @@ static void test_full(void)
 	tap_check(answer(&t, f, len, out) == 42, "full table: the newest is");
 }
 
+/*
+ * A burst within one tick of the caller's clock (all at the same @now): the
+ * bindings still go in the order they were announced, not the slot that was
+ * filled last over and over.
+ */
+static void test_full_same_tick(void)
+{
+	struct cp_neigh_table t;
+	uint8_t f[256], ip[4] = { 10, 1, 0, 0 };
+	uint32_t len, i, gone = 0;
+
+	cp_neigh_init(&t);
+	for (i = 0; i < CP_NEIGH_MAX + 16; i++) {
+		ip[3] = i;
+		len = arp(f, 2, GMAC, CMAC, ip, GMAC, G4);
+		learn(&t, f, len, false, 7);
+	}
+	for (i = 0; i < 16; i++) {
+		ip[3] = i;
+		gone += !cp_neigh_lookup(&t, 4, ip);
+	}
+	tap_check(gone == 16, "full table, one tick: the 16 announced first went (%u)", gone);
+	ip[3] = 16;
+	tap_check(cp_neigh_lookup(&t, 4, ip) != NULL, "full table, one tick: ... and only those");
+}
+
 /* Every prefix of valid frames, every byte flipped: no overrun, no crash. */
 static void test_truncated(void)
 {
@@ -387,6 +413,7 @@ int main(void)
 	test_arp();
 	test_nd();
 	test_full();
+	test_full_same_tick();
 	test_truncated();
 	return tap_done();
 }
