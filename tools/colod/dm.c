@@ -110,6 +110,25 @@ int dm_event_nr(const char *name, uint32_t *event_nr)
 	return ret;
 }
 
+/* How many openers the device has; -ENODEV when there is no such device. */
+int dm_open_count(const char *name, int32_t *open_count)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info;
+	int ret = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
+		ret = dm_errno(dmt);
+	else if (!info.exists)
+		ret = -ENODEV;
+	else
+		*open_count = info.open_count;
+	dm_task_destroy(dmt);
+	return ret;
+}
+
 int dm_status(const char *name, char *out, size_t outlen)
 {
 	struct dm_task *dmt = dm_task_create(DM_DEVICE_STATUS);
