@@ -218,32 +218,35 @@ static void nbd_server_stop(struct colod *d)
 	d->nbd_server_pid = 0;
 }
 
+/* /proc/PID/FILE into buf, NUL-terminated; its length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
 /* Whether process pid runs the program comm with arg among its arguments. */
 static bool process_runs(pid_t pid, const char *comm, const char *arg)
 {
-	char path[64], buf[4096];
-	size_t n, off;
-	FILE *f;
+	char buf[4096];
+	ssize_t n, off;
 
-	if (pid <= 0)
+	if (pid <= 0 || read_proc(pid, "comm", buf, sizeof(buf)) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (strcmp(buf, comm))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	n = read_proc(pid, "cmdline", buf, sizeof(buf));
 	for (off = 0; off < n; off += strlen(buf + off) + 1)
 		if (!strcmp(buf + off, arg))
 			return true;

@@ -26,7 +26,6 @@ fail() { echo "failover benchmark: $*"; show_all; exit 1; }
 guest_check_images || exit 1
 [ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
 failover_setup ok || fail "setting up the pair and corosync failed"
-streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
 secondary_gone() { ! kill -0 "$(cat "$W/secondary.pid")" 2> /dev/null; }
 
 # round KIND N: one failover; appends a line to $W/rounds
@@ -35,9 +34,7 @@ round()
 	local kind=$1 n=$2 kill_at detect_at gap_end takeover ok=no port=$((60 + $2))
 	failover_start || fail "round $n: the pair did not start replicating"
 	wait_for 60 peers_present || fail "round $n: the agents do not see each other"
-	ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 $port \
-		$STREAM_BYTES > "$W/stream.out" 2>&1 &
-	local stream=$!
+	download_start $port $STREAM_BYTES
 	wait_for 120 streamed_at_least || fail "round $n: the download does not start"
 	kill_at=$EPOCHREALTIME
 	if [ "$kind" = host ]; then
@@ -46,7 +43,7 @@ round()
 		kill -9 "$(cat "$W/primary.pid")"
 	fi
 	wait_state secondary took-over 120 || fail "round $n: no takeover"
-	wait "$stream" && ok=yes
+	wait "$DOWNLOAD" && ok=yes
 	detect_at=$(grep -m1 'the peer left the cluster group' "$W/secondary.log" | cut -d' ' -f1)
 	gap_end=$(sed -n 's/.*ended at \([0-9.]*\).*/\1/p' "$W/stream.out")
 	takeover=$(field secondary "['takeover_ms']")

@@ -11,12 +11,8 @@
 . "$(dirname "$0")/failover_lib.sh"
 
 failover_test_start ok
-streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
-qemu_of() { pgrep -f "qemu-system.*$W/$1/" > /dev/null; }
-no_qemu_of() { ! qemu_of "$1"; }
 t_check "the primary's QEMU runs" qemu_of primary
-ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 41 $((4 << 20)) > "$W/stream.out" 2>&1 &
-stream=$!
+download_start 41 $((4 << 20))
 t_check "the download is under way (1 MB served)" wait_for 120 streamed_at_least
 
 kill_at=$EPOCHREALTIME
@@ -25,11 +21,9 @@ t_check "the primary's QEMU dies with its agent" wait_for 60 no_qemu_of primary
 t_check "the secondary takes over" wait_state secondary took-over 120 || show_all
 t_check "... because corosync said the primary's agent ended" \
 	log_has secondary "the peer left the cluster group: its agent's process ended"
-wait "$stream"
+wait "$DOWNLOAD"
 t_check "the download completes byte-exact over the same connection" test $? = 0 || show_all
-sed 's/^/# /' "$W/stream.out"
-gap_end=$(sed -n 's/.*ended at \([0-9.]*\).*/\1/p' "$W/stream.out")
-[ -n "$gap_end" ] && echo "# kill to the first byte from the survivor: $(echo "$gap_end - $kill_at" | bc) s"
+download_report "$kill_at"
 echo "# takeover: $(field secondary "['takeover_ms']") ms from the primary leaving the cluster group"
 
 mv "$W/primary.log" "$W/primary-killed.log"
