@@ -213,7 +213,9 @@ static void nbd_server_stop(struct colod *d)
 	if (!kill(-d->nbd_server_pid, 0)) {
 		log_warn("nbd-server (pid %d) outlived SIGTERM: killing it", d->nbd_server_pid);
 		kill(-d->nbd_server_pid, SIGKILL);
-		usleep(100000);
+		/* until its listening socket is gone: a new nbd-server binds the port */
+		for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
+			usleep(50000);
 	}
 	d->nbd_server_pid = 0;
 }

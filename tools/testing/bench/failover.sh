@@ -26,7 +26,6 @@ fail() { echo "failover benchmark: $*"; show_all; exit 1; }
 guest_check_images || exit 1
 [ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
 failover_setup ok || fail "setting up the pair and corosync failed"
-secondary_gone() { ! kill -0 "$(cat "$W/secondary.pid")" 2> /dev/null; }
 
 # round KIND N: one failover; appends a line to $W/rounds
 round()
@@ -52,7 +51,7 @@ round()
 		"$(echo "${gap_end:-0} - $kill_at" | bc)" "$ok" | tee -a "$W/rounds"
 
 	vm secondary stop > /dev/null
-	wait_for 120 secondary_gone || fail "round $n: the secondary's colod does not stop"
+	wait_for 120 agent_gone secondary || fail "round $n: the secondary's colod does not stop"
 	if [ "$kind" = host ]; then
 		ip -n pri link set p-t up
 		ip -n pri link set p-up up

@@ -170,6 +170,7 @@ streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
 # qemu_of ROLE: a QEMU of ROLE's agent runs (its arguments name ROLE's directory)
 qemu_of() { pgrep -f "qemu-system.*$W/$1/" > /dev/null; }
 no_qemu_of() { ! qemu_of "$1"; }
+agent_gone() { ! kill -0 "$(cat "$W/$1.pid")" 2> /dev/null; }
 
 # download_start PORT BYTES: the client downloads BYTES from the guest over
 # one connection, in the background (its pid in DOWNLOAD, its report in
@@ -189,7 +190,12 @@ download_report()
 	sed 's/^/# /' "$W/stream.out"
 	GAP=$(sed -n 's/.*longest gap \([0-9.]*\) s.*/\1/p' "$W/stream.out")
 	gap_end=$(sed -n 's/.*ended at \([0-9.]*\).*/\1/p' "$W/stream.out")
-	[ -n "$gap_end" ] && echo "# kill to the first byte after it: $(echo "$gap_end - $1" | bc) s"
+	[ -z "$gap_end" ] && return
+	if [ "$(echo "$gap_end > $1" | bc)" = 1 ]; then
+		echo "# kill to the first byte after it: $(echo "$gap_end - $1" | bc) s"
+	else
+		echo "# the longest gap ended before the kill"
+	fi
 }
 
 # failover_test_start FENCE_ACTION: the common start of the failover tests,

@@ -40,6 +40,7 @@ t_check "the survivor serves new connections" \
 vm secondary status | sed 's/^/# /'
 
 t_check "the new primary colod stops" vm primary stop
+t_check "... and exits" wait_for 120 agent_gone primary
 t_check "... and leaves no dm device" sh -c '! dmsetup info colo-vm0 > /dev/null 2>&1'
 t_check "... and no proxy instance" sh -c "! ip netns exec pri '$COLOCTL' proxy stats tap0 > /dev/null 2>&1"
 t_check "secondary colod stops" vm secondary stop

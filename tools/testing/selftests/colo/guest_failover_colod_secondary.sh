@@ -33,12 +33,13 @@ colod_start secondary sec
 t_check "a colod started again on the secondary removes what the killed one left" \
 	wait_for 120 log_has secondary \
 	"removed what an earlier colod of this VM left: the proxy instance, nbd-server, colo-vm0-replica, colo-vm0-svm$"
-t_check "... and waits for a primary" wait_state secondary waiting-for-peer 120
+t_check "... and waits for a primary" wait_state secondary waiting-for-peer 120 || show_all
 t_check "the primary still serves alone" state_is primary peer-lost
 t_check "... new connections too" ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 52 65536
 vm primary status | sed 's/^/# /'
 
 t_check "the new secondary colod stops" vm secondary stop
+t_check "... and exits" wait_for 120 agent_gone secondary
 t_check "... and leaves no dm device" \
 	sh -c '! dmsetup info colo-vm0-svm > /dev/null 2>&1 && ! dmsetup info colo-vm0-replica > /dev/null 2>&1'
 t_check "primary colod stops" vm primary stop
