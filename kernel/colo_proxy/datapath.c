@@ -430,8 +430,12 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 	/*
 	 * Only short frames can be a client's RST: parsing a long one would
 	 * pull its payload into the head, a copy per frame of every upload.
+	 * Pulling changes the skb, and may give it a new head, under the feet
+	 * of anyone else who still references it (pktgen, for one): such a
+	 * frame is not looked at.
 	 */
-	if (skb->len <= CP_PARSE_HEAD && cp_skb_parse(inst, skb, &pkt, &mac_off) &&
+	if (skb->len <= CP_PARSE_HEAD && !skb_shared(skb) &&
+	    cp_skb_parse(inst, skb, &pkt, &mac_off) &&
 	    pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_RST))
 		cp_client_reset(inst, &pkt);
 	return NF_ACCEPT;
