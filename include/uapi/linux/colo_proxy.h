@@ -10,7 +10,8 @@
  * has a role (primary or secondary) and a UDP tunnel endpoint pair to its
  * peer proxy. It is identified by that interface (COLO_PROXY_A_IFINDEX).
  *
- * Every command needs CAP_NET_ADMIN in the namespace. Rejections carry an
+ * Every command, and joining the "events" group, needs CAP_NET_ADMIN in the
+ * user namespace that owns the network namespace. Rejections carry an
  * extended ack message naming the offending attribute.
  */
 #ifndef _UAPI_LINUX_COLO_PROXY_H
