@@ -161,11 +161,6 @@ static bool cp_is_own(const struct sk_buff *skb)
 	return this_cpu_read(cp_own_skb) == skb;
 }
 
-static bool cp_failed_over(const struct cp_instance *inst)
-{
-	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
-}
-
 static void cp_count(struct cp_instance *inst, int stat)
 {
 	spin_lock_bh(&inst->lock);
@@ -733,26 +728,22 @@ out:
 	consume_skb(skb);
 }
 
-/* Called from the tunnel's receive path (softirq); consumes @skb. */
+/*
+ * Called from the tunnel's receive path (softirq) for a datagram of the peer
+ * while the pair replicates; consumes @skb.
+ */
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 {
 	if (inst->role == COLO_PROXY_ROLE_PRIMARY && type == CP_TUN_SVM_OUT) {
-		if (!cp_failed_over(inst)) {
-			cp_pri_tunnel_input(inst, skb);
-			return;
-		}
+		cp_pri_tunnel_input(inst, skb);
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_MIRROR) {
 		cp_sec_tunnel_input(inst, skb);
-		return;
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_PVM_SYN) {
 		cp_sec_pvm_syn(inst, skb);
-		return;
 	} else {
-		spin_lock_bh(&inst->lock);
-		inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
-		spin_unlock_bh(&inst->lock);
+		cp_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+		kfree_skb(skb);
 	}
-	kfree_skb(skb);
 }
 
 int cp_datapath_start(struct cp_instance *inst)

@@ -102,6 +102,11 @@ static inline struct cp_net *cp_pernet(const struct net *net)
 	return net_generic(net, cp_net_id);
 }
 
+static inline bool cp_failed_over(const struct cp_instance *inst)
+{
+	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
+}
+
 /* instance.c */
 struct cp_instance_cfg {
 	struct net_device *dev;

@@ -24,6 +24,7 @@
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
 #include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/ipv6_stubs.h>
 #include <net/route.h>
 #include <net/udp.h>
@@ -77,11 +78,30 @@ void cp_tunnel_expire(struct cp_instance *inst)
 	cp_tunnel_lost(inst, cp_seqwin_expire(&inst->rx_win));
 }
 
-static void cp_tunnel_error(struct cp_instance *inst)
+static void cp_tunnel_count(struct cp_instance *inst, int stat)
 {
 	spin_lock_bh(&inst->lock);
-	inst->stats[COLO_PROXY_STAT_TUNNEL_ERRORS]++;
+	inst->stats[stat]++;
 	spin_unlock_bh(&inst->lock);
+}
+
+/*
+ * Whether the datagram in @skb (skb->data at its UDP header) comes from the
+ * peer's endpoint. The socket is not connected (a connected one would have
+ * the stack answer strangers with port unreachable, uncounted), so the UDP
+ * lookup hands us whatever reaches the local port. This keeps a host that
+ * merely reaches the port from feeding frames to the SVM or the compare, or
+ * moving the loss window; it is no authentication: whoever can send with
+ * the peer's address passes (see "Protecting the tunnel" in colo-proxy.rst).
+ */
+static bool cp_tunnel_from_peer(const struct cp_instance *inst,
+				const struct sk_buff *skb)
+{
+	if (udp_hdr(skb)->source != htons(inst->peer.port))
+		return false;
+	if (inst->peer.family == AF_INET6)
+		return ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &inst->peer.ip6);
+	return ip_hdr(skb)->saddr == inst->peer.ip;
 }
 
 /* skb->data is at the UDP header. Always consumes the skb (returns 0). */
@@ -94,6 +114,21 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (!inst)
 		goto drop;
+	if (!cp_tunnel_from_peer(inst, skb)) {
+		cp_tunnel_count(inst, COLO_PROXY_STAT_TUNNEL_FOREIGN);
+		goto drop;
+	}
+	/*
+	 * After failover the pair is over: the secondary's SVM is the live
+	 * guest and takes its input from the network alone, the primary
+	 * compares nothing. An old primary that still mirrors (it has not
+	 * noticed, or it is someone using its address) must not write into
+	 * the live guest, nor request checkpoints nobody serves.
+	 */
+	if (cp_failed_over(inst)) {
+		cp_tunnel_count(inst, COLO_PROXY_STAT_TUNNEL_AFTER_FAILOVER);
+		goto drop;
+	}
 	if (!pskb_may_pull(skb, hlen + ETH_HLEN))
 		goto bad;
 	hdr = (const struct cp_tun_hdr *)(skb->data + sizeof(struct udphdr));
@@ -110,7 +145,7 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 
 bad:
-	cp_tunnel_error(inst);
+	cp_tunnel_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 drop:
 	kfree_skb(skb);
 	return 0;
@@ -279,5 +314,5 @@ void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 err_free:
 	kfree_skb(skb);
 err:
-	cp_tunnel_error(inst);
+	cp_tunnel_count(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 }

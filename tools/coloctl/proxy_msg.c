@@ -54,6 +54,8 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_NEIGH_TABLE_FULL] = "neigh_table_full",
 	[COLO_PROXY_STAT_NEIGH_ANSWERED] = "neigh_answered",
 	[COLO_PROXY_STAT_NEIGH_UNKNOWN] = "neigh_unknown",
+	[COLO_PROXY_STAT_TUNNEL_FOREIGN] = "tunnel_foreign",
+	[COLO_PROXY_STAT_TUNNEL_AFTER_FAILOVER] = "tunnel_after_failover",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

@@ -142,6 +142,8 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_NEIGH_TABLE_FULL,	/* ... that replaced the oldest one: table full */
 	COLO_PROXY_STAT_NEIGH_ANSWERED,	/* SVM ARP requests/solicitations answered */
 	COLO_PROXY_STAT_NEIGH_UNKNOWN,	/* ... for an address without a binding */
+	COLO_PROXY_STAT_TUNNEL_FOREIGN,	/* tunnel datagrams not from the peer's endpoint */
+	COLO_PROXY_STAT_TUNNEL_AFTER_FAILOVER,	/* ... from the peer, after failover */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)
