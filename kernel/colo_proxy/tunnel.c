@@ -231,10 +231,13 @@ static int cp_tunnel_xmit4(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl4_dport = htons(inst->peer.port),
 		.fl4_sport = htons(inst->local.port),
 	};
-	__be32 saddr;
 	struct rtable *rt;
 
-	rt = dst_cache_get_ip4(&inst->route, &saddr);
+	/*
+	 * The cache keeps the source address the lookup chose along with the
+	 * route: with a wildcard local address only the lookup knows it.
+	 */
+	rt = dst_cache_get_ip4(&inst->route, &fl4.saddr);
 	if (!rt) {
 		rt = ip_route_output_key(inst->net, &fl4);
 		if (IS_ERR(rt))
@@ -261,10 +264,10 @@ static int cp_tunnel_xmit6(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl6_dport = htons(inst->peer.port),
 		.fl6_sport = htons(inst->local.port),
 	};
-	struct in6_addr saddr;
 	struct dst_entry *dst;
 
-	dst = dst_cache_get_ip6(&inst->route, &saddr);
+	/* As for IPv4: the source address comes with the cached route. */
+	dst = dst_cache_get_ip6(&inst->route, &fl6.saddr);
 	if (!dst) {
 		dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, inst->sock->sk, &fl6, NULL);
 		if (IS_ERR(dst))
