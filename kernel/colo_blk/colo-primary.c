@@ -113,7 +113,9 @@ static void colo_pri_event_work(struct work_struct *work)
 /*
  * Forwarding stops (p->lock held): an active primary becomes `state` and
  * its record starts as the regions no completed checkpoint covers. Returns
- * false when forwarding had already stopped.
+ * false when forwarding had already stopped. The merge walks the bitmap
+ * only when map[!cur] holds regions (a checkpoint in progress or one that
+ * did not complete), once per table.
  */
 static bool colo_pri_stop(struct colo_pri *p, enum colo_pri_state state)
 {
