@@ -5,8 +5,9 @@
 # forward device that fails its writes (a dm device reloaded as "error"),
 # with copies still pending at the failover (the forward device suspended),
 # paged through "written" when it does not fit one message, cleared by
-# range and whole, lost on a table reload; bad region sizes and messages are
-# refused with their reason. The sectors on the disks are checked too.
+# range and whole, lost on a table reload, and with writes racing with the
+# stop; bad region sizes and messages are refused with their reason. The
+# sectors on the disks are checked too.
 #
 #   primary pri --copy--> /dev/nbd0 --> nbd-server --> replica rep --> base
 #   primary pb/pc/pd --copy--> dm "fwd" (linear over a loop; "error" or
@@ -159,7 +160,7 @@ t_check "primary, NBD, replica and secondary removed" eval \
 # --- a forward device that fails ------------------------------------------
 t_check "forward device: dm linear over a loop device" \
 	dmsetup create fwd --table "0 $S linear $FWDDISK 0"
-on_exit "dmsetup remove pb; dmsetup remove pc; dmsetup remove pd; dmsetup resume fwd; dmsetup remove fwd"
+on_exit "dmsetup remove pb; dmsetup remove pc; dmsetup remove pd; dmsetup remove pr; dmsetup resume fwd; dmsetup remove fwd"
 fwd_error()
 {
 	dmsetup suspend fwd && dmsetup reload fwd --table "0 $S error" && dmsetup resume fwd
@@ -267,7 +268,85 @@ t_check "clear_written 0 16384 clears the first half" eval \
 	 test \"\$(written pd | head -1)\" = 16384+8"
 t_check "clear_written empties it" eval \
 	"dmsetup message pd 0 clear_written && expect_written pd ''"
-t_check "pd and the forward device removed" dmsetup remove pd fwd
+t_check "pd removed" dmsetup remove pd
+
+# --- writes racing with the stop ------------------------------------------
+# fio writes 4 KiB blocks, each once, in random order at 2 MiB/s (so that
+# the stop falls in the middle of it) while the primary checkpoints twice
+# and then stops forwarding (failover, or the forward device failing).
+# Whichever way each write fell, every region left out of the record must
+# hold the same data on the primary's disk and the forward disk; the
+# checkpoints keep the record from covering everything written.
+# record_file DEV FILE: the whole record, one run per line, paged
+record_file()
+{
+	local from=0 out next
+	: > "$2"
+	while :; do
+		out=$(written "$1" $from) || return 1
+		grep -v '^next=' <<< "$out" | grep . >> "$2"
+		next=$(sed -n 's/^next=//p' <<< "$out")
+		[ -z "$next" ] && return 0
+		from=$next
+	done
+}
+forwarded_at_least()
+{
+	[ "$(blk_field pr total_bytes)" -ge "$1" ]
+}
+race()
+{
+	local how=$1 pid rc out
+	"$BLK_IO" fill "$LB" 0 "$S" 1 && "$BLK_IO" fill "$FWDDISK" 0 "$S" 1 || return 1
+	blk_create pr "0 $S colo primary $LB /dev/mapper/fwd 2 region_size 4k" || return 1
+	fio --name=race --filename=/dev/mapper/pr --direct=1 --ioengine=libaio --iodepth=16 \
+		--rw=randwrite --bs=4k --size=32m --io_size=24m --rate=2m --randseed=7 \
+		--output="$BLK_DIR/fio-$how.out" > /dev/null &
+	pid=$!
+	wait_for 300 forwarded_at_least $((4 << 20)) && dmsetup message pr 0 checkpoint &&
+	wait_for 300 forwarded_at_least $((8 << 20)) && dmsetup message pr 0 checkpoint &&
+	wait_for 300 forwarded_at_least $((10 << 20)) ||
+		{ echo "checkpoints during fio: $(dmsetup status pr)"; wait $pid; return 1; }
+	case $how in
+	failover) dmsetup message pr 0 failover ;;
+	# a write of its own, in case fio has ended already on a loaded machine
+	error) fwd_error && "$BLK_IO" fill /dev/mapper/pr 0 8 9 &&
+		wait_for 60 eval 'test "$(blk_state pr)" = degraded' ;;
+	esac
+	rc=$?
+	if kill -0 $pid 2> /dev/null; then
+		t_note "$how: fio was still writing when forwarding stopped"
+	else
+		t_note "$how: fio had ended when forwarding stopped (no race this time)"
+	fi
+	wait $pid || { echo "fio failed"; cat "$BLK_DIR/fio-$how.out"; rc=1; }
+	[ $rc = 0 ] || { echo "stop ($how) failed: $(dmsetup status pr)"; return 1; }
+	record_file pr "$BLK_DIR/record-$how" || return 1
+	out=$(python3 - "$BLK_DIR/localb.img" "$BLK_DIR/fwd.img" "$BLK_DIR/record-$how" <<'PY'
+import sys
+local, fwd = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+recorded = set()
+for line in open(sys.argv[3]):
+    start, n = (int(x) for x in line.split("+"))
+    recorded.update(range(start // 8, (start + n) // 8))
+blocks = len(local) // 4096
+differ = [b for b in range(blocks) if local[b * 4096:(b + 1) * 4096] != fwd[b * 4096:(b + 1) * 4096]]
+missed = [b for b in differ if b not in recorded]
+print("%d regions recorded, %d differ, %d differ unrecorded" % (len(recorded), len(differ), len(missed)))
+sys.exit(1 if missed or not recorded or len(recorded) >= 6144 else 0)
+PY
+)
+	rc=$?
+	t_note "$how: $out"
+	return $rc
+}
+for how in failover error; do
+	t_check "writes racing with the stop ($how): every unrecorded region equal on both disks" \
+		race $how
+	dmsetup remove pr
+	[ $how = error ] && fwd_linear
+done
+t_check "the forward device removed" dmsetup remove fwd
 
 t_check "teardown: devices removed, colo_blk unloads" blk_teardown
 t_done
