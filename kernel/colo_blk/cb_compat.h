@@ -11,6 +11,9 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <linux/bitops.h>
+#define cb_popcount64(x) hweight64(x)
+#define cb_ctz64(x) __ffs64(x)		/* x != 0 */
 #else
 #include <errno.h>
 #include <stdbool.h>
@@ -20,6 +23,8 @@
 typedef uint8_t u8;
 typedef uint32_t u32;
 typedef uint64_t u64;
+#define cb_popcount64(x) ((u64)__builtin_popcountll(x))
+#define cb_ctz64(x) ((u64)__builtin_ctzll(x))	/* x != 0 */
 #endif
 
 #define CB_SECTOR_SHIFT 9

@@ -11,6 +11,10 @@
  * never reaches the guest: the primary becomes degraded and stops
  * forwarding. checkpoint returns once every write issued before it has been
  * acknowledged by the forward device, and so does suspend.
+ *
+ * Once forwarding has stopped, the primary keeps a record of the regions
+ * the secondary may be missing (see struct colo_pri.map), for a later
+ * resynchronisation to copy.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -60,6 +64,23 @@ struct colo_pri {
 	u64 event_bytes;
 	bool event_raised;
 
+	/*
+	 * Regions the secondary may be missing. While forwarding, these are
+	 * the regions of every copy queued since the last checkpoint that
+	 * completed: nbd-server acknowledges a write once it is in its page
+	 * cache, and only the checkpoint's flush puts it on the secondary's
+	 * disk. map[cur] takes new copies; map[!cur] holds those of a
+	 * checkpoint in progress (or of one that did not complete), cleared
+	 * once its flush succeeded. When forwarding stops, map[!cur] is folded
+	 * into map[cur], which becomes the record: every write, discard and
+	 * write-zeroes is added to it from then on. Both are allocated with
+	 * the target, so recording never allocates.
+	 */
+	struct cb_regions map[2];
+	unsigned int cur;
+	bool closing_durable;		/* map[!cur] is flushed and being cleared */
+	struct mutex ckpt_lock;		/* one checkpoint at a time: cur, map[!cur] */
+
 	wait_queue_head_t wait;		/* slots, checkpoint, teardown */
 	struct workqueue_struct *wq;
 	struct work_struct submit_work;
@@ -89,6 +110,34 @@ static void colo_pri_event_work(struct work_struct *work)
 	dm_table_event(p->ti->table);
 }
 
+/*
+ * Forwarding stops (p->lock held): an active primary becomes `state` and
+ * its record starts as the regions no completed checkpoint covers. Returns
+ * false when forwarding had already stopped. The merge walks the bitmap
+ * only when map[!cur] holds regions (a checkpoint in progress or one that
+ * did not complete), once per table.
+ */
+static bool colo_pri_stop(struct colo_pri *p, enum colo_pri_state state)
+{
+	lockdep_assert_held(&p->lock);
+	if (p->state != COLO_PRI_ACTIVE)
+		return false;
+	if (!p->closing_durable)
+		cb_regions_or(&p->map[p->cur], &p->map[!p->cur]);
+	p->state = state;
+	return true;
+}
+
+/*
+ * Regions of a write the secondary may miss (p->lock held): until it is
+ * covered by a checkpoint while forwarding, for good once stopped.
+ */
+static void colo_pri_record(struct colo_pri *p, struct bio *bio)
+{
+	lockdep_assert_held(&p->lock);
+	cb_regions_set(&p->map[p->cur], bio->bi_iter.bi_sector, bio_sectors(bio));
+}
+
 static void colo_fwd_end_io(struct bio *bio)
 {
 	struct colo_fwd *f = bio->bi_private;
@@ -103,11 +152,9 @@ static void colo_fwd_end_io(struct bio *bio)
 	p->inflight_bytes -= bytes;
 	p->queued_bytes -= bytes;
 	if (bio->bi_status) {
+		/* the copy's regions are in the map since it was queued */
 		p->errors++;
-		if (p->state == COLO_PRI_ACTIVE) {
-			p->state = COLO_PRI_DEGRADED;
-			event = true;
-		}
+		event = colo_pri_stop(p, COLO_PRI_DEGRADED);
 	} else {
 		p->sent_bytes += bytes;
 		p->total_bytes += bytes;
@@ -268,26 +315,30 @@ static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 	f = colo_fwd_alloc(p, bio);
 
 	spin_lock_irq(&p->lock);
+	if (!f && p->state == COLO_PRI_ACTIVE) {
+		/* the copy is lost: the secondary can no longer be trusted */
+		p->errors++;
+		event = colo_pri_stop(p, COLO_PRI_DEGRADED);
+	}
+	/*
+	 * Under the lock that orders it with the stop: a write either is
+	 * queued (and its regions stay in the map until a checkpoint
+	 * covers it) or finds forwarding stopped and is in the record.
+	 */
+	colo_pri_record(p, bio);
 	if (p->state != COLO_PRI_ACTIVE) {
 		spin_unlock_irq(&p->lock);
 		if (f)
 			colo_fwd_free(f);
+		if (event)
+			queue_work(p->wq, &p->event_work);
 		return;
 	}
-	if (!f) {
-		/* the copy is lost: the secondary can no longer be trusted */
-		p->errors++;
-		p->state = COLO_PRI_DEGRADED;
-		event = true;
-	} else {
-		f->seq = ++p->seq;
-		list_add_tail(&f->list, &p->pending);
-		p->nr_pending++;
-		p->queued_bytes += bytes;
-	}
+	f->seq = ++p->seq;
+	list_add_tail(&f->list, &p->pending);
+	p->nr_pending++;
+	p->queued_bytes += bytes;
 	spin_unlock_irq(&p->lock);
-	if (event)
-		queue_work(p->wq, &p->event_work);
 	queue_work(p->wq, &p->submit_work);
 }
 
@@ -299,8 +350,19 @@ int colo_pri_map(struct colo_c *cc, struct bio *bio)
 	switch (bio_op(bio)) {
 	case REQ_OP_WRITE:
 	case REQ_OP_DISCARD:
-		if (READ_ONCE(p->state) == COLO_PRI_ACTIVE)
+		if (READ_ONCE(p->state) == COLO_PRI_ACTIVE) {
 			colo_pri_forward(p, bio);
+			break;
+		}
+		fallthrough;
+	case REQ_OP_WRITE_ZEROES:
+		/*
+		 * Stopped, or write-zeroes, which is never forwarded (io_hints
+		 * keep it from coming): the secondary misses these regions.
+		 */
+		spin_lock_irq(&p->lock);
+		colo_pri_record(p, bio);
+		spin_unlock_irq(&p->lock);
 		break;
 	default:
 		break;
@@ -312,7 +374,8 @@ int colo_pri_ctr(struct colo_c *cc)
 {
 	struct dm_target *ti = cc->ti;
 	struct colo_pri *p;
-	int ret;
+	u32 shift;
+	int ret, i;
 
 	if (cc->dev[0]->bdev == cc->dev[1]->bdev) {
 		ti->error = "Local and forward devices must differ";
@@ -331,13 +394,26 @@ int colo_pri_ctr(struct colo_c *cc)
 	p->queue_bytes = cc->t.queue_bytes;
 	p->event_bytes = cc->t.event_bytes;
 	init_waitqueue_head(&p->wait);
+	mutex_init(&p->ckpt_lock);
 	INIT_WORK(&p->submit_work, colo_pri_submit_work);
 	INIT_WORK(&p->event_work, colo_pri_event_work);
+
+	shift = ilog2(cc->t.region_size >> SECTOR_SHIFT);
+	for (i = 0; i < ARRAY_SIZE(p->map); i++) {
+		ret = cb_regions_init(&p->map[i], ti->len, shift);
+		if (ret) {
+			ti->error = ret == -E2BIG ?
+				    "region_size too small for this device: the written record would take more than 32 MiB" :
+				    "Cannot allocate the written record";
+			ret = ret == -E2BIG ? -EINVAL : ret;
+			goto bad_map;
+		}
+	}
 
 	ret = bioset_init(&p->bs, 64, 0, BIOSET_NEED_BVECS);
 	if (ret) {
 		ti->error = "Cannot allocate bio set";
-		goto bad_bioset;
+		goto bad_map;
 	}
 	p->wq = alloc_workqueue("kcolo_pri", WQ_MEM_RECLAIM, 1);
 	if (!p->wq) {
@@ -351,7 +427,9 @@ int colo_pri_ctr(struct colo_c *cc)
 
 bad_wq:
 	bioset_exit(&p->bs);
-bad_bioset:
+bad_map:
+	cb_regions_destroy(&p->map[0]);
+	cb_regions_destroy(&p->map[1]);
 	kfree(p);
 	return ret;
 }
@@ -371,13 +449,14 @@ void colo_pri_dtr(struct colo_c *cc)
 	struct colo_pri *p = cc->pri;
 
 	spin_lock_irq(&p->lock);
-	if (p->state == COLO_PRI_ACTIVE)
-		p->state = COLO_PRI_STOPPED;
+	colo_pri_stop(p, COLO_PRI_STOPPED);
 	spin_unlock_irq(&p->lock);
 	/* unsent copies are dropped by the worker, sent ones must come back */
 	queue_work(p->wq, &p->submit_work);
 	wait_event(p->wait, colo_pri_idle(p));
 	destroy_workqueue(p->wq);
+	cb_regions_destroy(&p->map[0]);
+	cb_regions_destroy(&p->map[1]);
 	bioset_exit(&p->bs);
 	kfree(p);
 }
@@ -419,10 +498,7 @@ void colo_pri_postsuspend(struct colo_c *cc)
 	if (!wait_event_killable(p->wait, colo_pri_drained(p, seq)))
 		return;
 	spin_lock_irq(&p->lock);
-	if (p->state == COLO_PRI_ACTIVE) {
-		p->state = COLO_PRI_DEGRADED;
-		event = true;
-	}
+	event = colo_pri_stop(p, COLO_PRI_DEGRADED);
 	spin_unlock_irq(&p->lock);
 	/* the worker drops what was not sent */
 	queue_work(p->wq, &p->submit_work);
@@ -433,14 +509,22 @@ void colo_pri_postsuspend(struct colo_c *cc)
 	       dm_table_device_name(p->ti->table));
 }
 
-int colo_pri_checkpoint(struct colo_c *cc, const char **why)
+static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 {
-	struct colo_pri *p = cc->pri;
+	bool durable = false;
 	u64 seq;
 	int ret;
 
 	spin_lock_irq(&p->lock);
 	seq = p->seq;
+	/*
+	 * The copies queued so far become durable with this checkpoint's
+	 * flush: their regions move aside, to be forgotten then. Regions left
+	 * there by a checkpoint that did not complete are older still and
+	 * stay; new copies go on into map[cur] meanwhile.
+	 */
+	if (p->state == COLO_PRI_ACTIVE && !p->map[!p->cur].nr_set)
+		p->cur = !p->cur;
 	spin_unlock_irq(&p->lock);
 
 	ret = wait_event_killable(p->wait, colo_pri_drained(p, seq));
@@ -459,12 +543,14 @@ int colo_pri_checkpoint(struct colo_c *cc, const char **why)
 	spin_lock_irq(&p->lock);
 	if (ret) {
 		p->errors++;
-		if (p->state == COLO_PRI_ACTIVE)
-			p->state = COLO_PRI_DEGRADED;
+		colo_pri_stop(p, COLO_PRI_DEGRADED);
 	} else {
 		p->sent_bytes = 0;
 		p->event_raised = false;
 		p->checkpoints++;
+		/* a stop from now on leaves map[!cur] alone while it is cleared */
+		durable = p->state == COLO_PRI_ACTIVE;
+		p->closing_durable = durable;
 	}
 	spin_unlock_irq(&p->lock);
 	if (ret) {
@@ -472,7 +558,28 @@ int colo_pri_checkpoint(struct colo_c *cc, const char **why)
 		*why = "Degraded: flushing the forward device failed";
 		return -EIO;
 	}
+	if (durable) {
+		/* outside the lock: only this checkpoint touches map[!cur] now */
+		cb_regions_clear_all(&p->map[!p->cur]);
+		spin_lock_irq(&p->lock);
+		p->closing_durable = false;
+		spin_unlock_irq(&p->lock);
+	}
 	return 0;
+}
+
+int colo_pri_checkpoint(struct colo_c *cc, const char **why)
+{
+	struct colo_pri *p = cc->pri;
+	int ret;
+
+	if (mutex_lock_killable(&p->ckpt_lock)) {
+		*why = "Interrupted";
+		return -EINTR;
+	}
+	ret = colo_pri_do_checkpoint(p, why);
+	mutex_unlock(&p->ckpt_lock);
+	return ret;
 }
 
 int colo_pri_failover(struct colo_c *cc, const char **why)
@@ -480,11 +587,87 @@ int colo_pri_failover(struct colo_c *cc, const char **why)
 	struct colo_pri *p = cc->pri;
 
 	spin_lock_irq(&p->lock);
-	p->state = COLO_PRI_STOPPED;
+	if (!colo_pri_stop(p, COLO_PRI_STOPPED))
+		p->state = COLO_PRI_STOPPED;
 	spin_unlock_irq(&p->lock);
 	queue_work(p->wq, &p->submit_work);
 	wake_up_all(&p->wait);
 	return 0;
+}
+
+/*
+ * Room kept at the end of a "written" result for the continuation line:
+ * "next=", up to 20 digits, a newline and the NUL.
+ */
+#define COLO_NEXT_ROOM 28
+
+/*
+ * The record as "<start>+<sectors>" lines, runs of whole regions from the
+ * one holding `from` on. What does not fit ends with "next=<sector>", where
+ * the caller goes on. The record may grow while it is read, so the lock is
+ * taken per run rather than for the whole walk: a long record does not
+ * hold off the guest's writes, which need it too.
+ */
+int colo_pri_written(struct colo_c *cc, u64 from, char *result,
+		     unsigned int maxlen, const char **why)
+{
+	struct colo_pri *p = cc->pri;
+	unsigned int sz = 0;
+	u64 start, nr;
+
+	if (from >= cc->ti->len) {
+		*why = "Sector beyond the end of the device";
+		return -EINVAL;
+	}
+	if (maxlen < 2 * COLO_NEXT_ROOM) {
+		*why = "Result buffer too small";
+		return -ENOSPC;
+	}
+	result[0] = '\0';
+	for (;;) {
+		char run[48];
+		unsigned int n;
+		bool found;
+
+		spin_lock_irq(&p->lock);
+		found = p->state != COLO_PRI_ACTIVE &&
+			cb_regions_next_run(&p->map[p->cur], from, &start, &nr);
+		spin_unlock_irq(&p->lock);
+		if (!found)
+			break;
+		n = scnprintf(run, sizeof(run), "%llu+%llu\n",
+			      (unsigned long long)start, (unsigned long long)nr);
+		if (sz + n + COLO_NEXT_ROOM > maxlen) {
+			DMEMIT("next=%llu\n", (unsigned long long)start);
+			break;
+		}
+		memcpy(result + sz, run, n + 1);
+		sz += n;
+		from = start + nr;
+	}
+	return 1;
+}
+
+int colo_pri_clear_written(struct colo_c *cc, u64 sector, u64 nr,
+			   const char **why)
+{
+	struct colo_pri *p = cc->pri;
+	int ret = 0;
+
+	if (sector >= cc->ti->len) {
+		*why = "Sector beyond the end of the device";
+		return -EINVAL;
+	}
+	spin_lock_irq(&p->lock);
+	/* while forwarding, the map is not a record: it follows checkpoints */
+	if (p->state == COLO_PRI_ACTIVE) {
+		*why = "Still forwarding: there is no record to clear";
+		ret = -EBUSY;
+	} else {
+		cb_regions_clear(&p->map[p->cur], sector, nr);
+	}
+	spin_unlock_irq(&p->lock);
+	return ret;
 }
 
 void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
@@ -499,10 +682,12 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu",
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu",
 	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
-	       p->checkpoints);
+	       p->checkpoints,
+	       p->state == COLO_PRI_ACTIVE ? 0ULL : p->map[p->cur].nr_set,
+	       (u64)SECTOR_SIZE << p->map[0].shift);
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

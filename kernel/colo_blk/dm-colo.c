@@ -147,7 +147,7 @@ static void colo_put_devs(struct colo_c *cc)
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> event_percent <p>]
  *   replica <name> <base_dev>
  *   primary <local_dev> <forward_dev> [<#opt_args> max_inflight <n>
- *           queue_bytes <n> event_bytes <n>]
+ *           queue_bytes <n> event_bytes <n> region_size <n>]
  */
 static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -276,30 +276,45 @@ static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct colo_c *cc = ti->private;
 	const char *why = NULL;
-	enum cb_msg msg;
+	struct cb_message m;
 	int ret;
 
-	ret = cb_parse_message(argc, argv, &msg, &why);
-	if (!ret) {
-		switch (cc->t.mode) {
-		case CB_SECONDARY:
-			ret = msg == CB_MSG_CHECKPOINT ?
-			      colo_sec_checkpoint(cc, &why) :
-			      colo_sec_failover(cc, &why);
+	ret = cb_parse_message(argc, argv, &m, &why);
+	if (!ret && cc->t.mode == CB_REPLICA) {
+		why = "The replica takes no messages: send them to its secondary";
+		ret = -EINVAL;
+	} else if (!ret && cc->t.mode == CB_SECONDARY) {
+		switch (m.msg) {
+		case CB_MSG_CHECKPOINT:
+			ret = colo_sec_checkpoint(cc, &why);
 			break;
-		case CB_REPLICA:
-			why = "The replica takes no messages: send them to its secondary";
+		case CB_MSG_FAILOVER:
+			ret = colo_sec_failover(cc, &why);
+			break;
+		default:
+			why = "Only a primary keeps a record of written regions";
 			ret = -EINVAL;
 			break;
-		case CB_PRIMARY:
-			ret = msg == CB_MSG_CHECKPOINT ?
-			      colo_pri_checkpoint(cc, &why) :
-			      colo_pri_failover(cc, &why);
+		}
+	} else if (!ret) {
+		switch (m.msg) {
+		case CB_MSG_CHECKPOINT:
+			ret = colo_pri_checkpoint(cc, &why);
+			break;
+		case CB_MSG_FAILOVER:
+			ret = colo_pri_failover(cc, &why);
+			break;
+		case CB_MSG_WRITTEN:
+			/* 1: the result buffer holds the answer */
+			ret = colo_pri_written(cc, m.sector, result, maxlen, &why);
+			break;
+		case CB_MSG_CLEAR_WRITTEN:
+			ret = colo_pri_clear_written(cc, m.sector, m.nr, &why);
 			break;
 		}
 	}
 	/* dmsetup only shows the errno: the reason goes to the kernel log */
-	if (ret)
+	if (ret < 0)
 		DMWARN("%s: message '%s' rejected: %s",
 		       dm_table_device_name(ti->table), argc ? argv[0] : "",
 		       why ? why : "error");
@@ -351,6 +366,9 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 			if (t->opt_given & CB_OPT_EVENT_BYTES)
 				DMEMIT(" event_bytes %llu",
 				       (unsigned long long)t->event_bytes);
+			if (t->opt_given & CB_OPT_REGION_SIZE)
+				DMEMIT(" region_size %llu",
+				       (unsigned long long)t->region_size);
 			break;
 		}
 		break;

@@ -20,7 +20,7 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 6, "Invalid number of optional primary arguments"
+	0, 8, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
@@ -33,6 +33,10 @@ static const struct cb_arg cb_arg_queue_bytes = {
 };
 static const struct cb_arg cb_arg_event_bytes = {
 	0, CB_MAX_LIMIT, "Invalid event_bytes (0..1024g, 0 = off)"
+};
+static const struct cb_arg cb_arg_region_size = {
+	CB_MIN_REGION_SIZE, CB_MAX_REGION_SIZE,
+	"Invalid region_size (a power of two, 4k..1g)"
 };
 
 static int cb_parse_u64(const char *s, u64 *out)
@@ -231,6 +235,20 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 			if (cb_read_arg(&cb_arg_event_bytes, argv[i + 1], true,
 					&t->event_bytes, error))
 				return -EINVAL;
+		} else if (!strcmp(argv[i], "region_size")) {
+			if (t->opt_given & CB_OPT_REGION_SIZE) {
+				*error = "region_size given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_REGION_SIZE;
+			if (cb_read_arg(&cb_arg_region_size, argv[i + 1], true,
+					&t->region_size, error))
+				return -EINVAL;
+			/* regions are found by shifting sector numbers */
+			if (t->region_size & (t->region_size - 1)) {
+				*error = cb_arg_region_size.error;
+				return -EINVAL;
+			}
 		} else {
 			*error = "Unrecognised optional primary argument";
 			return -EINVAL;
@@ -246,6 +264,7 @@ int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 	t->event_percent = CB_DEF_EVENT_PERCENT;
 	t->max_inflight = CB_DEF_MAX_INFLIGHT;
 	t->queue_bytes = CB_DEF_QUEUE_BYTES;
+	t->region_size = CB_DEF_REGION_SIZE;
 	if (!argc) {
 		*error = "Missing mode: secondary, replica or primary";
 		return -EINVAL;
@@ -266,22 +285,52 @@ int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 	return -EINVAL;
 }
 
-int cb_parse_message(unsigned int argc, char **argv, enum cb_msg *msg,
+int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 		     const char **error)
 {
-	if (argc != 1) {
-		*error = "Messages take no arguments: checkpoint or failover";
+	memset(m, 0, sizeof(*m));
+	if (!argc) {
+		*error = "Empty message";
 		return -EINVAL;
 	}
-	if (!strcmp(argv[0], "checkpoint")) {
-		*msg = CB_MSG_CHECKPOINT;
+	if (!strcmp(argv[0], "checkpoint") || !strcmp(argv[0], "failover")) {
+		if (argc != 1) {
+			*error = "checkpoint and failover take no arguments";
+			return -EINVAL;
+		}
+		m->msg = argv[0][0] == 'c' ? CB_MSG_CHECKPOINT : CB_MSG_FAILOVER;
 		return 0;
 	}
-	if (!strcmp(argv[0], "failover")) {
-		*msg = CB_MSG_FAILOVER;
+	if (!strcmp(argv[0], "written")) {
+		m->msg = CB_MSG_WRITTEN;
+		if (argc > 2) {
+			*error = "Usage: written [<from_sector>]";
+			return -EINVAL;
+		}
+		if (argc == 2 && cb_parse_u64(argv[1], &m->sector)) {
+			*error = "Invalid sector number";
+			return -EINVAL;
+		}
 		return 0;
 	}
-	*error = "Unknown message (checkpoint or failover)";
+	if (!strcmp(argv[0], "clear_written")) {
+		m->msg = CB_MSG_CLEAR_WRITTEN;
+		if (argc == 1) {
+			m->nr = ~0ULL;
+			return 0;
+		}
+		if (argc != 3) {
+			*error = "Usage: clear_written [<sector> <nr_sectors>]";
+			return -EINVAL;
+		}
+		if (cb_parse_u64(argv[1], &m->sector) ||
+		    cb_parse_u64(argv[2], &m->nr) || !m->nr) {
+			*error = "Invalid sector range";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*error = "Unknown message (checkpoint, failover, written or clear_written)";
 	return -EINVAL;
 }
 

@@ -5,9 +5,11 @@
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> [event_percent <p>]]
  *   replica   <name> <base_dev>
  *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
- *                                   [queue_bytes <n>] [event_bytes <n>]]
+ *                                   [queue_bytes <n>] [event_bytes <n>]
+ *                                   [region_size <n>]]
  *
- * Messages: "checkpoint", "failover".
+ * Messages: "checkpoint", "failover", "written [<from_sector>]",
+ * "clear_written [<sector> <nr_sectors>]".
  */
 #ifndef COLO_BLK_TABLE_H
 #define COLO_BLK_TABLE_H
@@ -21,6 +23,9 @@
 #define CB_DEF_MAX_INFLIGHT 64U
 #define CB_MAX_INFLIGHT 4096U
 #define CB_DEF_QUEUE_BYTES (64ULL << 20)
+#define CB_DEF_REGION_SIZE (64ULL << 10)
+#define CB_MIN_REGION_SIZE (4ULL << 10)
+#define CB_MAX_REGION_SIZE (1ULL << 30)
 
 enum cb_mode {
 	CB_SECONDARY,
@@ -37,6 +42,7 @@ struct cb_table {
 	u32 max_inflight;		/* primary: forwarded writes in flight */
 	u64 queue_bytes;		/* primary: copies held before the guest waits */
 	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
+	u64 region_size;		/* primary: bytes per region of the written record */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
 };
 
@@ -44,16 +50,25 @@ struct cb_table {
 #define CB_OPT_MAX_INFLIGHT	(1U << 1)
 #define CB_OPT_EVENT_BYTES	(1U << 2)
 #define CB_OPT_QUEUE_BYTES	(1U << 3)
+#define CB_OPT_REGION_SIZE	(1U << 4)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,
 	CB_MSG_FAILOVER,
+	CB_MSG_WRITTEN,			/* sector: where to start */
+	CB_MSG_CLEAR_WRITTEN,		/* sector, nr: the range (default: all) */
+};
+
+struct cb_message {
+	enum cb_msg msg;
+	u64 sector;
+	u64 nr;
 };
 
 /* Both return 0 or -EINVAL with *error set to a static message. */
 int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 		   const char **error);
-int cb_parse_message(unsigned int argc, char **argv, enum cb_msg *msg,
+int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 		     const char **error);
 
 /* Parses "<digits>[k|m|g]" into bytes; 0 or -EINVAL. */

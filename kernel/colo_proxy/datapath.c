@@ -164,11 +164,6 @@ static bool cp_is_own(const struct sk_buff *skb)
 	return this_cpu_read(cp_own_skb) == skb;
 }
 
-static bool cp_failed_over(const struct cp_instance *inst)
-{
-	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
-}
-
 /*
  * Linear bytes the parser gets first: Ethernet with two VLAN tags, IPv4 with
  * options or IPv6 with a few extension headers, TCP with options. Frames
@@ -462,8 +457,12 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 	/*
 	 * Only short frames can be a client's RST: parsing a long one would
 	 * pull its payload into the head, a copy per frame of every upload.
+	 * Pulling changes the skb, and may give it a new head, under the feet
+	 * of anyone else who still references it (pktgen, for one): such a
+	 * frame is not looked at.
 	 */
-	if (skb->len <= CP_PARSE_HEAD && cp_skb_parse(inst, skb, &pkt, &mac_off) &&
+	if (skb->len <= CP_PARSE_HEAD && !skb_shared(skb) &&
+	    cp_skb_parse(inst, skb, &pkt, &mac_off) &&
 	    pkt.kind == CP_KIND_TCP && (pkt.tcp_flags & CP_TCP_RST))
 		cp_client_reset(inst, &pkt);
 	return NF_ACCEPT;
@@ -801,24 +800,22 @@ out:
 	consume_skb(skb);
 }
 
-/* Called from the tunnel's receive path (softirq); consumes @skb. */
+/*
+ * Called from the tunnel's receive path (softirq) for a datagram of the peer
+ * while the pair replicates; consumes @skb.
+ */
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 {
 	if (inst->role == COLO_PROXY_ROLE_PRIMARY && type == CP_TUN_SVM_OUT) {
-		if (!cp_failed_over(inst)) {
-			cp_pri_tunnel_input(inst, skb);
-			return;
-		}
+		cp_pri_tunnel_input(inst, skb);
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_MIRROR) {
 		cp_sec_tunnel_input(inst, skb);
-		return;
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_PVM_SYN) {
 		cp_sec_pvm_syn(inst, skb);
-		return;
 	} else {
 		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+		kfree_skb(skb);
 	}
-	kfree_skb(skb);
 }
 
 int cp_datapath_start(struct cp_instance *inst)

@@ -2,8 +2,11 @@
 /*
  * colo_proxy generic netlink family: instance create/delete/get/dump,
  * checkpoint, failover, and the "events" multicast group carrying checkpoint
- * requests. Every command is admin-only in the caller's namespace
- * (GENL_ADMIN_PERM checks CAP_NET_ADMIN against the namespace's user ns).
+ * requests. Every command, and joining the group, needs CAP_NET_ADMIN in the
+ * user namespace that owns the caller's network namespace, as for other
+ * per-namespace network devices and tunnels: GENL_UNS_ADMIN_PERM and
+ * GENL_MCAST_CAP_NET_ADMIN check there (GENL_ADMIN_PERM would check the
+ * initial user namespace).
  */
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
@@ -62,8 +65,21 @@ static struct genl_family cp_family;
 
 enum { CP_MCGRP_EVENTS };
 
+/*
+ * Events name the guests' connections (addresses and ports), so only the
+ * namespace's administrators may listen. Without the flag any process of
+ * the namespace could join the group: refuse to build rather than leak.
+ * Upstream has it since 6.7, Debian's 6.1 kernels since 6.1.69-1.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "colo_proxy needs GENL_MCAST_CAP_NET_ADMIN (kernel 6.7, or a 6.1 stable kernel from 6.1.69)"
+#endif
+
 static const struct genl_multicast_group cp_mcgrps[] = {
-	[CP_MCGRP_EVENTS] = { .name = COLO_PROXY_MCGRP_EVENTS },
+	[CP_MCGRP_EVENTS] = {
+		.name = COLO_PROXY_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static int cp_put_endpoint(struct sk_buff *msg, const struct cp_endpoint *ep,
@@ -376,28 +392,28 @@ static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_NEW,
 		.doit = cp_nl_new,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = COLO_PROXY_CMD_DEL,
 		.doit = cp_nl_del,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = COLO_PROXY_CMD_GET,
 		.doit = cp_nl_get,
 		.dumpit = cp_nl_dump,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = COLO_PROXY_CMD_CHECKPOINT,
 		.doit = cp_nl_checkpoint,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = COLO_PROXY_CMD_FAILOVER,
 		.doit = cp_nl_failover,
-		.flags = GENL_ADMIN_PERM,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

@@ -119,6 +119,11 @@ static inline struct cp_net *cp_pernet(const struct net *net)
 	return net_generic(net, cp_net_id);
 }
 
+static inline bool cp_failed_over(const struct cp_instance *inst)
+{
+	return READ_ONCE(inst->state) == COLO_PROXY_STATE_FAILED_OVER;
+}
+
 /* stats.c */
 int cp_stats_init(struct cp_instance *inst);
 void cp_stats_uninit(struct cp_instance *inst);

@@ -24,6 +24,7 @@
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
 #include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/ipv6_stubs.h>
 #include <net/route.h>
 #include <net/udp.h>
@@ -77,6 +78,25 @@ void cp_tunnel_expire(struct cp_instance *inst)
 	cp_tunnel_lost(inst, cp_seqwin_expire(&inst->rx_win));
 }
 
+/*
+ * Whether the datagram in @skb (skb->data at its UDP header) comes from the
+ * peer's endpoint. The socket is not connected (a connected one would have
+ * the stack answer strangers with port unreachable, uncounted), so the UDP
+ * lookup hands us whatever reaches the local port. This keeps a host that
+ * merely reaches the port from feeding frames to the SVM or the compare, or
+ * moving the loss window; it is no authentication: whoever can send with
+ * the peer's address passes (see "Protecting the tunnel" in colo-proxy.rst).
+ */
+static bool cp_tunnel_from_peer(const struct cp_instance *inst,
+				const struct sk_buff *skb)
+{
+	if (udp_hdr(skb)->source != htons(inst->peer.port))
+		return false;
+	if (inst->peer.family == AF_INET6)
+		return ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &inst->peer.ip6);
+	return ip_hdr(skb)->saddr == inst->peer.ip;
+}
+
 /* skb->data is at the UDP header. Always consumes the skb (returns 0). */
 static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -87,6 +107,21 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (!inst)
 		goto drop;
+	if (!cp_tunnel_from_peer(inst, skb)) {
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_FOREIGN);
+		goto drop;
+	}
+	/*
+	 * After failover the pair is over: the secondary's SVM is the live
+	 * guest and takes its input from the network alone, the primary
+	 * compares nothing. An old primary that still mirrors (it has not
+	 * noticed, or it is someone using its address) must not write into
+	 * the live guest, nor request checkpoints nobody serves.
+	 */
+	if (cp_failed_over(inst)) {
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_AFTER_FAILOVER);
+		goto drop;
+	}
 	if (!pskb_may_pull(skb, hlen + ETH_HLEN))
 		goto bad;
 	hdr = (const struct cp_tun_hdr *)(skb->data + sizeof(struct udphdr));
@@ -189,10 +224,13 @@ static int cp_tunnel_xmit4(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl4_dport = htons(inst->peer.port),
 		.fl4_sport = htons(inst->local.port),
 	};
-	__be32 saddr;
 	struct rtable *rt;
 
-	rt = dst_cache_get_ip4(&inst->route, &saddr);
+	/*
+	 * The cache keeps the source address the lookup chose along with the
+	 * route: with a wildcard local address only the lookup knows it.
+	 */
+	rt = dst_cache_get_ip4(&inst->route, &fl4.saddr);
 	if (!rt) {
 		rt = ip_route_output_key(inst->net, &fl4);
 		if (IS_ERR(rt))
@@ -219,10 +257,10 @@ static int cp_tunnel_xmit6(struct cp_instance *inst, u8 type, struct sk_buff *sk
 		.fl6_dport = htons(inst->peer.port),
 		.fl6_sport = htons(inst->local.port),
 	};
-	struct in6_addr saddr;
 	struct dst_entry *dst;
 
-	dst = dst_cache_get_ip6(&inst->route, &saddr);
+	/* As for IPv4: the source address comes with the cached route. */
+	dst = dst_cache_get_ip6(&inst->route, &fl6.saddr);
 	if (!dst) {
 		dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, inst->sock->sk, &fl6, NULL);
 		if (IS_ERR(dst))

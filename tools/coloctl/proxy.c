@@ -235,8 +235,12 @@ static int cmd_monitor(struct px *px, int argc, char **argv)
 		}
 	}
 	grp = genl_ctrl_resolve_grp(px->sk, COLO_PROXY_GENL_NAME, COLO_PROXY_MCGRP_EVENTS);
-	if (grp < 0 || nl_socket_add_membership(px->sk, grp)) {
-		fprintf(stderr, "coloctl proxy monitor: cannot join the events group\n");
+	if (grp >= 0)
+		grp = nl_socket_add_membership(px->sk, grp);
+	if (grp < 0) {
+		/* Joining needs CAP_NET_ADMIN: say so rather than just "failed". */
+		fprintf(stderr, "coloctl proxy monitor: cannot join the events group: %s\n",
+			nl_geterror(grp));
 		return 1;
 	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);

@@ -151,6 +151,10 @@ static void print_status(struct json_object *s)
 		       num(s, "takeover_ms"));
 	if (disk && json_object_object_length(disk))
 		printf("  disk %s: %s\n", str(disk, "device"), str(disk, "status"));
+	if (disk && num(disk, "written_regions") > 0)
+		printf("  disk written alone: %.0f regions of %.0f KiB (dmsetup message %s 0 written)\n",
+		       num(disk, "written_regions"), num(disk, "region_size") / 1024,
+		       str(disk, "device"));
 	if (proxy && json_object_object_length(proxy)) {
 		printf("  proxy:");
 		json_object_object_foreach(proxy, k, v)

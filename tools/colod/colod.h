@@ -126,8 +126,11 @@ struct colod {
 	uint64_t last_ckpt_end_ns;
 	uint64_t proxy_requests;
 	enum colo_ckpt_reason pending_reason;	/* 0: none pending */
-	bool frozen;
-	char last_connect_err[512];		/* paused after a freeze checkpoint, until resume */
+	bool frozen;				/* paused after a freeze checkpoint, until resume */
+	char last_connect_err[512];		/* primary: why the last connect failed */
+	char last_refusal[128];			/* secondary: why the last connection was refused */
+	uint64_t last_refusal_ns;		/* ... logged then */
+	uint64_t refusals_unlogged;		/* ... and refused since, unlogged */
 	bool stop;
 };
 
@@ -158,6 +161,7 @@ int dm_remove(const char *name);
 int dm_message(const char *name, const char *msg, char *err, size_t errlen);
 int dm_status(const char *name, char *out, size_t outlen);
 int dm_event_nr(const char *name, uint32_t *event_nr);
+int dm_open_count(const char *name, int32_t *open_count);
 
 /* qemu.c */
 int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool listen_incoming,

@@ -52,6 +52,24 @@ static double percentile_ms(const struct colod *d, double p)
 	return sorted[(size_t)((n - 1) * p + 0.5)] / 1e6;
 }
 
+/*
+ * A primary's status ends with the size of its record of the regions the
+ * secondary may miss (written alone, or not yet covered by a checkpoint
+ * when forwarding stopped); 0 while it forwards.
+ */
+static void add_written(struct json_object *disk, const char *status)
+{
+	const char *w = strstr(status, " written_regions=");
+	const char *rs = strstr(status, " region_size=");
+
+	if (strncmp(status, "primary ", 8) || !w || !rs)
+		return;
+	json_object_object_add(disk, "written_regions", json_object_new_uint64(
+		strtoull(w + strlen(" written_regions="), NULL, 10)));
+	json_object_object_add(disk, "region_size", json_object_new_uint64(
+		strtoull(rs + strlen(" region_size="), NULL, 10)));
+}
+
 static void add_disk(struct colod *d, struct json_object *o)
 {
 	char status[512];
@@ -60,6 +78,7 @@ static void add_disk(struct colod *d, struct json_object *o)
 	if (d->dm_name[0] && !dm_status(d->dm_name, status, sizeof(status))) {
 		json_object_object_add(disk, "device", json_object_new_string(d->dm_name));
 		json_object_object_add(disk, "status", json_object_new_string(status));
+		add_written(disk, status);
 	}
 	json_object_object_add(o, "disk", disk);
 }

@@ -87,6 +87,22 @@ int dm_message(const char *name, const char *msg, char *err, size_t errlen)
 	return ret;
 }
 
+/* The device's info; -ENODEV when there is no such device. */
+static int device_info(const char *name, struct dm_info *info)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	int ret = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, info))
+		ret = dm_errno(dmt);
+	else if (!info->exists)
+		ret = -ENODEV;
+	dm_task_destroy(dmt);
+	return ret;
+}
+
 /*
  * The device's event counter, which the colo target raises (buffer
  * threshold, refused write, forwarding failure): reading it on the tick is
@@ -94,19 +110,22 @@ int dm_message(const char *name, const char *msg, char *err, size_t errlen)
  */
 int dm_event_nr(const char *name, uint32_t *event_nr)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
 	struct dm_info info;
-	int ret = 0;
+	int ret = device_info(name, &info);
 
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
-		ret = dm_errno(dmt);
-	else if (!info.exists)
-		ret = -ENODEV;
-	else
+	if (!ret)
 		*event_nr = info.event_nr;
-	dm_task_destroy(dmt);
+	return ret;
+}
+
+/* How many openers the device has. */
+int dm_open_count(const char *name, int32_t *open_count)
+{
+	struct dm_info info;
+	int ret = device_info(name, &info);
+
+	if (!ret)
+		*open_count = info.open_count;
 	return ret;
 }
 

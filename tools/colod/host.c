@@ -198,6 +198,157 @@ static int nbd_server_start(struct colod *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * nbd-server runs in a session of its own with a process per connection,
+ * each holding the replica face open: end the whole process group, and wait
+ * (bounded) until it is gone so that the face can be removed.
+ */
+static void nbd_server_stop(struct colod *d)
+{
+	int tries;
+
+	kill(-d->nbd_server_pid, SIGTERM);
+	for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
+		usleep(50000);
+	if (!kill(-d->nbd_server_pid, 0)) {
+		log_warn("nbd-server (pid %d) outlived SIGTERM: killing it", d->nbd_server_pid);
+		kill(-d->nbd_server_pid, SIGKILL);
+		/* until its listening socket is gone: a new nbd-server binds the port */
+		for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
+			usleep(50000);
+	}
+	d->nbd_server_pid = 0;
+}
+
+/* /proc/PID/FILE into buf, NUL-terminated; its length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+/* Whether process pid runs the program comm with arg among its arguments. */
+static bool process_runs(pid_t pid, const char *comm, const char *arg)
+{
+	char buf[4096];
+	ssize_t n, off;
+
+	if (pid <= 0 || read_proc(pid, "comm", buf, sizeof(buf)) < 0)
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strcmp(buf, comm))
+		return false;
+	n = read_proc(pid, "cmdline", buf, sizeof(buf));
+	for (off = 0; off < n; off += strlen(buf + off) + 1)
+		if (!strcmp(buf + off, arg))
+			return true;
+	return false;
+}
+
+static pid_t pid_in_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+static void add_to_list(char *list, size_t len, const char *what)
+{
+	size_t used = strlen(list);
+
+	snprintf(list + used, len - used, "%s%s", used ? ", " : "", what);
+}
+
+/*
+ * What an earlier colod of this VM left on this host when it was killed
+ * (SIGKILL, a crash, the OOM killer) instead of stopped: its QEMU processes
+ * died with it (PR_SET_PDEATHSIG), but its proxy instance, dm devices, NBD
+ * connection and nbd-server stay and would make this start fail. Holding
+ * RUN_DIR/lock proves that no other colod of this VM runs, so they are
+ * removed here, each only if it is this VM's (names derived from the VM's,
+ * an NBD or nbd-server process whose arguments name it). RAM objects are
+ * replaced where they are created (ram.c).
+ *
+ * The VM's disk device still open means a QEMU still runs the guest (the
+ * one that held it is given 10 s to finish dying): then nothing is touched,
+ * since taking the proxy away from a running guest would let it talk to
+ * the network beside a replica that may have taken over.
+ */
+static int remove_leftovers(struct colod *d, char *err, size_t errlen)
+{
+	bool primary = d->cfg.role == COLOD_ROLE_PRIMARY;
+	char vm_disk[80], replica[80], path[300], other[300], dev[32] = "", removed[400] = "";
+	int32_t open_count = 0;
+	int tries;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(vm_disk, sizeof(vm_disk), primary ? "colo-%s" : "colo-%s-svm", d->cfg.name);
+	for (tries = 0; tries < 100; tries++) {
+		if (dm_open_count(vm_disk, &open_count) || !open_count)
+			break;
+		usleep(100000);
+	}
+	if (open_count > 0) {
+		snprintf(err, errlen, "%s, the VM's disk, is still open: a QEMU of an earlier colod "
+			 "of this VM seems to run the guest; end it, then start again", vm_disk);
+		return -EBUSY;
+	}
+	if (!colod_proxy_del(&d->proxy, d->cfg.tap, NULL, 0))
+		add_to_list(removed, sizeof(removed), "the proxy instance");
+	if (primary) {
+		/* first the NBD connection, so that copies in flight fail at once
+		 * instead of holding up the removal of colo-NAME */
+		snprintf(path, sizeof(path), "%s/nbd-device", d->cfg.run_dir);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%31s", dev) == 1 && !strncmp(dev, "/dev/", 5)) {
+			snprintf(other, sizeof(other), "/sys/block/%s/pid", dev + 5);
+			if (process_runs(pid_in_file(other), "nbd-client", d->cfg.name)) {
+				char *argv[] = { "nbd-client", "-d", dev, NULL };
+
+				if (!run(argv))
+					add_to_list(removed, sizeof(removed), dev);
+			}
+		}
+		if (f)
+			fclose(f);
+		unlink(path);
+	} else {
+		snprintf(path, sizeof(path), "%s/nbd-server.pid", d->cfg.run_dir);
+		snprintf(other, sizeof(other), "%s/nbd-server.conf", d->cfg.run_dir);
+		pid = pid_in_file(path);
+		if (process_runs(pid, "nbd-server", other)) {
+			d->nbd_server_pid = pid;
+			nbd_server_stop(d);
+			add_to_list(removed, sizeof(removed), "nbd-server");
+		}
+		snprintf(replica, sizeof(replica), "colo-%s-replica", d->cfg.name);
+		if (!dm_open_count(replica, &open_count) && !dm_remove(replica))
+			add_to_list(removed, sizeof(removed), replica);
+	}
+	if (!dm_open_count(vm_disk, &open_count) && !dm_remove(vm_disk))
+		add_to_list(removed, sizeof(removed), vm_disk);
+	if (removed[0])
+		log_warn("removed what an earlier colod of this VM left: %s", removed);
+	return 0;
+}
+
 /* The run directory, with its parents, and its lock: one colod per VM. */
 static int lock_run_dir(struct colod *d, char *err, size_t errlen)
 {
@@ -239,6 +390,12 @@ static int common_setup(struct colod *d, int proxy_role, char *err, size_t errle
 	ret = lock_run_dir(d, err, errlen);
 	if (ret)
 		return ret;
+	ret = colod_proxy_open(&d->proxy, err, errlen);
+	if (ret)
+		return ret;
+	ret = remove_leftovers(d, err, errlen);
+	if (ret)
+		return ret;
 	snprintf(d->ram_name, sizeof(d->ram_name), "%s%s", d->cfg.name,
 		 d->cfg.role == COLOD_ROLE_PRIMARY ? "" : "-svm");
 	ret = ram_create(d->ram_name, d->cfg.ram_size, err, errlen);
@@ -259,9 +416,6 @@ static int common_setup(struct colod *d, int proxy_role, char *err, size_t errle
 	if (d->tap_fd < 0)
 		return d->tap_fd;
 	d->tap_ifindex = if_nametoindex(d->cfg.tap);
-	ret = colod_proxy_open(&d->proxy, err, errlen);
-	if (ret)
-		return ret;
 	ret = colod_proxy_add(&d->proxy, d->cfg.tap, proxy_role, &d->cfg.local_addr,
 			      d->cfg.proxy_port, &d->cfg.peer_addr, d->cfg.proxy_port,
 			      d->cfg.proxy_timeout_ms, err, errlen);
@@ -344,6 +498,19 @@ static int nbd_free_device(char *dev, size_t len)
 	return -ENODEV;
 }
 
+/* For remove_leftovers(), should this agent be killed: which NBD device. */
+static void record_nbd_device(struct colod *d)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/nbd-device", d->cfg.run_dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", d->nbd_dev) < 0 || fclose(f))
+		log_warn("%s: %s (a killed colod's NBD connection would stay)", path,
+			 strerror(errno));
+}
+
 /* Primary, once the secondary's agent answered (so its export is up): the
  * forward device and the VM's disk over it. */
 int host_primary_attach(struct colod *d, char *err, size_t errlen)
@@ -373,6 +540,7 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 		}
 		usleep(250000);
 	}
+	record_nbd_device(d);
 	/* nbd-client -L returns before its background process has given the
 	 * device its size: a table over it would be refused as too long */
 	for (attempt = 0;; attempt++) {
@@ -412,26 +580,6 @@ bool disk_event_pending(struct colod *d)
 	return true;
 }
 
-/*
- * nbd-server runs in a session of its own with a process per connection,
- * each holding the replica face open: end the whole process group, and wait
- * (bounded) until it is gone so that the face can be removed.
- */
-static void nbd_server_stop(struct colod *d)
-{
-	int tries;
-
-	kill(-d->nbd_server_pid, SIGTERM);
-	for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
-		usleep(50000);
-	if (!kill(-d->nbd_server_pid, 0)) {
-		log_warn("nbd-server (pid %d) outlived SIGTERM: killing it", d->nbd_server_pid);
-		kill(-d->nbd_server_pid, SIGKILL);
-		usleep(100000);
-	}
-	d->nbd_server_pid = 0;
-}
-
 void host_teardown(struct colod *d)
 {
 
@@ -445,8 +593,11 @@ void host_teardown(struct colod *d)
 			dm_remove(d->dm_name);
 		if (d->nbd_dev[0]) {
 			char *argv[] = { "nbd-client", "-d", d->nbd_dev, NULL };
+			char path[300];
 
 			run(argv);
+			snprintf(path, sizeof(path), "%s/nbd-device", d->cfg.run_dir);
+			unlink(path);
 		}
 	} else {
 		if (d->nbd_server_pid > 0)

@@ -49,7 +49,7 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 	char **argv;
 	size_t n = 0, i;
 	int logfd;
-	pid_t pid;
+	pid_t pid, parent;
 
 	q->gen = ++d->qemu_gens;
 	snprintf(q->qmp_path, sizeof(q->qmp_path), "%s/qmp-%u.sock", c->run_dir, q->gen);
@@ -102,12 +102,20 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 		free(argv);
 		return -errno;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		/* QEMU must not outlive an agent that dies without cleaning up */
+		/*
+		 * QEMU must not outlive an agent that dies without cleaning up
+		 * (a guest running without its agent could serve beside a
+		 * replica that took over); an agent that died before the prctl
+		 * has already handed this child to another parent.
+		 */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(null, 0);
 		dup2(logfd, 1);
 		dup2(logfd, 2);

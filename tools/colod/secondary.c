@@ -72,6 +72,30 @@ static int prespawn(struct colod *d, char *err, size_t errlen)
 	return d->next.pid ? 0 : qemu_spawn(d, &d->next, -1, true, err, errlen);
 }
 
+/*
+ * A refused connection is logged, but the same reason at most every 10 s: a
+ * stranger, or an old primary's agent retrying every 50 ms, must not flood
+ * the journal.
+ */
+static void log_refusal(struct colod *d, const char *addr, const char *why)
+{
+	uint64_t now = now_ns();
+
+	if (!strcmp(why, d->last_refusal) && now - d->last_refusal_ns < 10000000000ULL) {
+		d->refusals_unlogged++;
+		return;
+	}
+	if (d->refusals_unlogged)
+		log_warn("refused an agent connection from %s: %s (%llu more refused, unlogged, "
+			 "since the last such line)", addr, why,
+			 (unsigned long long)d->refusals_unlogged);
+	else
+		log_warn("refused an agent connection from %s: %s", addr, why);
+	snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", why);
+	d->last_refusal_ns = now;
+	d->refusals_unlogged = 0;
+}
+
 int secondary_accept(struct colod *d)
 {
 	struct sockaddr_storage from;
@@ -85,20 +109,27 @@ int secondary_accept(struct colod *d)
 		return -errno;
 	addr_string(&from, addr, sizeof(addr));
 	if (!colod_same_address(&from, &d->cfg.peer_addr)) {
-		log_warn("refused an agent connection from %s: not the configured peer", addr);
+		log_refusal(d, addr, "not the configured peer");
 		close(fd);
 		return -EACCES;
 	}
 	if (d->agent_fd >= 0) {
-		log_warn("refused a second agent connection from %s: one is active", addr);
+		log_refusal(d, addr, "a second connection while one is active");
 		close(fd);
 		return -EBUSY;
 	}
 	/* The RAM cache, the replica and its disk buffers belong to the session
 	 * that ended: a new one starts with a new colod. */
 	if (d->state != COLOD_WAITING_PEER) {
-		log_warn("refused an agent connection from %s: this secondary is %s; restart it "
-			 "to replicate again", addr, colod_state_name(d->state));
+		char why[96];
+
+		if (d->state == COLOD_TOOK_OVER)
+			snprintf(why, sizeof(why), "this host took over and runs the VM; the old "
+				 "primary's agent must stay stopped");
+		else
+			snprintf(why, sizeof(why), "this secondary is %s; restart it to replicate "
+				 "again", colod_state_name(d->state));
+		log_refusal(d, addr, why);
 		close(fd);
 		return -ESTALE;
 	}

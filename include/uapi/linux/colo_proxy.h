@@ -10,7 +10,8 @@
  * has a role (primary or secondary) and a UDP tunnel endpoint pair to its
  * peer proxy. It is identified by that interface (COLO_PROXY_A_IFINDEX).
  *
- * Every command needs CAP_NET_ADMIN in the namespace. Rejections carry an
+ * Every command, and joining the "events" group, needs CAP_NET_ADMIN in the
+ * user namespace that owns the network namespace. Rejections carry an
  * extended ack message naming the offending attribute.
  */
 #ifndef _UAPI_LINUX_COLO_PROXY_H
@@ -147,6 +148,8 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_NEIGH_TABLE_FULL,	/* ... that replaced the oldest one: table full */
 	COLO_PROXY_STAT_NEIGH_ANSWERED,	/* SVM ARP requests/solicitations answered */
 	COLO_PROXY_STAT_NEIGH_UNKNOWN,	/* ... for an address without a binding */
+	COLO_PROXY_STAT_TUNNEL_FOREIGN,	/* tunnel datagrams not from the peer's endpoint */
+	COLO_PROXY_STAT_TUNNEL_AFTER_FAILOVER,	/* ... from the peer, after failover */
 	COLO_PROXY_STAT_CONN_REFUSED,	/* new connections the full table refused */
 	COLO_PROXY_STAT_CONN_EVICTED,	/* entries forgotten early for new ones */
 	COLO_PROXY_STAT_HOLD_FULL,	/* frames not held: instance at its hold limit */

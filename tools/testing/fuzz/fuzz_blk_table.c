@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int argc = 0;
 	struct cb_table t;
 	const char *err = NULL;
-	enum cb_msg msg;
+	struct cb_message msg;
 	size_t i;
 
 	if (size > 4096)
@@ -37,7 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (t.mode == CB_PRIMARY) {
 			if (!t.dev[0] || !t.dev[1] || !t.max_inflight ||
 			    t.max_inflight > CB_MAX_INFLIGHT || t.event_bytes > CB_MAX_LIMIT ||
-			    t.queue_bytes < CB_MIN_LIMIT || t.queue_bytes > CB_MAX_LIMIT)
+			    t.queue_bytes < CB_MIN_LIMIT || t.queue_bytes > CB_MAX_LIMIT ||
+			    t.region_size < CB_MIN_REGION_SIZE ||
+			    t.region_size > CB_MAX_REGION_SIZE ||
+			    (t.region_size & (t.region_size - 1)))
 				abort();
 		} else {
 			size_t len = strnlen(t.name, CB_NAME_MAX);
@@ -57,7 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cb_parse_message(argc, argv, &msg, &err)) {
 		if (!err)
 			abort();
-	} else if (msg != CB_MSG_CHECKPOINT && msg != CB_MSG_FAILOVER) {
+	} else if ((msg.msg == CB_MSG_CHECKPOINT || msg.msg == CB_MSG_FAILOVER) ?
+		   argc != 1 :
+		   msg.msg == CB_MSG_WRITTEN ? argc > 2 || msg.nr :
+		   msg.msg != CB_MSG_CLEAR_WRITTEN || !msg.nr ||
+		   (argc == 1 && (msg.nr != ~0ULL || msg.sector))) {
 		abort();
 	}
 	free(line);

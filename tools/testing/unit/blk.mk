@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# colo_blk core: table/message parsing and the sector map.
+# colo_blk core: table/message parsing, the sector map and the region map.
 UNIT_TESTS += test_blk_table test_blk_sectormap
 test_blk_table_SRCS := unit/test_blk_table.c ../../kernel/colo_blk/table.c
 test_blk_sectormap_SRCS := unit/test_blk_sectormap.c ../../kernel/colo_blk/sectormap.c
+UNIT_TESTS += test_blk_regions
+test_blk_regions_SRCS := unit/test_blk_regions.c ../../kernel/colo_blk/regions.c ../../kernel/colo_blk/sectormap.c

@@ -42,10 +42,15 @@ int main(void)
 {
 	struct cb_table t;
 	const char *err;
-	enum cb_msg msg;
+	struct cb_message msg;
 	u64 v;
 	char *m1[] = { "checkpoint" }, *m2[] = { "failover" };
 	char *m3[] = { "rollback" }, *m4[] = { "checkpoint", "now" };
+	char *w1[] = { "written" }, *w2[] = { "written", "4096" };
+	char *w3[] = { "written", "-1" }, *w4[] = { "written", "1", "2" };
+	char *c1[] = { "clear_written" }, *c2[] = { "clear_written", "128", "256" };
+	char *c3[] = { "clear_written", "128" }, *c4[] = { "clear_written", "8", "0" };
+	char *c5[] = { "clear_written", "8", "x" };
 
 	tap_check(!parse("secondary disk0 /dev/loop0 64m", &t, &err) &&
 		  t.mode == CB_SECONDARY && !strcmp(t.name, "disk0") &&
@@ -70,7 +75,15 @@ int main(void)
 				  CB_OPT_QUEUE_BYTES),
 		  "primary with options in any order");
 	tap_check(!parse("primary a b", &t, &err) &&
-		  t.queue_bytes == CB_DEF_QUEUE_BYTES, "primary queue_bytes default");
+		  t.queue_bytes == CB_DEF_QUEUE_BYTES &&
+		  t.region_size == CB_DEF_REGION_SIZE, "primary queue_bytes and region_size defaults");
+	tap_check(!parse("primary a b 8 region_size 4k event_bytes 1 max_inflight 2 queue_bytes 1m",
+			 &t, &err) && t.region_size == 4096 &&
+		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES |
+				  CB_OPT_QUEUE_BYTES | CB_OPT_REGION_SIZE),
+		  "primary with all four options");
+	tap_check(!parse("primary a b 2 region_size 1g", &t, &err) &&
+		  t.region_size == 1ULL << 30, "region_size 1g");
 
 	bad("", "Missing mode");
 	bad("tertiary a b", "Unknown mode");
@@ -100,12 +113,21 @@ int main(void)
 	bad("primary a b 2 event_bytes 1t", "Invalid event_bytes");
 	bad("primary a b 2 queue_bytes 4k", "Invalid queue_bytes");
 	bad("primary a b 4 queue_bytes 1m queue_bytes 2m", "queue_bytes given twice");
-	bad("primary a b 8 queue_bytes 1m max_inflight 1 event_bytes 1 x y", "Invalid number of optional");
+	bad("primary a b 8 queue_bytes 1m max_inflight 1 event_bytes 1 x y", "Unrecognised optional primary");
 	bad("primary a b 2 speed 1", "Unrecognised optional primary");
 	bad("primary a b 1 max_inflight", "needs a value");
 	bad("primary a b 5 max_inflight 1 event_bytes 1 x", "needs a value");
 	bad("primary a b 4 max_inflight 1 max_inflight 2", "max_inflight given twice");
 	bad("primary a b 4 event_bytes 1 event_bytes 2", "event_bytes given twice");
+	bad("primary a b 2 region_size 0", "Invalid region_size");
+	bad("primary a b 2 region_size 2k", "Invalid region_size");
+	bad("primary a b 2 region_size 96k", "Invalid region_size");
+	bad("primary a b 2 region_size 12288", "Invalid region_size");
+	bad("primary a b 2 region_size 2g", "Invalid region_size");
+	bad("primary a b 2 region_size big", "Invalid region_size");
+	bad("primary a b 4 region_size 4k region_size 8k", "region_size given twice");
+	bad("primary a b 10 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m x y",
+	    "Invalid number of optional");
 
 	tap_check(!cb_parse_size("0", &v) && v == 0, "size 0");
 	tap_check(!cb_parse_size("3K", &v) && v == 3072, "size 3K");
@@ -117,10 +139,30 @@ int main(void)
 	tap_check(cb_parse_size("17179869184g", &v) == -EINVAL,
 		  "size overflowing with suffix rejected");
 
-	tap_check(!cb_parse_message(1, m1, &msg, &err) && msg == CB_MSG_CHECKPOINT,
+	tap_check(!cb_parse_message(1, m1, &msg, &err) && msg.msg == CB_MSG_CHECKPOINT,
 		  "message checkpoint");
-	tap_check(!cb_parse_message(1, m2, &msg, &err) && msg == CB_MSG_FAILOVER,
+	tap_check(!cb_parse_message(1, m2, &msg, &err) && msg.msg == CB_MSG_FAILOVER,
 		  "message failover");
+	tap_check(!cb_parse_message(1, w1, &msg, &err) && msg.msg == CB_MSG_WRITTEN &&
+		  msg.sector == 0, "message written");
+	tap_check(!cb_parse_message(2, w2, &msg, &err) && msg.msg == CB_MSG_WRITTEN &&
+		  msg.sector == 4096, "message written from a sector");
+	tap_check(cb_parse_message(2, w3, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid sector"), "written from a bad sector rejected");
+	tap_check(cb_parse_message(3, w4, &msg, &err) == -EINVAL &&
+		  strstr(err, "Usage: written"), "written with two arguments rejected");
+	tap_check(!cb_parse_message(1, c1, &msg, &err) &&
+		  msg.msg == CB_MSG_CLEAR_WRITTEN && msg.sector == 0 && msg.nr == ~0ULL,
+		  "message clear_written: all");
+	tap_check(!cb_parse_message(3, c2, &msg, &err) &&
+		  msg.msg == CB_MSG_CLEAR_WRITTEN && msg.sector == 128 && msg.nr == 256,
+		  "message clear_written with a range");
+	tap_check(cb_parse_message(2, c3, &msg, &err) == -EINVAL &&
+		  strstr(err, "Usage: clear_written"), "clear_written without a length rejected");
+	tap_check(cb_parse_message(3, c4, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid sector range"), "clear_written of 0 sectors rejected");
+	tap_check(cb_parse_message(3, c5, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid sector range"), "clear_written with a bad length rejected");
 	tap_check(cb_parse_message(1, m3, &msg, &err) == -EINVAL &&
 		  strstr(err, "Unknown message"), "unknown message rejected");
 	tap_check(cb_parse_message(2, m4, &msg, &err) == -EINVAL &&

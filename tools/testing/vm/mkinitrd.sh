@@ -44,7 +44,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /newroot/colo-out
 for d in proc sys dev; do
 	mount --move /\$d /newroot/\$d
 done
-exec chroot /newroot $REPO/tools/testing/vm/guest-init.sh
+# switch_root, not chroot: it moves the new root onto / as well, so the
+# tests run at the root of their mount namespace, as on a booted system; in
+# a chroot the kernel refuses to create user namespaces.
+exec switch_root /newroot $REPO/tools/testing/vm/guest-init.sh
 INIT
 chmod +x "$work/init"
 (cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUTPUT"

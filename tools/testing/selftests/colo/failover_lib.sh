@@ -166,6 +166,37 @@ leftovers_remove()
 
 show_all() { show_logs; tail -n 5 "$W"/corosync-*.log | sed 's/^/# /'; }
 pvm() { "$GUEST_CTL" ask "$W/primary/control.sock" "$1" 60; }
+streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
+# qemu_of ROLE: a QEMU of ROLE's agent runs (its arguments name ROLE's directory)
+qemu_of() { pgrep -f "qemu-system.*$W/$1/" > /dev/null; }
+no_qemu_of() { ! qemu_of "$1"; }
+agent_gone() { ! kill -0 "$(cat "$W/$1.pid")" 2> /dev/null; }
+
+# download_start PORT BYTES: the client downloads BYTES from the guest over
+# one connection, in the background (its pid in DOWNLOAD, its report in
+# $W/stream.out). Called directly, not through t_check (a subshell).
+download_start()
+{
+	ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 "$1" "$2" \
+		> "$W/stream.out" 2>&1 &
+	DOWNLOAD=$!
+}
+
+# download_report KILL_AT: the download's report, and the time from KILL_AT
+# (an $EPOCHREALTIME) to the end of its longest gap; the gap in GAP.
+download_report()
+{
+	local gap_end
+	sed 's/^/# /' "$W/stream.out"
+	GAP=$(sed -n 's/.*longest gap \([0-9.]*\) s.*/\1/p' "$W/stream.out")
+	gap_end=$(sed -n 's/.*ended at \([0-9.]*\).*/\1/p' "$W/stream.out")
+	[ -z "$gap_end" ] && return
+	if [ "$(echo "$gap_end > $1" | bc)" = 1 ]; then
+		echo "# kill to the first byte after it: $(echo "$gap_end - $1" | bc) s"
+	else
+		echo "# the longest gap ended before the kill"
+	fi
+}
 
 # failover_test_start FENCE_ACTION: the common start of the failover tests,
 # as TAP lines: the pair set up and replicating, each agent seeing the

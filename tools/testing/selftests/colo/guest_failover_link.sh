@@ -9,7 +9,6 @@
 . "$(dirname "$0")/failover_lib.sh"
 
 failover_test_start fail
-streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
 ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 41 $((4 << 20)) > "$W/stream.out" 2>&1 &
 stream=$!
 t_check "the download is under way (1 MB served)" wait_for 120 streamed_at_least

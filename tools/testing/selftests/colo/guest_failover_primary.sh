@@ -11,7 +11,6 @@
 
 failover_test_start kill-primary
 t_check "the guest writes to its disk" pvm "disk 20"
-streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
 ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 21 $((6 << 20)) > "$W/stream.out" 2>&1 &
 stream=$!
 t_check "the guest's connections use TCP timestamps" guest_uses_timestamps

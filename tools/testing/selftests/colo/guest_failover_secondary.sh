@@ -9,9 +9,7 @@
 . "$(dirname "$0")/failover_lib.sh"
 
 failover_test_start fail
-streamed_at_least() { pvm stats | grep -Eq "streamed=([0-9]{7,})"; }
-ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 31 $((4 << 20)) > "$W/stream.out" 2>&1 &
-stream=$!
+download_start 31 $((4 << 20))
 t_check "the download is under way (1 MB served)" wait_for 120 streamed_at_least
 
 kill_at=$EPOCHREALTIME
@@ -19,14 +17,11 @@ host_down sec secondary
 t_check "the primary goes on alone" wait_state primary peer-lost 120 || show_all
 t_check "... because corosync said the secondary left" \
 	log_has primary 'the peer left the cluster group'
-wait "$stream"
+wait "$DOWNLOAD"
 t_check "the download completes byte-exact over the same connection" test $? = 0
-sed 's/^/# /' "$W/stream.out"
-gap=$(sed -n 's/.*longest gap \([0-9.]*\) s.*/\1/p' "$W/stream.out")
-gap_end=$(sed -n 's/.*ended at \([0-9.]*\).*/\1/p' "$W/stream.out")
-[ -n "$gap_end" ] && echo "# kill to the first byte after it: $(echo "$gap_end - $kill_at" | bc) s"
-t_check "the client's longest stall (${gap:-?} s) is far below the ACK timeout (30 s at most)" \
-	test "$(echo "${gap:-999} < 30" | bc)" = 1
+download_report "$kill_at"
+t_check "the client's longest stall (${GAP:-?} s) is far below the ACK timeout (30 s at most)" \
+	test "$(echo "${GAP:-999} < 30" | bc)" = 1
 t_check "the primary serves new connections" \
 	ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 32 65536
 vm primary status | sed 's/^/# /'

@@ -52,7 +52,8 @@ rng = random.Random(seed)
 sectors = 16 * 2048
 junk = ["", "-", "0", "1", "3", "-1", "4294967296", "99999999999999999999", "64k", "1g", "1x",
         "k", "0x10", "100", "101", "4097", "/dev/nonexistent", "/dev/null", "7:0", "254:99",
-        "a" * 40, "bogus", "Secondary", "event_percent", "max_inflight", "event_bytes", "%s"]
+        "a" * 40, "bogus", "Secondary", "event_percent", "max_inflight", "event_bytes", "%s",
+        "region_size", "96k", "2g", "written", "clear_written"]
 templates = [
     ["secondary", "s1", loop, "4m"],
     ["secondary", "s2", loop, "1m", "2", "event_percent", "50"],
@@ -60,6 +61,7 @@ templates = [
     ["replica", "nosuchname", loop],
     ["primary", loop, loop2],
     ["primary", loop, loop2, "4", "max_inflight", "8", "event_bytes", "1m"],
+    ["primary", loop, loop2, "2", "region_size", "4k"],
 ]
 
 # The kernel log, read directly: spawning dmesg per line is slow under TCG.
@@ -104,7 +106,9 @@ for i in range(count):
     if r.returncode == 0:
         accepted += 1
         for _ in range(3):
-            msg = mutate(rng.choice([["checkpoint"], ["failover"], []]))
+            msg = mutate(rng.choice([["checkpoint"], ["failover"], [], ["written"],
+                                     ["written", "8"], ["clear_written"],
+                                     ["clear_written", "0", "4096"]]))
             run(["dmsetup", "message", "hostile", "0"] + msg)
             seen.add("msg " + " ".join(msg))
         run(["dmsetup", "status", "hostile"])

@@ -3,6 +3,11 @@
 # Random and malformed frames on every side of a pair of colo_proxy
 # instances (proxy_data.sh's topology): from the PVM and the SVM into the
 # ingress hooks, from the client towards the guests through the egress hooks,
+# and random datagrams onto both tunnel ports: half from another port of the
+# peer's address (dropped as foreign before any parsing), half with the
+# peer's own address and port (a raw socket), which reach the header checks.
+# Afterwards real traffic must still be byte-exact, the kernel log clean,
+# and the module must unload with slab usage back where it started.
 # and random datagrams onto both tunnel ports. The instances have small
 # connection tables and hold limits, which the random frames fill: the table
 # stays within its cap, the holds within theirs. Afterwards (once the idle
@@ -58,11 +63,14 @@ hostile cli brc $((SEED + 2))
 
 datagrams()
 {
-	nsx "$1" python3 - "$2" "$3" "$COUNT" <<'PYEOF'
+	nsx "$1" python3 - "$2" "$3" "$4" "$COUNT" <<'PYEOF'
 import random, socket, struct, sys
-peer, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) // 4
+local, peer, seed, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) // 4
 rng = random.Random(seed)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# The tunnel's own socket holds port 7000 here: write the UDP header.
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+raw.bind((local, 0))
 seen = set()
 for i in range(count):
     n = rng.choice([0, 1, 2, 3, 4, 7, 8, 12, 16, 20, 60, 200, 1400, rng.randrange(1500)])
@@ -70,31 +78,37 @@ for i in range(count):
     if n >= 4 and rng.random() < 0.5:
         # keep the first bytes of a real tunnel header now and then
         body = b'\xc0\x1a' + body[2:]
-    seen.add(body)
+    spoof = rng.random() < 0.5
+    seen.add((spoof, body))
     try:
-        s.sendto(body, (peer, 7000))
+        if spoof:
+            raw.sendto(struct.pack('!HHHH', 7000, 7000, 8 + n, 0) + body, (peer, 0))
+        else:
+            s.sendto(body, (peer, 7000))
     except OSError:
         pass
 print("datagrams=%d distinct=%d" % (count, len(seen)))
 PYEOF
 }
-for pair in "pri 192.168.77.2" "sec 192.168.77.1"; do
+for pair in "pri 192.168.77.1 192.168.77.2" "sec 192.168.77.2 192.168.77.1"; do
 	set -- $pair
-	if out=$(datagrams "$1" "$2" $((SEED + 3))); then
+	if out=$(datagrams "$1" "$2" "$3" $((SEED + 3))); then
 		total=$((total + $(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<< "$out")))
-		t_ok "random datagrams from $1 onto the tunnel port of $2: $out"
+		t_ok "random datagrams from $1 onto the tunnel port of $3: $out"
 	else
-		t_fail "random datagrams from $1 onto the tunnel port of $2"
+		t_fail "random datagrams from $1 onto the tunnel port of $3"
 	fi
 done
 echo "hostile-inputs frames $total" >> "${COLO_OUT:-/tmp}/hostile-counts"
 
-nsx pri "$COLOCTL" proxy stats p-g | grep -E 'bad_frames|tunnel_errors|requests' | sed 's/^/# pri /'
-nsx sec "$COLOCTL" proxy stats s-g | grep -E 'bad_frames|tunnel_errors' | sed 's/^/# sec /'
-nsx pri "$COLOCTL" proxy stats p-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# pri /'
-nsx sec "$COLOCTL" proxy stats s-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# sec /'
+nsx pri "$COLOCTL" proxy stats p-g | grep -E 'bad_frames|tunnel_errors|tunnel_foreign|requests' | sed 's/^/# pri /'
+nsx sec "$COLOCTL" proxy stats s-g | grep -E 'bad_frames|tunnel_errors|tunnel_foreign' | sed 's/^/# sec /'
 t_check "bad frames counted on the primary" stat_gt pri p-g bad_frames 0
 t_check "tunnel garbage counted on the secondary" stat_gt sec s-g tunnel_errors 0
+t_check "datagrams from another port counted as foreign on both" bash -c \
+	"[ $(stat pri p-g tunnel_foreign) -gt 0 ] && [ $(stat sec s-g tunnel_foreign) -gt 0 ]"
+nsx pri "$COLOCTL" proxy stats p-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# pri /'
+nsx sec "$COLOCTL" proxy stats s-g | grep -E '^(conn_|hold|connections)' | sed 's/^/# sec /'
 t_check "the random frames filled the primary's table: entries forgotten or refused" \
 	test $(($(stat pri p-g conn_evicted) + $(stat pri p-g conn_refused))) -gt 0
 t_check "... and the secondary's" \

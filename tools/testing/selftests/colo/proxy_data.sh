@@ -131,6 +131,57 @@ def ping(addr, n):
                 break
     return n
 
+GMAC_B = bytes.fromhex('525400123456')
+CMAC_B = bytes.fromhex('020000000001')
+
+def eth_udp4(src, dst, sport, dport, payload, smac, dmac):
+    udp = struct.pack('!HHHH', sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return dmac + smac + b'\x08\x00' + ip + udp
+
+def eth_syn4(src, dst, sport, dport, smac, dmac):
+    tcp = struct.pack('!HHIIBBHHH', sport, dport, 12345, 0, 0x50, 0x02, 65535, 0, 0)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return dmac + smac + b'\x08\x00' + ip + tcp
+
+TUNNEL_GARBAGE = [b'', b'x', b'\xc0\x1a\x01\x02' + b'\0' * 4,
+                  b'\xc0\x1a\x01\x09' + b'\0' * 30, b'\0' * 2000]
+
+def tunnel_payloads(kind, count, seq):
+    # Well-formed tunnel datagrams (header: magic, version 1, type, seq)
+    # around frames that would reach a guest or the compare, or garbage.
+    if kind == 'garbage':
+        return [TUNNEL_GARBAGE[i % len(TUNNEL_GARBAGE)] for i in range(count)]
+    out = []
+    for i in range(count):
+        if kind == 'mirror':    # to the SVM's port 6000
+            t, f = 1, eth_udp4('10.0.0.1', '10.0.0.2', 5999, 6000, b'forged %d' % i, CMAC_B, GMAC_B)
+        elif kind == 'svm':     # "the SVM's" answer to the client's port 5999
+            t, f = 2, eth_udp4('10.0.0.2', '10.0.0.1', 5353, 5999, b'forged %d' % i, GMAC_B, CMAC_B)
+        else:                   # a PVM SYN for a made-up connection
+            t, f = 3, eth_syn4('10.0.0.2', '10.0.0.1', 8080, 5999, GMAC_B, CMAC_B)
+        out.append(struct.pack('!HBBI', 0xc01a, 1, t, (seq + i) & 0xffffffff) + f)
+    return out
+
+def dgram_sender(how, src, sport, dst, dport):
+    # 'udp': an ordinary socket bound to SRC:SPORT (0: any port). 'raw': a
+    # raw socket on SRC writing the UDP header itself, so the datagram
+    # claims SPORT although the tunnel's own socket holds that port there.
+    fam = socket.AF_INET6 if ':' in dst else socket.AF_INET
+    if how == 'udp':
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((src, sport))
+        return lambda b: s.sendto(b, (dst, dport))
+    s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((src, 0))
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_CHECKSUM, 6)
+    return lambda b: s.sendto(struct.pack('!HHHH', sport, dport, 8 + len(b), 0) + b, (dst, 0))
+
 def udp_server(port):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -273,6 +324,44 @@ def main():
                 sys.exit('download %d from port %d: mismatch' % (i, sport))
             s.close()
         print('%d downloads from port %d byte-exact' % (n, sport))
+    elif cmd == 'tunnel':
+        # tunnel udp|raw SRC SPORT DST DPORT KIND COUNT SEQ: datagrams onto a
+        # tunnel port, see tunnel_payloads()
+        how, src, sport, dst, dport, kind, n, seq = a[0], a[1], int(a[2]), a[3], int(a[4]), a[5], int(a[6]), int(a[7])
+        send = dgram_sender(how, src, sport, dst, dport)
+        for p in tunnel_payloads(kind, n, seq):
+            send(p)
+        print('%d %s datagrams sent from %s port %d' % (n, kind, src, sport))
+    elif cmd == 'usink':
+        # usink PORT FILE: one line in FILE per datagram received
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(('::', int(a[0])))
+        with open(a[1], 'a') as f:
+            while True:
+                f.write(s.recv(65536).decode(errors='replace') + '\n')
+                f.flush()
+    elif cmd == 'usend':
+        # usend ADDR PORT N: N datagrams "real I"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(int(a[2])):
+            s.sendto(b'real %d' % i, (a[0], int(a[1])))
+    elif cmd == 'udpfrom':
+        # udpfrom SPORT ADDR PORT N: udpclient from a fixed source port
+        sport, addr, port, n = int(a[0]), a[1], int(a[2]), int(a[3])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(('0.0.0.0', sport))
+        s.settimeout(10)
+        for i in range(n):
+            m = b'datagram %d' % i
+            s.sendto(m, (addr, port))
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                sys.exit('datagram %d: no answer' % i)
+            if d != b'U:' + m[::-1]:
+                sys.exit('datagram %d: wrong answer %r' % (i, d[:40]))
+        print('%d datagrams from port %d answered exactly' % (n, sport))
     elif cmd == 'ping':
         print('%d echo replies with the request\'s payload' % ping(a[0], int(a[1])))
     elif cmd == 'udpclient':
@@ -649,14 +738,15 @@ bad0=$(stat pri p-g bad_frames)
 t_check "odd frames from the PVM" nsx pvm python3 "$T/odd.py" 20
 t_check "odd frames from the SVM" nsx svm python3 "$T/odd.py" 20
 t_check "odd frames from the client" nsx cli python3 "$T/odd.py" 20 brc
-t_check "garbage on the tunnel port" nsx pri python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for p in (b'', b'x', b'\xc0\x1a\x01\x02' + b'\0' * 4, b'\xc0\x1a\x01\x09' + b'\0' * 30, b'\0' * 2000):
-    s.sendto(p, ('192.168.77.2', 7000))
-"
+# Garbage from the peer's tunnel endpoint reaches the header checks; from
+# another port of the peer's address it is not even looked at.
+t_check "garbage from the peer's tunnel endpoint" \
+	nsx pri $PY tunnel raw 192.168.77.1 7000 192.168.77.2 7000 garbage 5 0
+t_check "garbage from another port of the peer's address" \
+	nsx pri $PY tunnel udp 192.168.77.1 0 192.168.77.2 7000 garbage 5 0
 t_check "odd frames counted as bad" wait_for 5 stat_gt pri p-g bad_frames "$bad0"
 t_check "tunnel garbage counted" wait_for 5 stat_gt sec s-g tunnel_errors 0
+t_check "datagrams from another port counted as foreign" wait_for 5 stat_gt sec s-g tunnel_foreign 4
 t_check "traffic still byte-exact after odd frames" nsx cli $PY clients 10.0.0.2 8080 4 20000
 
 # A mirrored frame lost on the tunnel with only one more frame behind it:
