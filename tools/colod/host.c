@@ -141,6 +141,19 @@ static int agent_listen(struct colod *d, char *err, size_t errlen)
 	return fd;
 }
 
+static pid_t pid_in_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
 static int nbd_server_start(struct colod *d, char *err, size_t errlen)
 {
 	char conf[300], allow[300], pidfile[300], local[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
@@ -183,15 +196,17 @@ static int nbd_server_start(struct colod *d, char *err, size_t errlen)
 			return -EIO;
 		}
 	}
-	for (tries = 0; tries < 200 && !(f = fopen(pidfile, "r")); tries++)
-		usleep(50000);
-	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
-		snprintf(err, errlen, "nbd-server wrote no pid to %s", pidfile);
-		if (f)
-			fclose(f);
+	/* the file may exist a moment before the daemon has written its pid */
+	for (tries = 0, pid = 0; tries < 1200 && pid <= 0; tries++) {
+		pid = pid_in_file(pidfile);
+		if (pid <= 0)
+			usleep(50000);
+	}
+	if (pid <= 0) {
+		snprintf(err, errlen, "nbd-server wrote no pid to %s within 60 s (it logs to "
+			 "syslog; is its port %u free?)", pidfile, d->cfg.nbd_port);
 		return -EIO;
 	}
-	fclose(f);
 	d->nbd_server_pid = pid;
 	log_info("nbd-server (pid %d) exports %s as '%s' on %s:%u to %s only", pid,
 		 d->replica_path, d->cfg.name, local, d->cfg.nbd_port, peer);
@@ -253,19 +268,6 @@ static bool process_runs(pid_t pid, const char *comm, const char *arg)
 		if (!strcmp(buf + off, arg))
 			return true;
 	return false;
-}
-
-static pid_t pid_in_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int pid = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid;
 }
 
 static void add_to_list(char *list, size_t len, const char *what)
