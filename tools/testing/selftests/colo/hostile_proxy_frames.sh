@@ -31,10 +31,14 @@ t_check "load colo_proxy" load_module colo_proxy
 t_check "warm-up round of the topology" setup
 for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
 slab_before=$(slab_active_objects)
+# The secondary sees only the client's frames the primary mirrors (a run
+# left 204 entries there against 20000 frames a side): its cap is lower so
+# that the random frames surely fill it too.
 CAP=256
+SEC_CAP=32
 PRI_ADD_OPTS="conn-max $CAP hold-packets 16 hold-bytes 65536"
-SEC_ADD_OPTS=$PRI_ADD_OPTS
-t_check "topology and instances (conn-max $CAP, hold 16 frames, 64 KiB)" setup || t_done
+SEC_ADD_OPTS="conn-max $SEC_CAP hold-packets 16 hold-bytes 65536"
+t_check "topology and instances (conn-max $CAP and $SEC_CAP, hold 16 frames, 64 KiB)" setup || t_done
 no_module_autoload
 for ns in pvm svm; do
 	bg "$ns" $PY server 8080 det
@@ -114,7 +118,7 @@ t_check "the random frames filled the primary's table: entries forgotten or refu
 t_check "... and the secondary's" \
 	test $(($(stat sec s-g conn_evicted) + $(stat sec s-g conn_refused))) -gt 0
 t_check "both tables within the cap" \
-	test "$(stat pri p-g connections)" -le $CAP -a "$(stat sec s-g connections)" -le $CAP
+	test "$(stat pri p-g connections)" -le $CAP -a "$(stat sec s-g connections)" -le $SEC_CAP
 t_check "the primary's hold limit was hit" stat_gt pri p-g hold_full 0
 t_check "both holds within their limits" \
 	test "$(stat pri p-g holding_packets)" -le 16 -a "$(stat sec s-g holding_packets)" -le 16
