@@ -132,10 +132,4 @@ echo 300 > /sys/module/colo_proxy/parameters/conn_idle_s
 # the real traffic from a clean compare state.
 t_check "checkpoint" nsx pri "$COLOCTL" proxy checkpoint p-g
 t_check "real traffic still byte-exact afterwards" nsx cli $PY clients 10.0.0.2 8080 4 20000
-for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-wait 2> /dev/null
-pids=()
-for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
-t_check "colo_proxy unloads" unload_module colo_proxy
-t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
-t_done
+leak_check_done

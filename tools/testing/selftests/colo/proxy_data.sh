@@ -548,6 +548,56 @@ no_requests()
 	return 1
 }
 
+# checkpoint_agent: stands in for colod in the background (its pid in
+# pids): a checkpoint on the primary whenever the monitor writing
+# $T/events has reported another request.
+checkpoint_agent()
+{
+	{
+		local seen=0 n
+		while :; do
+			n=$(wc -l < "$T/events")
+			if [ "$n" -gt $seen ]; then
+				seen=$n
+				nsx pri "$COLOCTL" proxy checkpoint p-g > /dev/null 2>&1
+			fi
+			sleep 0.2
+		done
+	} &
+	pids+=($!)
+}
+
+# most_seen NS DEV NAME FILE: in the background (its pid in pids), the
+# largest value of counter NAME seen, kept in FILE.
+most_seen()
+{
+	echo 0 > "$4"
+	{
+		local n max=0
+		while :; do
+			n=$(stat "$1" "$2" "$3")
+			[ "${n:-0}" -gt $max ] && max=$n && echo $max > "$4"
+			sleep 0.1
+		done
+	} &
+	pids+=($!)
+}
+
+# leak_check_done: the end of a test that counted slab objects into
+# slab_before: background jobs and namespaces gone, colo_proxy unloaded,
+# the slab count back where it started.
+leak_check_done()
+{
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	pids=()
+	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+	t_check "colo_proxy unloads" unload_module colo_proxy
+	t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
+	t_done
+}
+
 # failover_start: what both failover tests begin with: the topology, an
 # echo server (8082) and a download server (8080) in both guests, and a
 # client ($client) in the middle of a request/response connection, paused

@@ -53,37 +53,10 @@ done
 t_check "servers listen" wait_for 30 eval "listening pvm 8084 && listening svm 8084 &&
 	listening pvm 8080 && listening svm 8080"
 bg pri "$COLOCTL" proxy monitor -j > "$T/events"
-agent()
-{
-	local seen=0 n
-	while :; do
-		n=$(wc -l < "$T/events")
-		if [ "$n" -gt $seen ]; then
-			seen=$n
-			nsx pri "$COLOCTL" proxy checkpoint p-g > /dev/null 2>&1
-		fi
-		sleep 0.2
-	done
-}
-agent &
-pids+=($!)
+checkpoint_agent
 
-# most NS DEV NAME FILE: keep the largest value of counter NAME seen in FILE.
-most()
-{
-	local n max=0
-	echo 0 > "$4"
-	while :; do
-		n=$(stat "$1" "$2" "$3")
-		[ "${n:-0}" -gt $max ] && max=$n && echo $max > "$4"
-		sleep 0.1
-	done
-}
-
-most sec s-g holding_packets "$T/sec-pkts" &
-pids+=($!)
-most sec s-g holding_bytes "$T/sec-bytes" &
-pids+=($!)
+most_seen sec s-g holding_packets "$T/sec-pkts"
+most_seen sec s-g holding_bytes "$T/sec-bytes"
 t_check "a 1 MB upload the SVM never reads: the PVM's digest comes back" \
 	nsx cli $PY upload 10.0.0.2 8084 1000000
 t_note "secondary: window_held $(stat sec s-g window_held) hold_full $(stat sec s-g hold_full)" \
@@ -96,10 +69,8 @@ t_check "secondary: a checkpoint empties its hold" eval \
 	"nsx pri $COLOCTL proxy checkpoint p-g && nsx sec $COLOCTL proxy checkpoint s-g &&
 	[ \"\$(stat sec s-g holding_packets)\" = 0 ] && [ \"\$(stat sec s-g holding_bytes)\" = 0 ]"
 
-most pri p-g holding_packets "$T/pri-pkts" &
-pids+=($!)
-most pri p-g holding_bytes "$T/pri-bytes" &
-pids+=($!)
+most_seen pri p-g holding_packets "$T/pri-pkts"
+most_seen pri p-g holding_bytes "$T/pri-bytes"
 tc -n sec qdisc add dev s-t root netem delay 300ms
 t_check "download with the SVM's output 300 ms late: byte-exact" \
 	nsx cli $PY clients 10.0.0.2 8080 2 200000
@@ -114,10 +85,4 @@ t_check "primary: never more than 16 frames and 256 KiB held" \
 	test "$(cat "$T/pri-pkts")" -le 16 -a "$(cat "$T/pri-bytes")" -le 262144
 
 t_note "$(($(date +%s) - started)) s from the first count to here"
-for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-wait 2> /dev/null
-pids=()
-for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
-t_check "colo_proxy unloads" unload_module colo_proxy
-t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
-t_done
+leak_check_done

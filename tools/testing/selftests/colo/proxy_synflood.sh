@@ -39,37 +39,10 @@ t_check "servers listen" wait_for 30 eval "listening pvm 8080 && listening svm 8
 # The agent's part: a checkpoint for every request (held SYN-ACKs whose
 # twin the loaded secondary lost time out into one now and then).
 bg pri "$COLOCTL" proxy monitor > "$T/events"
-agent()
-{
-	local seen=0 n
-	while :; do
-		n=$(wc -l < "$T/events")
-		if [ "$n" -gt $seen ]; then
-			seen=$n
-			nsx pri "$COLOCTL" proxy checkpoint p-g > /dev/null 2>&1
-		fi
-		sleep 0.2
-	done
-}
-agent &
-pids+=($!)
+checkpoint_agent
 
-# most NS DEV FILE: keep the largest connection count seen in FILE.
-most()
-{
-	local n max=0
-	while :; do
-		n=$(stat "$1" "$2" connections)
-		[ "${n:-0}" -gt $max ] && max=$n && echo $max > "$3"
-		sleep 0.2
-	done
-}
-echo 0 > "$T/most-pri"
-echo 0 > "$T/most-sec"
-most pri p-g "$T/most-pri" &
-pids+=($!)
-most sec s-g "$T/most-sec" &
-pids+=($!)
+most_seen pri p-g connections "$T/most-pri"
+most_seen sec s-g connections "$T/most-sec"
 
 slab_flood=$(slab_active_objects)
 start=$(date +%s)
@@ -101,10 +74,4 @@ t_check "kernel log: no soft-lockup or stall report" \
 	bash -c "! dmesg | grep -Ei 'soft lockup|rcu.*stall|hard lockup'"
 
 t_note "$(($(date +%s) - started)) s from the first count to here"
-for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-wait 2> /dev/null
-pids=()
-for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
-t_check "colo_proxy unloads" unload_module colo_proxy
-t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
-t_done
+leak_check_done
