@@ -24,6 +24,17 @@ void cp_csum_replace4(u8 *csum, u32 from, u32 to)
 	cp_put16(csum, (u16)~sum);
 }
 
+/*
+ * The sum is made of 16-bit words counted from the start of the TCP header.
+ * A field at an odd offset (TCP options need no alignment, and a guest or a
+ * client can send them unaligned) straddles those words: its bytes enter the
+ * sum swapped within each half (RFC 1071, "byte order independence").
+ */
+static u32 swap_bytes_in_halves(u32 v)
+{
+	return (v & 0x00ff00ff) << 8 | (v >> 8 & 0x00ff00ff);
+}
+
 static void set32(u8 *frame, u32 off, u32 val, const struct cp_pkt *pkt,
 		  bool csum_partial)
 {
@@ -32,7 +43,12 @@ static void set32(u8 *frame, u32 off, u32 val, const struct cp_pkt *pkt,
 	if (old == val)
 		return;
 	cp_put32(frame + off, val);
-	if (!csum_partial)
+	if (csum_partial)
+		return;
+	if ((off - pkt->l4_off) & 1)
+		cp_csum_replace4(frame + pkt->csum_off, swap_bytes_in_halves(old),
+				 swap_bytes_in_halves(val));
+	else
 		cp_csum_replace4(frame + pkt->csum_off, old, val);
 }
 

@@ -18,6 +18,7 @@ struct tb_tcp {
 	uint32_t seq, ack;
 	uint8_t flags;
 	int ts;			/* add a timestamp option */
+	int ts_odd;		/* ... at an odd offset (one NOP before it, not two) */
 	uint32_t tsval, tsecr;
 	int sack;		/* number of SACK blocks */
 	uint32_t sack_edges[8];
@@ -70,7 +71,12 @@ static inline uint32_t tb_build_tcp(uint8_t *f, const struct tb_tcp *t)
 	memcpy(f, "\x52\x54\x00\x00\x00\x01\x52\x54\x00\x00\x00\x02", 12);
 	l4 = l3 + (t->family == 4 ? 20 : 40);
 	opt = l4 + 20;
-	if (t->ts) {
+	if (t->ts && t->ts_odd) {
+		memcpy(f + opt, "\x01\x08\x0a", 3);
+		cp_put32(f + opt + 3, t->tsval);
+		cp_put32(f + opt + 7, t->tsecr);
+		opt += 12;
+	} else if (t->ts) {
 		memcpy(f + opt, "\x01\x01\x08\x0a", 4);
 		cp_put32(f + opt + 4, t->tsval);
 		cp_put32(f + opt + 8, t->tsecr);

@@ -202,6 +202,33 @@ static void test_csum_random(void)
 }
 
 /*
+ * A timestamp option at an odd offset (one NOP before it): legal, and what a
+ * hostile client or guest may send. Rewriting TSval and TSecr there keeps the
+ * checksum valid in both directions.
+ */
+static void test_ts_unaligned(int family)
+{
+	struct cp_rw rw = { .seq_off = 0x01020304, .ts_off = 0x00ff00ff,
+			    .state = CP_RW_HAVE_ISN | CP_RW_HAVE_OFF | CP_RW_HAVE_TS };
+	struct tb_tcp t = { .family = family, .seq = 7, .ack = 0x8000fffe, .ts = 1,
+			    .ts_odd = 1, .tsval = 0xfffffff9, .tsecr = 0x10,
+			    .flags = CP_TCP_ACK };
+	uint32_t len = build(&t);
+
+	tap_check((pkt.ts_off - pkt.l4_off) & 1, "v%d: the timestamp option sits at an odd offset",
+		  family);
+	cp_rw_svm_out(&rw, frame, &pkt, false);
+	reparse(len);
+	tap_check(pkt.tsval == 0xfffffff9 + 0x00ff00ff && csum_ok(family, len),
+		  "v%d: unaligned TSval rewritten, checksum valid", family);
+	len = build(&t);
+	cp_rw_svm_in(&rw, frame, &pkt, false);
+	reparse(len);
+	tap_check(pkt.tsecr == (uint32_t)(0x10 - 0x00ff00ff) && csum_ok(family, len),
+		  "v%d: unaligned TSecr rewritten, checksum valid", family);
+}
+
+/*
  * The SVM's receive window edge, in the client's sequence space: scaled only
  * when both SYNs offered scaling, learned again after a checkpoint.
  */
@@ -287,6 +314,8 @@ int main(void)
 	test_partial();
 	test_ts_floor();
 	test_csum_random();
+	test_ts_unaligned(4);
+	test_ts_unaligned(6);
 	test_window(1);
 	test_window(0);
 	test_pvm_isn(1);
