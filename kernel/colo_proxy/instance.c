@@ -321,6 +321,7 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst->hold_packets = cfg->hold_packets;
 	inst->hold_bytes = cfg->hold_bytes;
 	spin_lock_init(&inst->lock);
+	__skb_queue_head_init(&inst->input);
 	for (i = 0; i <= inst->conn_mask; i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
 	cp_neigh_init(&inst->neigh);
@@ -390,7 +391,13 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	cp_datapath_stop(inst);
 	cp_tunnel_close(inst);
 	del_timer_sync(&inst->timer);
-	flush_all(inst, release && inst->dev->reg_state == NETREG_REGISTERED, true);
+	if (release && inst->dev->reg_state == NETREG_REGISTERED) {
+		cp_input_release(inst, false);
+		flush_all(inst, true, true);
+	} else {
+		cp_input_purge(inst);
+		flush_all(inst, false, true);
+	}
 	netdev_put(inst->dev, &inst->dev_tracker);
 	kvfree(inst->conns);
 	cp_stats_uninit(inst);
@@ -405,6 +412,25 @@ void cp_instance_checkpoint(struct cp_instance *inst)
 	inst->hold_requested = false;
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
+	/* The SVM now has the PVM's state: input may reach both again. */
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY)
+		cp_input_release(inst, true);
+}
+
+int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack)
+{
+	if (inst->role != COLO_PROXY_ROLE_PRIMARY) {
+		NL_SET_ERR_MSG(extack, "only a primary instance holds input");
+		return -EOPNOTSUPP;
+	}
+	if (cp_failed_over(inst)) {
+		NL_SET_ERR_MSG(extack, "instance has failed over: nothing is mirrored any more");
+		return -EINVAL;
+	}
+	spin_lock_bh(&inst->lock);
+	inst->input_holding = true;
+	spin_unlock_bh(&inst->lock);
+	return 0;
 }
 
 void cp_instance_failover(struct cp_instance *inst)
@@ -426,8 +452,10 @@ void cp_instance_failover(struct cp_instance *inst)
 	 * Primary: nothing is held any more. Secondary: keep the connections,
 	 * their rewriting goes on until they close.
 	 */
-	if (inst->role == COLO_PROXY_ROLE_PRIMARY)
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY) {
+		cp_input_release(inst, false);
 		flush_all(inst, true, true);
+	}
 }
 
 void cp_instance_stats(struct cp_instance *inst, u64 *out)

@@ -388,6 +388,40 @@ static int cp_nl_failover(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int cp_nl_hold_input(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		err = cp_instance_hold_input(inst, info->extack);
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
+static int cp_nl_release_input(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err = 0;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst)) {
+		err = PTR_ERR(inst);
+	} else if (inst->role != COLO_PROXY_ROLE_PRIMARY) {
+		NL_SET_ERR_MSG(info->extack, "only a primary instance holds input");
+		err = -EOPNOTSUPP;
+	} else {
+		cp_input_release(inst, !cp_failed_over(inst));
+	}
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
 static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_NEW,
@@ -413,6 +447,16 @@ static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_FAILOVER,
 		.doit = cp_nl_failover,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_HOLD_INPUT,
+		.doit = cp_nl_hold_input,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_RELEASE_INPUT,
+		.doit = cp_nl_release_input,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -93,6 +93,8 @@ struct cp_instance {
 	u32 hash_seed;			/* random, per instance */
 	u32 nconns;
 	struct cp_hold hold;		/* every frame the instance holds */
+	bool input_holding;		/* primary: HOLD_INPUT until released */
+	struct sk_buff_head input;	/* ... the frames to the PVM it kept */
 	bool hold_requested;		/* hold limit reported since the last checkpoint */
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
 	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
@@ -150,6 +152,7 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 void cp_instance_destroy(struct cp_instance *inst, bool release);
 void cp_instance_checkpoint(struct cp_instance *inst);
 void cp_instance_failover(struct cp_instance *inst);
+int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);
 struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
 			     bool from_guest);
@@ -171,6 +174,8 @@ void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
+void cp_input_release(struct cp_instance *inst, bool mirror);
+void cp_input_purge(struct cp_instance *inst);
 void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
 		       struct sk_buff_head *q);
 

@@ -11,6 +11,8 @@
  *   coloctl proxy stats DEV [-j]
  *   coloctl proxy checkpoint DEV
  *   coloctl proxy failover DEV
+ *   coloctl proxy hold-input DEV
+ *   coloctl proxy release-input DEV
  *   coloctl proxy monitor [-j] [count N]
  */
 #include <arpa/inet.h>
@@ -108,6 +110,8 @@ static void usage(FILE *out)
 		"       coloctl proxy stats DEV [-j]\n"
 		"       coloctl proxy checkpoint DEV\n"
 		"       coloctl proxy failover DEV\n"
+		"       coloctl proxy hold-input DEV\n"
+		"       coloctl proxy release-input DEV\n"
 		"       coloctl proxy monitor [-j] [count N]\n");
 }
 
@@ -278,6 +282,7 @@ int proxy_main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "add") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
 	    strcmp(cmd, "stats") && strcmp(cmd, "checkpoint") && strcmp(cmd, "failover") &&
+	    strcmp(cmd, "hold-input") && strcmp(cmd, "release-input") &&
 	    strcmp(cmd, "monitor")) {
 		fprintf(stderr, "coloctl proxy: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -295,6 +300,10 @@ int proxy_main(int argc, char **argv)
 		rc = cmd_simple(&px, COLO_PROXY_CMD_CHECKPOINT, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "failover"))
 		rc = cmd_simple(&px, COLO_PROXY_CMD_FAILOVER, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "hold-input"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_HOLD_INPUT, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "release-input"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_RELEASE_INPUT, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "show"))
 		rc = cmd_show(&px, argc - 2, argv + 2, 0);
 	else if (!strcmp(cmd, "stats"))

@@ -173,6 +173,16 @@ int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, char *err, si
 	return request_simple(p, COLO_PROXY_CMD_CHECKPOINT, dev, err, errlen);
 }
 
+int colod_proxy_hold_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+{
+	return request_simple(p, COLO_PROXY_CMD_HOLD_INPUT, dev, err, errlen);
+}
+
+int colod_proxy_release_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+{
+	return request_simple(p, COLO_PROXY_CMD_RELEASE_INPUT, dev, err, errlen);
+}
+
 int colod_proxy_failover(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
 {
 	return request_simple(p, COLO_PROXY_CMD_FAILOVER, dev, err, errlen);
