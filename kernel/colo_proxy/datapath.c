@@ -685,6 +685,76 @@ static void cp_svm_neigh_answer(struct cp_instance *inst, struct sk_buff *skb,
 	cp_svm_xmit(ans);
 }
 
+/*
+ * Secondary, between a checkpoint with AWAIT_PEER and the primary's word
+ * that it has checkpointed too: keep an SVM frame (skb->data at its MAC
+ * header), in order, rather than send it. The new SVM runs from the
+ * checkpoint's state while the primary may still hold the compare state of
+ * the interval before, whose checkpoint would drop the new SVM's frames
+ * with the old ones; the PVM's matching output would then wait for its
+ * timeout. Returns false when the wait ended meanwhile (send it now);
+ * beyond the hold limits the frame is dropped (the SVM's TCP sends it
+ * again) and true returned.
+ */
+static bool cp_svm_awaited_keep(struct cp_instance *inst, struct sk_buff *skb)
+{
+	bool kept = true;
+
+	spin_lock_bh(&inst->lock);
+	if (!inst->svm_awaiting) {
+		kept = false;
+	} else if (cp_hold_admit(&inst->hold, inst->hold_packets, inst->hold_bytes,
+				 skb->len) == CP_HOLD_OK) {
+		cp_hold_add(&inst->hold, skb->len);
+		__skb_queue_tail(&inst->svm_awaited, skb);
+		cp_stat_inc(inst, COLO_PROXY_STAT_SVM_AWAITED);
+	} else {
+		cp_stat_inc(inst, COLO_PROXY_STAT_HOLD_FULL);
+		kfree_skb(skb);
+	}
+	spin_unlock_bh(&inst->lock);
+	return kept;
+}
+
+/*
+ * Secondary: the primary has checkpointed (or the wait timed out): send the
+ * kept SVM frames in order; frames the SVM sends meanwhile queue behind.
+ */
+void cp_svm_awaited_release(struct cp_instance *inst)
+{
+	struct sk_buff *skb;
+
+	for (;;) {
+		spin_lock_bh(&inst->lock);
+		skb = __skb_dequeue(&inst->svm_awaited);
+		if (skb)
+			cp_hold_give(inst, skb->len);
+		else
+			inst->svm_awaiting = false;
+		spin_unlock_bh(&inst->lock);
+		if (!skb)
+			return;
+		cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
+	}
+}
+
+/*
+ * Secondary, failover or removal: the kept SVM frames are dropped; after
+ * failover the SVM's TCP sends them again, to the network.
+ */
+void cp_svm_awaited_purge(struct cp_instance *inst)
+{
+	spin_lock_bh(&inst->lock);
+	inst->svm_awaiting = false;
+	while (!skb_queue_empty(&inst->svm_awaited)) {
+		struct sk_buff *skb = __skb_dequeue(&inst->svm_awaited);
+
+		cp_hold_give(inst, skb->len);
+		kfree_skb(skb);
+	}
+	spin_unlock_bh(&inst->lock);
+}
+
 /* Secondary, frame from the SVM: into the PVM's spaces, then to the primary. */
 static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
@@ -742,6 +812,8 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 		return NF_STOLEN;
 	}
 	skb_push(skb, mac_off);
+	if (READ_ONCE(inst->svm_awaiting) && cp_svm_awaited_keep(inst, skb))
+		return NF_STOLEN;
 	cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
 	return NF_STOLEN;
 }
@@ -911,6 +983,9 @@ void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 		cp_sec_tunnel_input(inst, skb);
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_PVM_SYN) {
 		cp_sec_pvm_syn(inst, skb);
+	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_CKPT) {
+		consume_skb(skb);
+		cp_svm_awaited_release(inst);
 	} else {
 		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 		kfree_skb(skb);

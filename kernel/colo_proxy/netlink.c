@@ -59,6 +59,7 @@ static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_CONN_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_conn_max_range),
 	[COLO_PROXY_A_HOLD_PACKETS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_packets_range),
 	[COLO_PROXY_A_HOLD_BYTES] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_bytes_range),
+	[COLO_PROXY_A_AWAIT_PEER] = { .type = NLA_FLAG },
 };
 
 static struct genl_family cp_family;
@@ -356,15 +357,21 @@ static int cp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 static int cp_nl_checkpoint(struct sk_buff *skb, struct genl_info *info)
 {
+	bool await_peer = nla_get_flag(info->attrs[COLO_PROXY_A_AWAIT_PEER]);
 	struct cp_instance *inst;
 	int err = 0;
 
 	mutex_lock(&cp_net_lock);
 	inst = cp_nl_instance(info);
-	if (IS_ERR(inst))
+	if (IS_ERR(inst)) {
 		err = PTR_ERR(inst);
-	else
-		cp_instance_checkpoint(inst);
+	} else if (await_peer && inst->role != COLO_PROXY_ROLE_SECONDARY) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_AWAIT_PEER],
+				    "only a secondary awaits its peer's checkpoint");
+		err = -EINVAL;
+	} else {
+		cp_instance_checkpoint(inst, await_peer);
+	}
 	mutex_unlock(&cp_net_lock);
 	return err;
 }

@@ -622,7 +622,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	if (r)
 		goto peer_failed;
 	d->ckpt_id = id;
-	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, sizeof(err));
+	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, false, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	d->frozen = reason == COLO_CKPT_FREEZE;

@@ -244,7 +244,7 @@ static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
 		log_info("%ld frames the replaced replica had not read were dropped", discarded);
 	r = dm_message(d->dm_name, "checkpoint", err, errlen);
 	if (!r)
-		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, errlen);
+		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, true, err, errlen);
 	if (!r)
 		r = start_next(d, err, errlen);
 	if (!r)

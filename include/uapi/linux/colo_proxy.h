@@ -35,8 +35,10 @@ enum colo_proxy_cmd {
 	COLO_PROXY_CMD_GET,
 	/*
 	 * IFINDEX. Primary: release every held PVM frame, drop the SVM's,
-	 * then release the input (RELEASE_INPUT). Both roles: reset the
-	 * per-connection sequence/timestamp offsets.
+	 * then release the input (RELEASE_INPUT), and tell the secondary.
+	 * Both roles: reset the per-connection sequence/timestamp offsets.
+	 * Secondary with AWAIT_PEER: keep the SVM's frames until the
+	 * primary's checkpoint has been told (or TIMEOUT_MS has passed).
 	 */
 	COLO_PROXY_CMD_CHECKPOINT,
 	/*
@@ -106,6 +108,7 @@ enum colo_proxy_attr {
 	COLO_PROXY_A_CONN_MAX,		/* u32: connections tracked at most */
 	COLO_PROXY_A_HOLD_PACKETS,	/* u32: frames held at most, per instance */
 	COLO_PROXY_A_HOLD_BYTES,	/* u32: bytes held at most, per instance */
+	COLO_PROXY_A_AWAIT_PEER,	/* flag: CHECKPOINT of a secondary, see there */
 	__COLO_PROXY_A_MAX
 };
 #define COLO_PROXY_A_MAX (__COLO_PROXY_A_MAX - 1)
@@ -168,6 +171,7 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_HOLDING_PACKETS,	/* frames held now */
 	COLO_PROXY_STAT_HOLDING_BYTES,	/* bytes held now */
 	COLO_PROXY_STAT_INPUT_HELD,	/* frames to the PVM kept by HOLD_INPUT */
+	COLO_PROXY_STAT_SVM_AWAITED,	/* SVM frames kept for the primary's checkpoint */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)

@@ -7,6 +7,8 @@
 # going after it and downloads byte-exact. Beyond hold-packets a frame is
 # dropped for both and counted. Deleting the instance delivers what it kept;
 # failover delivers it to the PVM alone. The secondary refuses to hold.
+# A secondary's checkpoint with await-peer keeps the SVM's frames until the
+# primary's checkpoint (or the timeout); its failover drops them.
 # Nothing is left when the module goes.
 source "$(dirname "$0")/proxy_data.sh"
 
@@ -89,6 +91,28 @@ t_check "both guests got the same datagrams, the first ones sent" \
 	[ "$n" -le 16 ] && both_got d "$(seq -f "d%g" 0 $((n - 1)) | tr "\n" " " | sed "s/ $//")"'
 t_note "kept $kept of 40, PVM got $(lines "$T/pvm" d | wc -w), SVM $(lines "$T/svm" d | wc -w)"
 
+# The new SVM's frames after a secondary checkpoint with await-peer wait
+# for the primary's checkpoint, or for the timeout (10 s here) if the
+# primary's word never comes.
+svm_send() { nsx svm python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'$1', ('10.0.0.1', 5998))"; }
+svm_frames_above() { [ "$(stat pri p-g svm_frames)" -ge $(($1 + $2)) ]; }
+t_check "a primary refuses await-peer" fails_with "only a secondary awaits its peer's checkpoint" \
+	nsx pri "$COLOCTL" proxy checkpoint p-g await-peer
+rx0=$(stat pri p-g svm_frames)
+t_check "secondary checkpoint with await-peer" nsx sec "$COLOCTL" proxy checkpoint s-g await-peer
+svm_send g0
+svm_send g1
+t_check "the secondary keeps the SVM's frames" wait_for 30 eval '[ "$(stat sec s-g svm_awaited)" -ge 2 ]'
+t_check "... the primary has none of them" test "$(stat pri p-g svm_frames)" = "$rx0"
+t_check "primary checkpoint" nsx pri "$COLOCTL" proxy checkpoint p-g
+t_check "the primary's word sends them on" wait_for 30 svm_frames_above "$rx0" 2
+t_check "nothing kept on the secondary" eval '[ "$(stat sec s-g holding_packets)" = 0 ]'
+rx0=$(stat pri p-g svm_frames)
+t_check "await-peer without the primary's checkpoint" nsx sec "$COLOCTL" proxy checkpoint s-g await-peer
+svm_send h0
+t_check "kept" wait_for 30 eval '[ "$(stat sec s-g svm_awaited)" -ge 3 ]'
+t_check "the wait ends after the timeout" wait_for 60 svm_frames_above "$rx0" 1
+
 t_check "hold-input, then delete the instance" nsx pri "$COLOCTL" proxy hold-input p-g
 send_tagged e 2
 t_check "kept" wait_for 30 eval '[ "$(stat pri p-g holding_packets)" -ge 2 ]'
@@ -104,4 +128,9 @@ t_check "failover delivered them to the PVM" wait_for 30 pvm_got f "f0 f1"
 t_check "... and not to the SVM" test -z "$(lines "$T/svm" f)"
 t_check "a failed-over instance refuses to hold" fails_with "instance has failed over" \
 	nsx pri "$COLOCTL" proxy hold-input p-g
+t_check "secondary: await-peer, an SVM frame kept" eval \
+	"nsx sec $COLOCTL proxy checkpoint s-g await-peer && svm_send k0 &&
+	wait_for 30 eval '[ \"\$(stat sec s-g svm_awaited)\" -ge 4 ]'"
+t_check "the secondary's failover drops what it kept" eval \
+	"nsx sec $COLOCTL proxy failover s-g && [ \"\$(stat sec s-g holding_packets)\" = 0 ]"
 leak_check_done
