@@ -260,6 +260,7 @@ static void cp_timer_fn(struct timer_list *t)
 	u64 now = get_jiffies_64(), oldest;
 	struct sk_buff_head release;
 	struct hlist_node *tmp;
+	bool awaited_too_long;
 	struct cp_conn *conn;
 	int i;
 
@@ -278,8 +279,14 @@ static void cp_timer_fn(struct timer_list *t)
 			}
 		}
 	}
+	awaited_too_long = inst->svm_awaiting &&
+			   time_after(jiffies, inst->svm_await_since +
+				      msecs_to_jiffies(inst->timeout_ms));
 	spin_unlock_bh(&inst->lock);
 	__skb_queue_purge(&release);
+	/* The primary's word got lost, or it never checkpointed: stop waiting. */
+	if (awaited_too_long)
+		cp_svm_awaited_release(inst);
 	mod_timer(&inst->timer, jiffies + max(1UL, msecs_to_jiffies(inst->timeout_ms / 4)));
 }
 
@@ -321,6 +328,8 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst->hold_packets = cfg->hold_packets;
 	inst->hold_bytes = cfg->hold_bytes;
 	spin_lock_init(&inst->lock);
+	__skb_queue_head_init(&inst->input);
+	__skb_queue_head_init(&inst->svm_awaited);
 	for (i = 0; i <= inst->conn_mask; i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
 	cp_neigh_init(&inst->neigh);
@@ -390,21 +399,57 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	cp_datapath_stop(inst);
 	cp_tunnel_close(inst);
 	del_timer_sync(&inst->timer);
-	flush_all(inst, release && inst->dev->reg_state == NETREG_REGISTERED, true);
+	cp_svm_awaited_purge(inst);
+	if (release && inst->dev->reg_state == NETREG_REGISTERED) {
+		cp_input_release(inst, false);
+		flush_all(inst, true, true);
+	} else {
+		cp_input_purge(inst);
+		flush_all(inst, false, true);
+	}
 	netdev_put(inst->dev, &inst->dev_tracker);
 	kvfree(inst->conns);
 	cp_stats_uninit(inst);
 	kfree(inst);
 }
 
-void cp_instance_checkpoint(struct cp_instance *inst)
+/* @await_peer: secondary only, checked by the caller */
+void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer)
 {
 	cp_stat_inc(inst, COLO_PROXY_STAT_CHECKPOINTS);
 	spin_lock_bh(&inst->lock);
 	inst->loss_requested = false;
 	inst->hold_requested = false;
+	if (await_peer) {
+		inst->svm_awaiting = true;
+		inst->svm_await_since = jiffies;
+	}
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY) {
+		bool paired = !cp_failed_over(inst);
+
+		/* The SVM now has the PVM's state: input may reach both again. */
+		cp_input_release(inst, paired);
+		if (paired)
+			cp_tunnel_send_checkpointed(inst);
+	}
+}
+
+int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack)
+{
+	if (inst->role != COLO_PROXY_ROLE_PRIMARY) {
+		NL_SET_ERR_MSG(extack, "only a primary instance holds input");
+		return -EOPNOTSUPP;
+	}
+	if (cp_failed_over(inst)) {
+		NL_SET_ERR_MSG(extack, "instance has failed over: nothing is mirrored any more");
+		return -EINVAL;
+	}
+	spin_lock_bh(&inst->lock);
+	inst->input_holding = true;
+	spin_unlock_bh(&inst->lock);
+	return 0;
 }
 
 void cp_instance_failover(struct cp_instance *inst)
@@ -426,8 +471,12 @@ void cp_instance_failover(struct cp_instance *inst)
 	 * Primary: nothing is held any more. Secondary: keep the connections,
 	 * their rewriting goes on until they close.
 	 */
-	if (inst->role == COLO_PROXY_ROLE_PRIMARY)
+	if (inst->role == COLO_PROXY_ROLE_PRIMARY) {
+		cp_input_release(inst, false);
 		flush_all(inst, true, true);
+	} else {
+		cp_svm_awaited_purge(inst);
+	}
 }
 
 void cp_instance_stats(struct cp_instance *inst, u64 *out)

@@ -59,6 +59,7 @@ static const struct nla_policy cp_nl_policy[COLO_PROXY_A_MAX + 1] = {
 	[COLO_PROXY_A_CONN_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_conn_max_range),
 	[COLO_PROXY_A_HOLD_PACKETS] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_packets_range),
 	[COLO_PROXY_A_HOLD_BYTES] = NLA_POLICY_FULL_RANGE(NLA_U32, &cp_hold_bytes_range),
+	[COLO_PROXY_A_AWAIT_PEER] = { .type = NLA_FLAG },
 };
 
 static struct genl_family cp_family;
@@ -356,15 +357,21 @@ static int cp_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 static int cp_nl_checkpoint(struct sk_buff *skb, struct genl_info *info)
 {
+	bool await_peer = nla_get_flag(info->attrs[COLO_PROXY_A_AWAIT_PEER]);
 	struct cp_instance *inst;
 	int err = 0;
 
 	mutex_lock(&cp_net_lock);
 	inst = cp_nl_instance(info);
-	if (IS_ERR(inst))
+	if (IS_ERR(inst)) {
 		err = PTR_ERR(inst);
-	else
-		cp_instance_checkpoint(inst);
+	} else if (await_peer && inst->role != COLO_PROXY_ROLE_SECONDARY) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[COLO_PROXY_A_AWAIT_PEER],
+				    "only a secondary awaits its peer's checkpoint");
+		err = -EINVAL;
+	} else {
+		cp_instance_checkpoint(inst, await_peer);
+	}
 	mutex_unlock(&cp_net_lock);
 	return err;
 }
@@ -383,6 +390,40 @@ static int cp_nl_failover(struct sk_buff *skb, struct genl_info *info)
 		err = -EALREADY;
 	} else {
 		cp_instance_failover(inst);
+	}
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
+static int cp_nl_hold_input(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		err = cp_instance_hold_input(inst, info->extack);
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
+static int cp_nl_release_input(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err = 0;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst)) {
+		err = PTR_ERR(inst);
+	} else if (inst->role != COLO_PROXY_ROLE_PRIMARY) {
+		NL_SET_ERR_MSG(info->extack, "only a primary instance holds input");
+		err = -EOPNOTSUPP;
+	} else {
+		cp_input_release(inst, !cp_failed_over(inst));
 	}
 	mutex_unlock(&cp_net_lock);
 	return err;
@@ -413,6 +454,16 @@ static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_FAILOVER,
 		.doit = cp_nl_failover,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_HOLD_INPUT,
+		.doit = cp_nl_hold_input,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_RELEASE_INPUT,
+		.doit = cp_nl_release_input,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -93,6 +93,11 @@ struct cp_instance {
 	u32 hash_seed;			/* random, per instance */
 	u32 nconns;
 	struct cp_hold hold;		/* every frame the instance holds */
+	bool input_holding;		/* primary: HOLD_INPUT until released */
+	struct sk_buff_head input;	/* ... the frames to the PVM it kept */
+	bool svm_awaiting;		/* secondary: the primary's checkpoint not seen yet */
+	unsigned long svm_await_since;	/* ... since this checkpoint (jiffies) */
+	struct sk_buff_head svm_awaited;	/* ... the SVM's frames meanwhile */
 	bool hold_requested;		/* hold limit reported since the last checkpoint */
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
 	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
@@ -148,8 +153,9 @@ struct cp_instance *cp_instance_find(struct net *net, int ifindex);
 int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 		       struct netlink_ext_ack *extack);
 void cp_instance_destroy(struct cp_instance *inst, bool release);
-void cp_instance_checkpoint(struct cp_instance *inst);
+void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer);
 void cp_instance_failover(struct cp_instance *inst);
+int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);
 struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
 			     bool from_guest);
@@ -171,6 +177,10 @@ void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
+void cp_input_release(struct cp_instance *inst, bool mirror);
+void cp_input_purge(struct cp_instance *inst);
+void cp_svm_awaited_release(struct cp_instance *inst);
+void cp_svm_awaited_purge(struct cp_instance *inst);
 void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
 		       struct sk_buff_head *q);
 
@@ -178,10 +188,12 @@ void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
 #define CP_TUN_MIRROR	1	/* primary -> secondary: frame to the guest */
 #define CP_TUN_SVM_OUT	2	/* secondary -> primary: frame from the SVM */
 #define CP_TUN_PVM_SYN	3	/* primary -> secondary: the PVM's SYN, for its ISN */
+#define CP_TUN_CKPT	4	/* primary -> secondary: checkpointed (an empty frame) */
 
 int cp_tunnel_open(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_tunnel_close(struct cp_instance *inst);
 void cp_tunnel_send(struct cp_instance *inst, u8 type, struct sk_buff *skb);
+void cp_tunnel_send_checkpointed(struct cp_instance *inst);
 void cp_tunnel_expire(struct cp_instance *inst);
 
 /* netlink.c */

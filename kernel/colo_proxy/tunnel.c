@@ -126,7 +126,7 @@ static int cp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		goto bad;
 	hdr = (const struct cp_tun_hdr *)(skb->data + sizeof(struct udphdr));
 	if (hdr->magic != htons(CP_TUN_MAGIC) || hdr->version != CP_TUN_VERSION ||
-	    hdr->type < CP_TUN_MIRROR || hdr->type > CP_TUN_PVM_SYN)
+	    hdr->type < CP_TUN_MIRROR || hdr->type > CP_TUN_CKPT)
 		goto bad;
 	type = hdr->type;
 	cp_tunnel_rx_seq(inst, ntohl(hdr->seq));
@@ -309,4 +309,22 @@ err_free:
 	kfree_skb(skb);
 err:
 	cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+}
+
+/*
+ * Primary: tell the secondary that this side has checkpointed, so that it
+ * sends the SVM's frames again (cp_svm_awaited_release()). The datagram
+ * carries an all-zero Ethernet header in place of a frame, which keeps the
+ * receive path one shape. A lost one costs the secondary TIMEOUT_MS.
+ */
+void cp_tunnel_send_checkpointed(struct cp_instance *inst)
+{
+	struct sk_buff *skb = alloc_skb(ETH_HLEN, GFP_KERNEL);
+
+	if (!skb) {
+		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
+		return;
+	}
+	skb_put_zero(skb, ETH_HLEN);
+	cp_tunnel_send(inst, CP_TUN_CKPT, skb);
 }

@@ -9,8 +9,10 @@
  *   coloctl proxy del DEV
  *   coloctl proxy show [DEV] [-j]
  *   coloctl proxy stats DEV [-j]
- *   coloctl proxy checkpoint DEV
+ *   coloctl proxy checkpoint DEV [await-peer]
  *   coloctl proxy failover DEV
+ *   coloctl proxy hold-input DEV
+ *   coloctl proxy release-input DEV
  *   coloctl proxy monitor [-j] [count N]
  */
 #include <arpa/inet.h>
@@ -106,8 +108,10 @@ static void usage(FILE *out)
 		"       coloctl proxy del DEV\n"
 		"       coloctl proxy show [DEV] [-j]\n"
 		"       coloctl proxy stats DEV [-j]\n"
-		"       coloctl proxy checkpoint DEV\n"
+		"       coloctl proxy checkpoint DEV [await-peer]\n"
 		"       coloctl proxy failover DEV\n"
+		"       coloctl proxy hold-input DEV\n"
+		"       coloctl proxy release-input DEV\n"
 		"       coloctl proxy monitor [-j] [count N]\n");
 }
 
@@ -176,6 +180,25 @@ static int cmd_simple(struct px *px, uint8_t cmd, int argc, char **argv)
 		return 2;
 	msg = px_msg(px, cmd, 0);
 	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	return transact(px, msg, NULL);
+}
+
+/* checkpoint DEV [await-peer] */
+static int cmd_checkpoint(struct px *px, int argc, char **argv)
+{
+	unsigned int ifindex;
+	struct nl_msg *msg;
+
+	if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[1], "await-peer"))) {
+		usage(stderr);
+		return 2;
+	}
+	if (dev_index(argv[0], &ifindex))
+		return 2;
+	msg = px_msg(px, COLO_PROXY_CMD_CHECKPOINT, 0);
+	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	if (argc == 2)
+		nla_put_flag(msg, COLO_PROXY_A_AWAIT_PEER);
 	return transact(px, msg, NULL);
 }
 
@@ -278,6 +301,7 @@ int proxy_main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "add") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
 	    strcmp(cmd, "stats") && strcmp(cmd, "checkpoint") && strcmp(cmd, "failover") &&
+	    strcmp(cmd, "hold-input") && strcmp(cmd, "release-input") &&
 	    strcmp(cmd, "monitor")) {
 		fprintf(stderr, "coloctl proxy: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -292,9 +316,13 @@ int proxy_main(int argc, char **argv)
 	else if (!strcmp(cmd, "del"))
 		rc = cmd_simple(&px, COLO_PROXY_CMD_DEL, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "checkpoint"))
-		rc = cmd_simple(&px, COLO_PROXY_CMD_CHECKPOINT, argc - 2, argv + 2);
+		rc = cmd_checkpoint(&px, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "failover"))
 		rc = cmd_simple(&px, COLO_PROXY_CMD_FAILOVER, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "hold-input"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_HOLD_INPUT, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "release-input"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_RELEASE_INPUT, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "show"))
 		rc = cmd_show(&px, argc - 2, argv + 2, 0);
 	else if (!strcmp(cmd, "stats"))

@@ -61,6 +61,8 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_HOLD_FULL] = "hold_full",
 	[COLO_PROXY_STAT_HOLDING_PACKETS] = "holding_packets",
 	[COLO_PROXY_STAT_HOLDING_BYTES] = "holding_bytes",
+	[COLO_PROXY_STAT_INPUT_HELD] = "input_held",
+	[COLO_PROXY_STAT_SVM_AWAITED] = "svm_awaited",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

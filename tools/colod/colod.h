@@ -184,6 +184,15 @@ void host_teardown(struct colod *d);
 int host_primary_attach(struct colod *d, char *err, size_t errlen);
 void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len);
 int unix_listen(const char *path, char *err, size_t errlen);
+/*
+ * Reads and drops the frames queued on the VM's tap for a QEMU that will
+ * not read them (the primary's, paused while its state is taken; the
+ * secondary's, replaced), at most TAP_DISCARD_MAX; returns how many. Both
+ * guests then start from the checkpoint without them (colo-proxy.rst,
+ * "Input during a checkpoint").
+ */
+#define TAP_DISCARD_MAX 65536
+long tap_discard_queued(int fd);
 
 /* primary.c, secondary.c */
 int hello_exchange(struct colod *d, bool send_first, const char **why);

@@ -82,10 +82,15 @@ static int run(char *const argv[])
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
+/*
+ * Non-blocking, as every QEMU that takes it over sets it anyway (the flag
+ * belongs to the open file, which they share): tap_discard_queued() must
+ * never wait for a frame.
+ */
 static int tap_open(const char *name, char *err, size_t errlen)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr)) {
@@ -95,6 +100,23 @@ static int tap_open(const char *name, char *err, size_t errlen)
 		return -EIO;
 	}
 	return fd;
+}
+
+long tap_discard_queued(int fd)
+{
+	static char frame[65536];
+	long n = 0;
+
+	while (n < TAP_DISCARD_MAX) {
+		ssize_t r = read(fd, frame, sizeof(frame));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n++;
+	}
+	return n;
 }
 
 /* A listening unix socket at path (replacing a stale one), non-blocking. */

@@ -10,6 +10,10 @@
  *   into our own unix socket); send it all; on the secondary's ACK release
  *   the withheld output (colo_proxy checkpoint) and resume the VM.
  *
+ * While the VM is paused the proxy keeps its input, which after the ACK
+ * goes to both the VM and the new replica (colo-proxy.rst, "Input during a
+ * checkpoint").
+ *
  * After a "freeze" checkpoint the VM stays paused until `coloctl vm resume`,
  * and so does the replica: both can then be compared.
  *
@@ -544,11 +548,20 @@ static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reas
 	d->last_ckpt_end_ns = now_ns();
 }
 
+/* A checkpoint given up: the input the proxy kept goes on to the VM. */
+static void release_input(struct colod *d)
+{
+	char err[256];
+
+	if (colod_proxy_release_input(&d->proxy, d->cfg.tap, err, sizeof(err)))
+		log_err("releasing the VM's input: %s", err);
+}
+
 int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 {
 	uint64_t t0 = now_ns(), id = d->ckpt_id + 1;
+	long n, discarded = 0;
 	char err[512] = "";
-	long n;
 	int r;
 
 	d->pending_reason = 0;
@@ -562,6 +575,15 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 	if (r)
 		goto vm_failed;
+	/*
+	 * Input from now on waits in the proxy for the replica that starts
+	 * from this state; what the paused QEMU left queued on the tap was
+	 * mirrored to the replica being replaced, so neither VM gets it.
+	 */
+	r = colod_proxy_hold_input(&d->proxy, d->cfg.tap, err, sizeof(err));
+	if (r)
+		goto vm_failed;
+	discarded = tap_discard_queued(d->tap_fd);
 	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
 	if (r)
 		goto peer_failed;
@@ -600,7 +622,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	if (r)
 		goto peer_failed;
 	d->ckpt_id = id;
-	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, sizeof(err));
+	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, false, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	d->frozen = reason == COLO_CKPT_FREEZE;
@@ -614,9 +636,13 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		 "secondary applied in %.1f ms", (unsigned long long)id,
 		 colo_ckpt_reason_name(reason), n, d->devstate_len,
 		 d->last_pause_ns / 1e6, d->last_apply_ns / 1e6);
+	if (discarded)
+		log_info("checkpoint %llu: %ld frames the paused VM had not read were dropped",
+			 (unsigned long long)id, discarded);
 	return 0;
 
 peer_failed:
+	release_input(d);
 	if (r == -EOWNERDEAD) {
 		/* the secondary took over: this VM, paused here, stays so */
 		primary_overtaken(d);
@@ -627,6 +653,7 @@ peer_failed:
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
 	return r;
 vm_failed:
+	release_input(d);
 	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);
 	/* a VM left paused serves nobody: try to let it run, unreplicated */
 	if (d->vm.qmp && qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))

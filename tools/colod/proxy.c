@@ -107,6 +107,21 @@ static int request_simple(struct colod_proxy *p, uint8_t cmd, const char *dev, c
 	return rc ? rc : request_run(p, msg, NULL, NULL, err, errlen);
 }
 
+/* The same, with one flag attribute set. */
+static int request_flagged(struct colod_proxy *p, uint8_t cmd, const char *dev, int flag,
+			   char *err, size_t errlen)
+{
+	unsigned int ifindex;
+	struct nl_msg *msg;
+	int rc;
+
+	rc = request_start(p, cmd, dev, &msg, &ifindex, err, errlen);
+	if (rc)
+		return rc;
+	nla_put_flag(msg, flag);
+	return request_run(p, msg, NULL, NULL, err, errlen);
+}
+
 static int endpoint_from_sockaddr(const char *what, const struct sockaddr_storage *ss,
 				  uint16_t port, struct px_endpoint *ep, char *err, size_t errlen)
 {
@@ -168,9 +183,23 @@ int colod_proxy_del(struct colod_proxy *p, const char *dev, char *err, size_t er
 	return request_simple(p, COLO_PROXY_CMD_DEL, dev, err, errlen);
 }
 
-int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, bool await_peer,
+			   char *err, size_t errlen)
 {
-	return request_simple(p, COLO_PROXY_CMD_CHECKPOINT, dev, err, errlen);
+	if (!await_peer)
+		return request_simple(p, COLO_PROXY_CMD_CHECKPOINT, dev, err, errlen);
+	return request_flagged(p, COLO_PROXY_CMD_CHECKPOINT, dev, COLO_PROXY_A_AWAIT_PEER,
+			       err, errlen);
+}
+
+int colod_proxy_hold_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+{
+	return request_simple(p, COLO_PROXY_CMD_HOLD_INPUT, dev, err, errlen);
+}
+
+int colod_proxy_release_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+{
+	return request_simple(p, COLO_PROXY_CMD_RELEASE_INPUT, dev, err, errlen);
 }
 
 int colod_proxy_failover(struct colod_proxy *p, const char *dev, char *err, size_t errlen)

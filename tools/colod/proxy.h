@@ -67,9 +67,24 @@ int colod_proxy_del(struct colod_proxy *p, const char *dev, char *err, size_t er
 
 /*
  * After the state copy: the primary releases the PVM's held frames and
- * drops the SVM's; both roles reset their TCP sequence/timestamp offsets.
+ * drops the SVM's, then the input it kept, and tells the secondary; both
+ * roles reset their TCP sequence/timestamp offsets. await_peer (secondary
+ * only): the SVM's frames wait for the primary's word, so that its
+ * checkpoint does not drop the new SVM's first frames.
  */
-int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
+int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, bool await_peer,
+			   char *err, size_t errlen);
+
+/*
+ * Primary, while the PVM's state is taken: frames for the PVM are kept, in
+ * order, neither delivered nor mirrored, until colod_proxy_checkpoint()
+ * (which releases them to both guests), colod_proxy_release_input() or
+ * colod_proxy_failover().
+ */
+int colod_proxy_hold_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
+
+/* Primary, a checkpoint given up: mirror and deliver the kept input. */
+int colod_proxy_release_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
 
 /* The peer is dead: this host's guest talks to the network alone from now on. */
 int colod_proxy_failover(struct colod_proxy *p, const char *dev, char *err, size_t errlen);

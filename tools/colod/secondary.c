@@ -224,7 +224,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 
 static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
 {
-	long restored;
+	long restored, discarded;
 	int r;
 
 	if (d->vm.qmp)
@@ -235,9 +235,16 @@ static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
 		return restored;
 	}
 	qemu_kill(&d->vm);
+	/*
+	 * Mirrored before the primary held its input: either in the
+	 * checkpoint's state already or dropped on the primary as well.
+	 */
+	discarded = tap_discard_queued(d->tap_fd);
+	if (discarded)
+		log_info("%ld frames the replaced replica had not read were dropped", discarded);
 	r = dm_message(d->dm_name, "checkpoint", err, errlen);
 	if (!r)
-		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, err, errlen);
+		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, true, err, errlen);
 	if (!r)
 		r = start_next(d, err, errlen);
 	if (!r)

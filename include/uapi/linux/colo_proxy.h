@@ -34,17 +34,31 @@ enum colo_proxy_cmd {
 	/* IFINDEX: one instance; dump (NLM_F_DUMP): all in the namespace. */
 	COLO_PROXY_CMD_GET,
 	/*
-	 * IFINDEX. Primary: release every held PVM frame, drop the SVM's.
+	 * IFINDEX. Primary: release every held PVM frame, drop the SVM's,
+	 * then release the input (RELEASE_INPUT), and tell the secondary.
 	 * Both roles: reset the per-connection sequence/timestamp offsets.
+	 * Secondary with AWAIT_PEER: keep the SVM's frames until the
+	 * primary's checkpoint has been told (or TIMEOUT_MS has passed).
 	 */
 	COLO_PROXY_CMD_CHECKPOINT,
 	/*
-	 * IFINDEX. Primary: release everything, stop holding and mirroring.
+	 * IFINDEX. Primary: release everything (held input unmirrored), stop
+	 * holding and mirroring.
 	 * Secondary: the SVM's frames go to the real network from now on.
 	 */
 	COLO_PROXY_CMD_FAILOVER,
 	/* Multicast on "events": IFINDEX, REASON, optionally CONN. */
 	COLO_PROXY_CMD_CHECKPOINT_REQUEST,
+	/*
+	 * IFINDEX, primary only. Frames to the PVM are kept, in order,
+	 * neither delivered nor mirrored, until RELEASE_INPUT, CHECKPOINT or
+	 * FAILOVER: the agent holds input while it takes the PVM's state, so
+	 * that a frame arriving meanwhile reaches both the PVM and the SVM
+	 * that will start from that state, not the SVM being replaced.
+	 */
+	COLO_PROXY_CMD_HOLD_INPUT,
+	/* IFINDEX, primary only: mirror and deliver what HOLD_INPUT kept. */
+	COLO_PROXY_CMD_RELEASE_INPUT,
 	__COLO_PROXY_CMD_MAX
 };
 #define COLO_PROXY_CMD_MAX (__COLO_PROXY_CMD_MAX - 1)
@@ -94,6 +108,7 @@ enum colo_proxy_attr {
 	COLO_PROXY_A_CONN_MAX,		/* u32: connections tracked at most */
 	COLO_PROXY_A_HOLD_PACKETS,	/* u32: frames held at most, per instance */
 	COLO_PROXY_A_HOLD_BYTES,	/* u32: bytes held at most, per instance */
+	COLO_PROXY_A_AWAIT_PEER,	/* flag: CHECKPOINT of a secondary, see there */
 	__COLO_PROXY_A_MAX
 };
 #define COLO_PROXY_A_MAX (__COLO_PROXY_A_MAX - 1)
@@ -155,6 +170,8 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_HOLD_FULL,	/* frames not held: instance at its hold limit */
 	COLO_PROXY_STAT_HOLDING_PACKETS,	/* frames held now */
 	COLO_PROXY_STAT_HOLDING_BYTES,	/* bytes held now */
+	COLO_PROXY_STAT_INPUT_HELD,	/* frames to the PVM kept by HOLD_INPUT */
+	COLO_PROXY_STAT_SVM_AWAITED,	/* SVM frames kept for the primary's checkpoint */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)
