@@ -466,29 +466,22 @@ static void cp_pri_mirror(struct cp_instance *inst, struct sk_buff *skb)
 }
 
 /*
- * Primary, while the input is held: keep a frame to the PVM, in order.
- * NF_STOLEN: kept; NF_DROP: the instance is at its hold limit (the frame is
- * lost for both guests alike, as on a congested link); NF_ACCEPT: the hold
- * ended meanwhile.
+ * Keep @skb if @gate is closed, counting it in @stat: NF_STOLEN. NF_DROP:
+ * closed, but the instance is at its hold limits (the frame is lost as on
+ * a congested link). NF_ACCEPT: open, the caller passes the frame on.
  */
-static unsigned int cp_input_keep(struct cp_instance *inst, struct sk_buff *skb)
+static unsigned int cp_gate_keep(struct cp_instance *inst, struct cp_gate *gate,
+				 struct sk_buff *skb, unsigned int stat)
 {
 	unsigned int verdict = NF_ACCEPT;
 
-	/*
-	 * Kept beyond this RCU section: a routed frame's route is pinned (or
-	 * dropped if it is going away, as a qdisc does; the device needs none).
-	 */
-	skb_dst_force(skb);
 	spin_lock_bh(&inst->lock);
-	if (inst->input_holding) {
+	if (gate->closed) {
 		if (cp_hold_admit(&inst->hold, inst->hold_packets, inst->hold_bytes,
 				  skb->len) == CP_HOLD_OK) {
 			cp_hold_add(&inst->hold, skb->len);
-			/* as for held PVM frames: out of the sender's TSQ budget */
-			skb_orphan(skb);
-			__skb_queue_tail(&inst->input, skb);
-			cp_stat_inc(inst, COLO_PROXY_STAT_INPUT_HELD);
+			__skb_queue_tail(&gate->kept, skb);
+			cp_stat_inc(inst, stat);
 			verdict = NF_STOLEN;
 		} else {
 			cp_stat_inc(inst, COLO_PROXY_STAT_HOLD_FULL);
@@ -497,6 +490,41 @@ static unsigned int cp_input_keep(struct cp_instance *inst, struct sk_buff *skb)
 	}
 	spin_unlock_bh(&inst->lock);
 	return verdict;
+}
+
+/*
+ * Opening @gate: the next kept frame, in order, or NULL when none is left,
+ * and the gate is then open. Frames arriving meanwhile are kept behind the
+ * others, so none overtakes a kept one.
+ */
+static struct sk_buff *cp_gate_next(struct cp_instance *inst, struct cp_gate *gate)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&inst->lock);
+	skb = __skb_dequeue(&gate->kept);
+	if (skb)
+		cp_hold_give(inst, skb->len);
+	else
+		gate->closed = false;
+	spin_unlock_bh(&inst->lock);
+	return skb;
+}
+
+void cp_gate_close(struct cp_instance *inst, struct cp_gate *gate)
+{
+	spin_lock_bh(&inst->lock);
+	gate->closed = true;
+	spin_unlock_bh(&inst->lock);
+}
+
+/* Open @gate, dropping what it kept. */
+void cp_gate_purge(struct cp_instance *inst, struct cp_gate *gate)
+{
+	struct sk_buff *skb;
+
+	while ((skb = cp_gate_next(inst, gate)))
+		kfree_skb(skb);
 }
 
 /* Primary: hand @skb to the PVM, past our own egress hook. */
@@ -512,41 +540,17 @@ static void cp_pvm_xmit(struct sk_buff *skb)
 /*
  * Primary: end the input hold. The kept frames go to the PVM in the order
  * they came, each mirrored first (@mirror) or not (failover: there is no
- * SVM any more). Frames arriving meanwhile queue behind them until the
- * queue is empty, so no frame overtakes a kept one.
+ * SVM any more).
  */
 void cp_input_release(struct cp_instance *inst, bool mirror)
 {
 	struct sk_buff *skb;
 
-	for (;;) {
-		spin_lock_bh(&inst->lock);
-		skb = __skb_dequeue(&inst->input);
-		if (skb)
-			cp_hold_give(inst, skb->len);
-		else
-			inst->input_holding = false;
-		spin_unlock_bh(&inst->lock);
-		if (!skb)
-			return;
+	while ((skb = cp_gate_next(inst, &inst->input))) {
 		if (mirror)
 			cp_pri_mirror(inst, skb);
 		cp_pvm_xmit(skb);
 	}
-}
-
-/* Primary, instance going away with its device: the kept input is dropped. */
-void cp_input_purge(struct cp_instance *inst)
-{
-	spin_lock_bh(&inst->lock);
-	inst->input_holding = false;
-	while (!skb_queue_empty(&inst->input)) {
-		struct sk_buff *skb = __skb_dequeue(&inst->input);
-
-		cp_hold_give(inst, skb->len);
-		kfree_skb(skb);
-	}
-	spin_unlock_bh(&inst->lock);
 }
 
 /* Primary, frame to the PVM: a copy goes to the secondary. */
@@ -557,9 +561,19 @@ static unsigned int cp_pri_to_guest(void *priv, struct sk_buff *skb,
 
 	if (cp_failed_over(inst) || cp_is_own(skb))
 		return NF_ACCEPT;
-	if (READ_ONCE(inst->input_holding)) {
-		unsigned int verdict = cp_input_keep(inst, skb);
+	/*
+	 * Primary, while the input is held (colo-proxy.rst, "Input during a
+	 * checkpoint"): the frame may be kept past this RCU section, so a
+	 * routed frame's route is pinned (or dropped if it is going away, as
+	 * a qdisc does; the device needs none), and it leaves its sender's
+	 * TSQ budget as the compare's held frames do.
+	 */
+	if (READ_ONCE(inst->input.closed)) {
+		unsigned int verdict;
 
+		skb_dst_force(skb);
+		skb_orphan(skb);
+		verdict = cp_gate_keep(inst, &inst->input, skb, COLO_PROXY_STAT_INPUT_HELD);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 	}
@@ -686,73 +700,15 @@ static void cp_svm_neigh_answer(struct cp_instance *inst, struct sk_buff *skb,
 }
 
 /*
- * Secondary, between a checkpoint with AWAIT_PEER and the primary's word
- * that it has checkpointed too: keep an SVM frame (skb->data at its MAC
- * header), in order, rather than send it. The new SVM runs from the
- * checkpoint's state while the primary may still hold the compare state of
- * the interval before, whose checkpoint would drop the new SVM's frames
- * with the old ones; the PVM's matching output would then wait for its
- * timeout. Returns false when the wait ended meanwhile (send it now);
- * beyond the hold limits the frame is dropped (the SVM's TCP sends it
- * again) and true returned.
+ * Secondary: the primary has checkpointed (or the wait timed out): the SVM
+ * frames kept since AWAIT_PEER go to it, in order.
  */
-static bool cp_svm_awaited_keep(struct cp_instance *inst, struct sk_buff *skb)
-{
-	bool kept = true;
-
-	spin_lock_bh(&inst->lock);
-	if (!inst->svm_awaiting) {
-		kept = false;
-	} else if (cp_hold_admit(&inst->hold, inst->hold_packets, inst->hold_bytes,
-				 skb->len) == CP_HOLD_OK) {
-		cp_hold_add(&inst->hold, skb->len);
-		__skb_queue_tail(&inst->svm_awaited, skb);
-		cp_stat_inc(inst, COLO_PROXY_STAT_SVM_AWAITED);
-	} else {
-		cp_stat_inc(inst, COLO_PROXY_STAT_HOLD_FULL);
-		kfree_skb(skb);
-	}
-	spin_unlock_bh(&inst->lock);
-	return kept;
-}
-
-/*
- * Secondary: the primary has checkpointed (or the wait timed out): send the
- * kept SVM frames in order; frames the SVM sends meanwhile queue behind.
- */
-void cp_svm_awaited_release(struct cp_instance *inst)
+void cp_svm_out_release(struct cp_instance *inst)
 {
 	struct sk_buff *skb;
 
-	for (;;) {
-		spin_lock_bh(&inst->lock);
-		skb = __skb_dequeue(&inst->svm_awaited);
-		if (skb)
-			cp_hold_give(inst, skb->len);
-		else
-			inst->svm_awaiting = false;
-		spin_unlock_bh(&inst->lock);
-		if (!skb)
-			return;
+	while ((skb = cp_gate_next(inst, &inst->svm_out)))
 		cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
-	}
-}
-
-/*
- * Secondary, failover or removal: the kept SVM frames are dropped; after
- * failover the SVM's TCP sends them again, to the network.
- */
-void cp_svm_awaited_purge(struct cp_instance *inst)
-{
-	spin_lock_bh(&inst->lock);
-	inst->svm_awaiting = false;
-	while (!skb_queue_empty(&inst->svm_awaited)) {
-		struct sk_buff *skb = __skb_dequeue(&inst->svm_awaited);
-
-		cp_hold_give(inst, skb->len);
-		kfree_skb(skb);
-	}
-	spin_unlock_bh(&inst->lock);
 }
 
 /* Secondary, frame from the SVM: into the PVM's spaces, then to the primary. */
@@ -812,8 +768,21 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 		return NF_STOLEN;
 	}
 	skb_push(skb, mac_off);
-	if (READ_ONCE(inst->svm_awaiting) && cp_svm_awaited_keep(inst, skb))
-		return NF_STOLEN;
+	/*
+	 * Between a checkpoint with AWAIT_PEER and the primary's word that it
+	 * has checkpointed too, the new SVM's frames wait: the primary may
+	 * still hold the compare state of the interval before, whose
+	 * checkpoint would drop them with the old SVM's, and the PVM's
+	 * matching output would then wait for its timeout. Beyond the hold
+	 * limits a frame is dropped; the SVM's TCP sends it again.
+	 */
+	if (READ_ONCE(inst->svm_out.closed)) {
+		unsigned int verdict = cp_gate_keep(inst, &inst->svm_out, skb,
+						    COLO_PROXY_STAT_SVM_AWAITED);
+
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	}
 	cp_tunnel_send(inst, CP_TUN_SVM_OUT, skb);
 	return NF_STOLEN;
 }
@@ -985,7 +954,7 @@ void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb)
 		cp_sec_pvm_syn(inst, skb);
 	} else if (inst->role == COLO_PROXY_ROLE_SECONDARY && type == CP_TUN_CKPT) {
 		consume_skb(skb);
-		cp_svm_awaited_release(inst);
+		cp_svm_out_release(inst);
 	} else {
 		cp_stat_inc(inst, COLO_PROXY_STAT_TUNNEL_ERRORS);
 		kfree_skb(skb);

@@ -279,14 +279,14 @@ static void cp_timer_fn(struct timer_list *t)
 			}
 		}
 	}
-	awaited_too_long = inst->svm_awaiting &&
-			   time_after(jiffies, inst->svm_await_since +
+	awaited_too_long = inst->svm_out.closed &&
+			   time_after(jiffies, inst->svm_out_closed +
 				      msecs_to_jiffies(inst->timeout_ms));
 	spin_unlock_bh(&inst->lock);
 	__skb_queue_purge(&release);
 	/* The primary's word got lost, or it never checkpointed: stop waiting. */
 	if (awaited_too_long)
-		cp_svm_awaited_release(inst);
+		cp_svm_out_release(inst);
 	mod_timer(&inst->timer, jiffies + max(1UL, msecs_to_jiffies(inst->timeout_ms / 4)));
 }
 
@@ -328,8 +328,8 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst->hold_packets = cfg->hold_packets;
 	inst->hold_bytes = cfg->hold_bytes;
 	spin_lock_init(&inst->lock);
-	__skb_queue_head_init(&inst->input);
-	__skb_queue_head_init(&inst->svm_awaited);
+	__skb_queue_head_init(&inst->input.kept);
+	__skb_queue_head_init(&inst->svm_out.kept);
 	for (i = 0; i <= inst->conn_mask; i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
 	cp_neigh_init(&inst->neigh);
@@ -399,12 +399,12 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	cp_datapath_stop(inst);
 	cp_tunnel_close(inst);
 	del_timer_sync(&inst->timer);
-	cp_svm_awaited_purge(inst);
+	cp_gate_purge(inst, &inst->svm_out);
 	if (release && inst->dev->reg_state == NETREG_REGISTERED) {
 		cp_input_release(inst, false);
 		flush_all(inst, true, true);
 	} else {
-		cp_input_purge(inst);
+		cp_gate_purge(inst, &inst->input);
 		flush_all(inst, false, true);
 	}
 	netdev_put(inst->dev, &inst->dev_tracker);
@@ -421,8 +421,8 @@ void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer)
 	inst->loss_requested = false;
 	inst->hold_requested = false;
 	if (await_peer) {
-		inst->svm_awaiting = true;
-		inst->svm_await_since = jiffies;
+		inst->svm_out.closed = true;
+		inst->svm_out_closed = jiffies;
 	}
 	spin_unlock_bh(&inst->lock);
 	flush_all(inst, true, false);
@@ -446,9 +446,7 @@ int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *ext
 		NL_SET_ERR_MSG(extack, "instance has failed over: nothing is mirrored any more");
 		return -EINVAL;
 	}
-	spin_lock_bh(&inst->lock);
-	inst->input_holding = true;
-	spin_unlock_bh(&inst->lock);
+	cp_gate_close(inst, &inst->input);
 	return 0;
 }
 
@@ -475,7 +473,8 @@ void cp_instance_failover(struct cp_instance *inst)
 		cp_input_release(inst, false);
 		flush_all(inst, true, true);
 	} else {
-		cp_svm_awaited_purge(inst);
+		/* the SVM's TCP sends them again, to the network */
+		cp_gate_purge(inst, &inst->svm_out);
 	}
 }
 

@@ -67,6 +67,15 @@ struct cp_conn {
 	u32 pvm_ack;			/* primary: the PVM's latest ack */
 };
 
+/*
+ * Frames kept back in order while the gate is closed (datapath.c), within
+ * the instance's hold limits, until it opens. Under the instance's lock.
+ */
+struct cp_gate {
+	bool closed;
+	struct sk_buff_head kept;
+};
+
 /* One CPU's copy of an instance's counters (stats.c). */
 struct cp_stats_pcpu {
 	u64_stats_t v[COLO_PROXY_STAT_MAX + 1];
@@ -93,11 +102,9 @@ struct cp_instance {
 	u32 hash_seed;			/* random, per instance */
 	u32 nconns;
 	struct cp_hold hold;		/* every frame the instance holds */
-	bool input_holding;		/* primary: HOLD_INPUT until released */
-	struct sk_buff_head input;	/* ... the frames to the PVM it kept */
-	bool svm_awaiting;		/* secondary: the primary's checkpoint not seen yet */
-	unsigned long svm_await_since;	/* ... since this checkpoint (jiffies) */
-	struct sk_buff_head svm_awaited;	/* ... the SVM's frames meanwhile */
+	struct cp_gate input;		/* primary: frames to the PVM, HOLD_INPUT */
+	struct cp_gate svm_out;		/* secondary: SVM frames, AWAIT_PEER */
+	unsigned long svm_out_closed;	/* ... closed at this checkpoint (jiffies) */
 	bool hold_requested;		/* hold limit reported since the last checkpoint */
 	atomic_t tx_seq;		/* next tunnel sequence number to send */
 	struct cp_seqwin rx_win;	/* the peer's tunnel sequence numbers */
@@ -177,10 +184,10 @@ void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
+void cp_gate_close(struct cp_instance *inst, struct cp_gate *gate);
+void cp_gate_purge(struct cp_instance *inst, struct cp_gate *gate);
 void cp_input_release(struct cp_instance *inst, bool mirror);
-void cp_input_purge(struct cp_instance *inst);
-void cp_svm_awaited_release(struct cp_instance *inst);
-void cp_svm_awaited_purge(struct cp_instance *inst);
+void cp_svm_out_release(struct cp_instance *inst);
 void cp_svm_hold_drain(struct cp_instance *inst, struct cp_conn *conn,
 		       struct sk_buff_head *q);
 

@@ -313,7 +313,7 @@ err:
 
 /*
  * Primary: tell the secondary that this side has checkpointed, so that it
- * sends the SVM's frames again (cp_svm_awaited_release()). The datagram
+ * sends the SVM's frames again (cp_svm_out_release()). The datagram
  * carries an all-zero Ethernet header in place of a frame, which keeps the
  * receive path one shape. A lost one costs the secondary TIMEOUT_MS.
  */
