@@ -76,17 +76,21 @@ struct colo_pri {
 	 * acknowledged and unflushed. One background flush at a time
 	 * (flush_busy), covering total_bytes as of flush_mark; nr_flushes
 	 * counts its bio until the end of its completion, for teardown.
-	 * busy_since is when undrained data last appeared after none,
-	 * last_sample when the last flush completed: a bandwidth measurement
-	 * spans only the time data was waiting.
+	 * A bandwidth measurement spans only the time the forward path was
+	 * working (nr_busy copies and flushes in flight): busy_ns adds up the
+	 * periods, from busy_start while one is open; sampled_ns is where the
+	 * last measurement ended. Idle time between a guest's bursts, with
+	 * data acknowledged and left unflushed, is not the path's slowness.
 	 */
 	struct cb_drain drain;
 	u64 durable_bytes;
 	u64 flush_mark;
 	bool flush_busy;
 	unsigned int nr_flushes;
-	u64 busy_since;
-	u64 last_sample;
+	unsigned int nr_busy;
+	u64 busy_start;
+	u64 busy_ns;
+	u64 sampled_ns;
 	u64 last_drain_ns;		/* duration of the last checkpoint */
 
 	/*
@@ -168,28 +172,47 @@ static u64 colo_pri_unflushed(struct colo_pri *p)
 	return p->total_bytes - p->durable_bytes;
 }
 
+/* A copy or a flush goes to the forward device (p->lock held). */
+static void colo_pri_busy_begin(struct colo_pri *p)
+{
+	lockdep_assert_held(&p->lock);
+	if (!p->nr_busy++)
+		p->busy_start = ktime_get_ns();
+}
+
+/* It came back at `now`, or at 0: read the clock only when needed. */
+static void colo_pri_busy_end(struct colo_pri *p, u64 now)
+{
+	lockdep_assert_held(&p->lock);
+	if (--p->nr_busy)
+		return;
+	if (!now)
+		now = ktime_get_ns();
+	p->busy_ns += now - p->busy_start;
+}
+
 /*
  * A flush that covered total_bytes up to `mark` completed at `now` (p->lock
- * held): that data is durable, and the time since the last measurement (or
- * since data began waiting, if later) measures the forward path.
+ * held, the flush still counted busy): that data is durable, and the
+ * working time since the last measurement measures the forward path.
  */
 static void colo_pri_durable(struct colo_pri *p, u64 mark, u64 now)
 {
-	u64 start = max(p->last_sample, p->busy_since);
+	u64 busy = p->busy_ns + now - p->busy_start;
 
 	lockdep_assert_held(&p->lock);
 	if (mark > p->durable_bytes) {
-		if (now > start)
-			cb_drain_sample(&p->drain, mark - p->durable_bytes,
-					now - start);
+		cb_drain_sample(&p->drain, mark - p->durable_bytes,
+				busy - p->sampled_ns);
 		p->durable_bytes = mark;
 	}
-	p->last_sample = now;
+	p->sampled_ns = busy;
 }
 
 static void colo_pri_flush_end_io(struct bio *bio)
 {
 	struct colo_pri *p = bio->bi_private;
+	u64 now = ktime_get_ns();
 	bool event = false;
 	unsigned long flags;
 
@@ -200,8 +223,9 @@ static void colo_pri_flush_end_io(struct bio *bio)
 		p->errors++;
 		event = colo_pri_stop(p, COLO_PRI_DEGRADED);
 	} else {
-		colo_pri_durable(p, p->flush_mark, ktime_get_ns());
+		colo_pri_durable(p, p->flush_mark, now);
 	}
+	colo_pri_busy_end(p, now);
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	bio_put(bio);
@@ -245,6 +269,7 @@ static void colo_fwd_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&p->lock, flags);
 	list_del(&f->list);
+	colo_pri_busy_end(p, 0);
 	p->nr_inflight--;
 	p->inflight_bytes -= bytes;
 	p->queued_bytes -= bytes;
@@ -326,6 +351,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 		if (!colo_fwd_ready(p, f))
 			break;
 		f->submitted = true;
+		colo_pri_busy_begin(p);
 		p->nr_inflight++;
 		p->inflight_bytes += (u64)f->nr << SECTOR_SHIFT;
 		list_add_tail(&f->batch, &batch);
@@ -334,6 +360,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 	    cb_drain_flush_due(&p->drain, colo_pri_unflushed(p))) {
 		p->flush_busy = true;
 		p->nr_flushes++;
+		colo_pri_busy_begin(p);
 		p->flush_mark = p->total_bytes;
 		flush = true;
 	}
@@ -442,9 +469,6 @@ static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 			queue_work(p->wq, &p->event_work);
 		return;
 	}
-	/* undrained data appears: the forward path is busy from now on */
-	if (!p->queued_bytes && !colo_pri_unflushed(p))
-		p->busy_since = ktime_get_ns();
 	f->seq = ++p->seq;
 	list_add_tail(&f->list, &p->pending);
 	p->nr_pending++;
@@ -655,6 +679,7 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 	/* the secondary holds the data once its replica has flushed it */
 	spin_lock_irq(&p->lock);
 	mark = p->total_bytes;
+	colo_pri_busy_begin(p);
 	spin_unlock_irq(&p->lock);
 	ret = blkdev_issue_flush(p->fwd);
 	now = ktime_get_ns();
@@ -672,6 +697,7 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 		durable = p->state == COLO_PRI_ACTIVE;
 		p->closing_durable = durable;
 	}
+	colo_pri_busy_end(p, now);
 	spin_unlock_irq(&p->lock);
 	/* writers waiting for unflushed data to go have room now */
 	wake_up_all(&p->wait);

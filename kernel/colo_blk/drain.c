@@ -46,10 +46,15 @@ void cb_drain_sample(struct cb_drain *d, u64 bytes, u64 ns)
 		rate = CB_DRAIN_MAX_BW;
 	d->acc_bytes = 0;
 	d->acc_ns = 0;
+	/*
+	 * The start value was a guess; then a quarter of each measurement:
+	 * flush to flush, the rate is noisy, and averaging it both ways
+	 * tracks the mean rather than a low or a high quantile.
+	 */
 	if (!d->samples++)
-		d->bw = rate;		/* the start value was a guess */
+		d->bw = rate;
 	else if (rate < d->bw)
-		d->bw -= (d->bw - rate) / 2;
+		d->bw -= (d->bw - rate) / 4;
 	else
 		d->bw += (rate - d->bw) / 4;
 	cb_drain_update_limit(d);

@@ -20,17 +20,18 @@
 #define CB_DEF_DRAIN_MS 100U
 #define CB_MAX_DRAIN_MS 60000U
 /*
- * Smallest bound: a copy of up to 1 MiB (the largest one bio makes) always
- * fits, and a slow or mismeasured path does not starve the guest.
+ * Smallest bound, so that a slow or mismeasured path does not starve the
+ * guest: 64 copies of 4 KiB (max_inflight's default). A larger copy (up to
+ * 1 MiB) still goes into an empty queue.
  */
-#define CB_DRAIN_FLOOR (1ULL << 20)
+#define CB_DRAIN_FLOOR (256ULL << 10)
 /* Assumed before the first measurement: a modest disk over a network. */
 #define CB_DRAIN_START_BW (16ULL << 20)
 /*
  * Shorter measurements are added to the next one: a flush that completes
  * right after another says little about a rate.
  */
-#define CB_DRAIN_MIN_SAMPLE_NS 10000000ULL
+#define CB_DRAIN_MIN_SAMPLE_NS 20000000ULL
 /* Larger rates are clamped, keeping the arithmetic within 64 bits. */
 #define CB_DRAIN_MAX_BW (1ULL << 40)
 
@@ -48,9 +49,7 @@ void cb_drain_init(struct cb_drain *d, u32 drain_ms, u64 queue_bytes);
 
 /*
  * `bytes` became durable over `ns` nanoseconds of the forward path being
- * busy. Smooths them into the bandwidth (falling faster than rising: an
- * overestimate is what would make a checkpoint exceed the bound) and
- * recomputes the limit.
+ * busy. Smooths them into the bandwidth and recomputes the limit.
  */
 void cb_drain_sample(struct cb_drain *d, u64 bytes, u64 ns);
 
