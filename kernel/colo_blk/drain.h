@@ -10,7 +10,7 @@
  * cache; only a flush writes it through the replica). The bandwidth is that
  * of data becoming durable: bytes covered by a completed flush over the time
  * they took while data was waiting. Plain C: built into colo_blk.ko and into
- * the userspace unit tests and fuzzers. No locking: the caller serialises.
+ * the userspace unit tests. No locking: the caller serialises.
  */
 #ifndef COLO_BLK_DRAIN_H
 #define COLO_BLK_DRAIN_H

@@ -66,7 +66,7 @@ flush_ms()
 echo "--- fio, IOPS, median of $ROUNDS rounds of ${RUNTIME}s per device. Another VM may share the"
 echo "    host's CPUs, so the raw loop device is run between the others and each ratio is"
 echo "    taken against the mean of the raw runs just before and after it."
-echo "    The primary's guest writes complete locally while copies queue (queue_bytes 64m);"
+echo "    The primary's guest writes complete locally while copies queue (queue_bytes 64m, drain_ms 100);"
 echo "    'ckpt ms' is the primary checkpoint after each run (the queue drains and nbd-server"
 echo "    writes its page cache through the replica), '+ckpt' the primary's bytes over"
 echo "    run time plus checkpoint time. 'nbd+fl' is the forward path alone (fio on"
