@@ -12,7 +12,9 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/bitops.h>
+#include <linux/math64.h>
 #define cb_popcount64(x) hweight64(x)
+#define cb_div64(a, b) div64_u64(a, b)
 #define cb_ctz64(x) __ffs64(x)		/* x != 0 */
 #else
 #include <errno.h>
@@ -25,6 +27,7 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 #define cb_popcount64(x) ((u64)__builtin_popcountll(x))
 #define cb_ctz64(x) ((u64)__builtin_ctzll(x))	/* x != 0 */
+#define cb_div64(a, b) ((u64)(a) / (u64)(b))
 #endif
 
 #define CB_SECTOR_SHIFT 9

@@ -12,6 +12,12 @@
  * forwarding. checkpoint returns once every write issued before it has been
  * acknowledged by the forward device, and so does suspend.
  *
+ * With drain_ms, the data a checkpoint would wait for (copies held, and
+ * copies acknowledged but not yet flushed on the secondary) is also kept
+ * under what the forward path makes durable in drain_ms (drain.h): the
+ * primary flushes the forward device in the background as acknowledged data
+ * piles up, and measures the bandwidth from those flushes.
+ *
  * Once forwarding has stopped, the primary keeps a record of the regions
  * the secondary may be missing (see struct colo_pri.map), for a later
  * resynchronisation to copy.
@@ -19,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/blkdev.h>
+#include <linux/timekeeping.h>
 
 #include "colo.h"
 
@@ -53,7 +60,6 @@ struct colo_pri {
 	unsigned int nr_inflight;
 	unsigned int max_inflight;
 	u64 queued_bytes;		/* data held by pending copies */
-	u64 queue_bytes;		/* limit of queued_bytes */
 	u64 seq;
 	enum colo_pri_state state;
 	u64 inflight_bytes;
@@ -63,6 +69,29 @@ struct colo_pri {
 	u64 checkpoints;
 	u64 event_bytes;
 	bool event_raised;
+
+	/*
+	 * The drain bound. total_bytes up to durable_bytes are on the
+	 * secondary's disk (a flush covered them); the rest of total_bytes is
+	 * acknowledged and unflushed. One background flush at a time
+	 * (flush_busy), covering total_bytes as of flush_mark; nr_flushes
+	 * counts its bio until the end of its completion, for teardown.
+	 * A bandwidth measurement spans only the time the forward path was
+	 * working (nr_busy copies and flushes in flight): busy_ns adds up the
+	 * periods, from busy_start while one is open; sampled_ns is where the
+	 * last measurement ended. Idle time between a guest's bursts, with
+	 * data acknowledged and left unflushed, is not the path's slowness.
+	 */
+	struct cb_drain drain;
+	u64 durable_bytes;
+	u64 flush_mark;
+	bool flush_busy;
+	unsigned int nr_flushes;
+	unsigned int nr_busy;
+	u64 busy_start;
+	u64 busy_ns;
+	u64 sampled_ns;
+	u64 last_drain_ns;		/* duration of the last checkpoint */
 
 	/*
 	 * Regions the secondary may be missing. While forwarding, these are
@@ -138,6 +167,98 @@ static void colo_pri_record(struct colo_pri *p, struct bio *bio)
 	cb_regions_set(&p->map[p->cur], bio->bi_iter.bi_sector, bio_sectors(bio));
 }
 
+static u64 colo_pri_unflushed(struct colo_pri *p)
+{
+	return p->total_bytes - p->durable_bytes;
+}
+
+/* A copy or a flush goes to the forward device (p->lock held). */
+static void colo_pri_busy_begin(struct colo_pri *p)
+{
+	lockdep_assert_held(&p->lock);
+	if (!p->nr_busy++)
+		p->busy_start = ktime_get_ns();
+}
+
+/* It came back at `now`, or at 0: read the clock only when needed. */
+static void colo_pri_busy_end(struct colo_pri *p, u64 now)
+{
+	lockdep_assert_held(&p->lock);
+	if (--p->nr_busy)
+		return;
+	if (!now)
+		now = ktime_get_ns();
+	p->busy_ns += now - p->busy_start;
+}
+
+/*
+ * A flush that covered total_bytes up to `mark` completed at `now` (p->lock
+ * held, the flush still counted busy): that data is durable, and the
+ * working time since the last measurement measures the forward path.
+ */
+static void colo_pri_durable(struct colo_pri *p, u64 mark, u64 now)
+{
+	u64 busy = p->busy_ns + now - p->busy_start;
+
+	lockdep_assert_held(&p->lock);
+	if (mark > p->durable_bytes) {
+		cb_drain_sample(&p->drain, mark - p->durable_bytes,
+				busy - p->sampled_ns);
+		p->durable_bytes = mark;
+	}
+	p->sampled_ns = busy;
+}
+
+static void colo_pri_flush_end_io(struct bio *bio)
+{
+	struct colo_pri *p = bio->bi_private;
+	u64 now = ktime_get_ns();
+	bool event = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
+	p->flush_busy = false;
+	if (bio->bi_status) {
+		/* acknowledged copies may never reach the secondary's disk */
+		p->errors++;
+		event = colo_pri_stop(p, COLO_PRI_DEGRADED);
+	} else {
+		colo_pri_durable(p, p->flush_mark, now);
+	}
+	colo_pri_busy_end(p, now);
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	bio_put(bio);
+	if (event)
+		queue_work(p->wq, &p->event_work);
+	/* another flush may be due already */
+	queue_work(p->wq, &p->submit_work);
+
+	/* last, as in colo_fwd_end_io: the destructor may free p then */
+	spin_lock_irqsave(&p->lock, flags);
+	p->nr_flushes--;
+	wake_up_all(&p->wait);
+	spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/*
+ * Background flush of the forward device: what it acknowledged so far
+ * reaches the secondary's disk now rather than at the checkpoint. Not a
+ * barrier: copies go on meanwhile, and the flush covers those acknowledged
+ * before it was sent. The allocation cannot fail: GFP_NOIO waits on the bio
+ * set's reserve.
+ */
+static void colo_pri_send_flush(struct colo_pri *p)
+{
+	struct bio *bio;
+
+	bio = bio_alloc_bioset(p->fwd, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO,
+			       &p->bs);
+	bio->bi_private = p;
+	bio->bi_end_io = colo_pri_flush_end_io;
+	submit_bio_noacct(bio);
+}
+
 static void colo_fwd_end_io(struct bio *bio)
 {
 	struct colo_fwd *f = bio->bi_private;
@@ -148,6 +269,7 @@ static void colo_fwd_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&p->lock, flags);
 	list_del(&f->list);
+	colo_pri_busy_end(p, 0);
 	p->nr_inflight--;
 	p->inflight_bytes -= bytes;
 	p->queued_bytes -= bytes;
@@ -210,6 +332,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 	struct colo_pri *p = container_of(work, struct colo_pri, submit_work);
 	struct colo_fwd *f, *tmp;
 	struct blk_plug plug;
+	bool flush = false;
 	LIST_HEAD(batch);
 	LIST_HEAD(drop);
 
@@ -228,9 +351,18 @@ static void colo_pri_submit_work(struct work_struct *work)
 		if (!colo_fwd_ready(p, f))
 			break;
 		f->submitted = true;
+		colo_pri_busy_begin(p);
 		p->nr_inflight++;
 		p->inflight_bytes += (u64)f->nr << SECTOR_SHIFT;
 		list_add_tail(&f->batch, &batch);
+	}
+	if (p->state == COLO_PRI_ACTIVE && !p->flush_busy &&
+	    cb_drain_flush_due(&p->drain, colo_pri_unflushed(p))) {
+		p->flush_busy = true;
+		p->nr_flushes++;
+		colo_pri_busy_begin(p);
+		p->flush_mark = p->total_bytes;
+		flush = true;
 	}
 	spin_unlock_irq(&p->lock);
 
@@ -243,6 +375,8 @@ static void colo_pri_submit_work(struct work_struct *work)
 	list_for_each_entry_safe(f, tmp, &batch, batch)
 		submit_bio_noacct(f->bio);
 	blk_finish_plug(&plug);
+	if (flush)
+		colo_pri_send_flush(p);
 }
 
 /* Copy of a guest write, discard or flush, made while the guest bio is mapped. */
@@ -292,14 +426,15 @@ bad:
 	return NULL;
 }
 
-/* Room for `bytes` more in the queue? A copy always fits an empty queue. */
+/* Room for `bytes` more in the queue and under the drain bound? */
 static bool colo_pri_has_room(struct colo_pri *p, u64 bytes)
 {
 	bool ret;
 
 	spin_lock_irq(&p->lock);
-	ret = p->state != COLO_PRI_ACTIVE || !p->nr_pending ||
-	      p->queued_bytes + bytes <= p->queue_bytes;
+	ret = p->state != COLO_PRI_ACTIVE ||
+	      cb_drain_room(&p->drain, p->queued_bytes, colo_pri_unflushed(p),
+			    p->nr_pending, bytes);
 	spin_unlock_irq(&p->lock);
 	return ret;
 }
@@ -391,7 +526,7 @@ int colo_pri_ctr(struct colo_c *cc)
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->max_inflight = cc->t.max_inflight;
-	p->queue_bytes = cc->t.queue_bytes;
+	cb_drain_init(&p->drain, cc->t.drain_ms, cc->t.queue_bytes);
 	p->event_bytes = cc->t.event_bytes;
 	init_waitqueue_head(&p->wait);
 	mutex_init(&p->ckpt_lock);
@@ -439,7 +574,7 @@ static bool colo_pri_idle(struct colo_pri *p)
 	bool ret;
 
 	spin_lock_irq(&p->lock);
-	ret = !p->nr_pending;
+	ret = !p->nr_pending && !p->nr_flushes;
 	spin_unlock_irq(&p->lock);
 	return ret;
 }
@@ -451,7 +586,10 @@ void colo_pri_dtr(struct colo_c *cc)
 	spin_lock_irq(&p->lock);
 	colo_pri_stop(p, COLO_PRI_STOPPED);
 	spin_unlock_irq(&p->lock);
-	/* unsent copies are dropped by the worker, sent ones must come back */
+	/*
+	 * Unsent copies are dropped by the worker, sent ones and a background
+	 * flush must come back.
+	 */
 	queue_work(p->wq, &p->submit_work);
 	wait_event(p->wait, colo_pri_idle(p));
 	destroy_workqueue(p->wq);
@@ -511,8 +649,8 @@ void colo_pri_postsuspend(struct colo_c *cc)
 
 static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 {
+	u64 seq, mark, start = ktime_get_ns(), now;
 	bool durable = false;
-	u64 seq;
 	int ret;
 
 	spin_lock_irq(&p->lock);
@@ -539,12 +677,19 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 		return -EIO;
 	}
 	/* the secondary holds the data once its replica has flushed it */
+	spin_lock_irq(&p->lock);
+	mark = p->total_bytes;
+	colo_pri_busy_begin(p);
+	spin_unlock_irq(&p->lock);
 	ret = blkdev_issue_flush(p->fwd);
+	now = ktime_get_ns();
 	spin_lock_irq(&p->lock);
 	if (ret) {
 		p->errors++;
 		colo_pri_stop(p, COLO_PRI_DEGRADED);
 	} else {
+		colo_pri_durable(p, mark, now);
+		p->last_drain_ns = now - start;
 		p->sent_bytes = 0;
 		p->event_raised = false;
 		p->checkpoints++;
@@ -552,7 +697,10 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 		durable = p->state == COLO_PRI_ACTIVE;
 		p->closing_durable = durable;
 	}
+	colo_pri_busy_end(p, now);
 	spin_unlock_irq(&p->lock);
+	/* writers waiting for unflushed data to go have room now */
+	wake_up_all(&p->wait);
 	if (ret) {
 		queue_work(p->wq, &p->event_work);
 		*why = "Degraded: flushing the forward device failed";
@@ -682,12 +830,13 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu",
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu last_drain_us=%llu",
 	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
 	       p->checkpoints,
 	       p->state == COLO_PRI_ACTIVE ? 0ULL : p->map[p->cur].nr_set,
-	       (u64)SECTOR_SIZE << p->map[0].shift);
+	       (u64)SECTOR_SIZE << p->map[0].shift, colo_pri_unflushed(p),
+	       p->drain.limit, p->drain.bw, div_u64(p->last_drain_ns, 1000));
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

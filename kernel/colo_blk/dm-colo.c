@@ -369,6 +369,8 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 			if (t->opt_given & CB_OPT_REGION_SIZE)
 				DMEMIT(" region_size %llu",
 				       (unsigned long long)t->region_size);
+			if (t->opt_given & CB_OPT_DRAIN_MS)
+				DMEMIT(" drain_ms %u", t->drain_ms);
 			break;
 		}
 		break;

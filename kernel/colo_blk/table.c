@@ -20,7 +20,7 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 8, "Invalid number of optional primary arguments"
+	0, 10, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
@@ -33,6 +33,9 @@ static const struct cb_arg cb_arg_queue_bytes = {
 };
 static const struct cb_arg cb_arg_event_bytes = {
 	0, CB_MAX_LIMIT, "Invalid event_bytes (0..1024g, 0 = off)"
+};
+static const struct cb_arg cb_arg_drain_ms = {
+	0, CB_MAX_DRAIN_MS, "Invalid drain_ms (0..60000, 0 = off)"
 };
 static const struct cb_arg cb_arg_region_size = {
 	CB_MIN_REGION_SIZE, CB_MAX_REGION_SIZE,
@@ -249,6 +252,16 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 				*error = cb_arg_region_size.error;
 				return -EINVAL;
 			}
+		} else if (!strcmp(argv[i], "drain_ms")) {
+			if (t->opt_given & CB_OPT_DRAIN_MS) {
+				*error = "drain_ms given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_DRAIN_MS;
+			if (cb_read_arg(&cb_arg_drain_ms, argv[i + 1], false, &v,
+					error))
+				return -EINVAL;
+			t->drain_ms = (u32)v;
 		} else {
 			*error = "Unrecognised optional primary argument";
 			return -EINVAL;
@@ -265,6 +278,7 @@ int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 	t->max_inflight = CB_DEF_MAX_INFLIGHT;
 	t->queue_bytes = CB_DEF_QUEUE_BYTES;
 	t->region_size = CB_DEF_REGION_SIZE;
+	t->drain_ms = CB_DEF_DRAIN_MS;
 	if (!argc) {
 		*error = "Missing mode: secondary, replica or primary";
 		return -EINVAL;

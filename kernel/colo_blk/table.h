@@ -6,7 +6,7 @@
  *   replica   <name> <base_dev>
  *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
- *                                   [region_size <n>]]
+ *                                   [region_size <n>] [drain_ms <ms>]]
  *
  * Messages: "checkpoint", "failover", "written [<from_sector>]",
  * "clear_written [<sector> <nr_sectors>]".
@@ -15,6 +15,7 @@
 #define COLO_BLK_TABLE_H
 
 #include "cb_compat.h"
+#include "drain.h"
 
 #define CB_NAME_MAX 32			/* including the terminating NUL */
 #define CB_MIN_LIMIT (64ULL << 10)
@@ -43,6 +44,7 @@ struct cb_table {
 	u64 queue_bytes;		/* primary: copies held before the guest waits */
 	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
 	u64 region_size;		/* primary: bytes per region of the written record */
+	u32 drain_ms;			/* primary: checkpoint drain bound, 0 = off */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
 };
 
@@ -51,6 +53,7 @@ struct cb_table {
 #define CB_OPT_EVENT_BYTES	(1U << 2)
 #define CB_OPT_QUEUE_BYTES	(1U << 3)
 #define CB_OPT_REGION_SIZE	(1U << 4)
+#define CB_OPT_DRAIN_MS		(1U << 5)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,

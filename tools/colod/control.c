@@ -70,6 +70,28 @@ static void add_written(struct json_object *disk, const char *status)
 		strtoull(rs + strlen(" region_size="), NULL, 10)));
 }
 
+/*
+ * The primary's drain bound (colo-blk.rst, "The drain bound"): how long its
+ * last checkpoint waited for forwarded writes, and the limit it keeps.
+ */
+static void add_drain(struct json_object *disk, const char *status)
+{
+	static const char * const keys[] = { "last_drain_us", "drain_limit", "drain_bw" };
+	char pat[32];
+	const char *v;
+	size_t i;
+
+	if (strncmp(status, "primary ", 8))
+		return;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(pat, sizeof(pat), " %s=", keys[i]);
+		v = strstr(status, pat);
+		if (v)
+			json_object_object_add(disk, keys[i], json_object_new_uint64(
+				strtoull(v + strlen(pat), NULL, 10)));
+	}
+}
+
 static void add_disk(struct colod *d, struct json_object *o)
 {
 	char status[512];
@@ -79,6 +101,7 @@ static void add_disk(struct colod *d, struct json_object *o)
 		json_object_object_add(disk, "device", json_object_new_string(d->dm_name));
 		json_object_object_add(disk, "status", json_object_new_string(status));
 		add_written(disk, status);
+		add_drain(disk, status);
 	}
 	json_object_object_add(o, "disk", disk);
 }

@@ -66,7 +66,7 @@ flush_ms()
 echo "--- fio, IOPS, median of $ROUNDS rounds of ${RUNTIME}s per device. Another VM may share the"
 echo "    host's CPUs, so the raw loop device is run between the others and each ratio is"
 echo "    taken against the mean of the raw runs just before and after it."
-echo "    The primary's guest writes complete locally while copies queue (queue_bytes 64m);"
+echo "    The primary's guest writes complete locally while copies queue (queue_bytes 64m, drain_ms 100);"
 echo "    'ckpt ms' is the primary checkpoint after each run (the queue drains and nbd-server"
 echo "    writes its page cache through the replica), '+ckpt' the primary's bytes over"
 echo "    run time plus checkpoint time. 'nbd+fl' is the forward path alone (fio on"
@@ -119,6 +119,54 @@ for w in "randread 4k 16" "read 1M 4" "randwrite 4k 16" "write 1M 4"; do
 		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne"
 done
 
+
+# --- the primary's drain bound (drain_ms): checkpoint time and write
+# throughput with the default bound and with it off. Self-contained: it
+# recreates "pri" with each setting and leaves it as it found it.
+# BLK_DRAIN_SECONDS (default 20, as in issue 15's measurement) per run.
+drain_bench()
+{
+	local dms i fio_pid kibs under after ratio off_kibs=
+	local table run=${BLK_DRAIN_SECONDS:-20}
+	table=$(dmsetup table pri | cut -d' ' -f3-)
+	echo
+	echo "--- primary checkpoint (drain) under 4k random writes (fio qd16, ${run}s per round,"
+	echo "    median of $ROUNDS rounds), with drain_ms at its default (100) and off (0, queue_bytes 64m"
+	echo "    alone). 'under' is a checkpoint taken 3/4 into the run with the writer going,"
+	echo "    'after' one right after it; both are the kernel's time (status last_drain_us),"
+	echo "    dmsetup itself costs more. 'ratio' is the throughput against drain_ms 0: the"
+	echo "    cost of the bound."
+	printf '%-12s %10s %12s %12s %12s %7s\n' drain_ms "KiB/s" "under ms" "under max" "after ms" ratio
+	for dms in 0 100; do
+		dmsetup remove pri
+		dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 queue_bytes 64m drain_ms $dms"
+		local tput=() und=() aft=()
+		for i in $(seq "$ROUNDS"); do
+			fio --minimal --name=b --filename=/dev/mapper/pri --direct=1 --ioengine=libaio \
+				--rw=randwrite --bs=4k --iodepth=16 --size=${SIZE_MB}m --time_based \
+				--runtime="$run" --randrepeat=0 > "$BLK_DIR/drain-fio.out" 2> /dev/null &
+			fio_pid=$!
+			sleep "$(awk -v r="$run" 'BEGIN { print r * 3 / 4 }')"
+			dmsetup message pri 0 checkpoint
+			und+=("$(( $(blk_field pri last_drain_us) / 1000 ))")
+			wait $fio_pid
+			dmsetup message pri 0 checkpoint
+			aft+=("$(( $(blk_field pri last_drain_us) / 1000 ))")
+			tput+=("$(awk -F';' '{ print $48 }' "$BLK_DIR/drain-fio.out")")
+			dmsetup message sec 0 checkpoint
+		done
+		kibs=$(median "${tput[@]}")
+		under=$(median "${und[@]}")
+		after=$(median "${aft[@]}")
+		[ -z "$off_kibs" ] && off_kibs=$kibs
+		ratio=$(ratio "$kibs" "$off_kibs")
+		printf '%-12s %10s %12s %12s %12s %7s\n' "$dms" "$kibs" "$under" \
+			"$(printf '%s\n' "${und[@]}" | sort -n | tail -1)" "$after" "$ratio"
+	done
+	dmsetup remove pri
+	dmsetup create pri --table "0 $S $table"
+}
+drain_bench
 
 echo
 echo "--- secondary checkpoint time vs buffered size (SVM writes + pre-images). Running"

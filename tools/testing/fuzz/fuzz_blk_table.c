@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    t.queue_bytes < CB_MIN_LIMIT || t.queue_bytes > CB_MAX_LIMIT ||
 			    t.region_size < CB_MIN_REGION_SIZE ||
 			    t.region_size > CB_MAX_REGION_SIZE ||
-			    (t.region_size & (t.region_size - 1)))
+			    (t.region_size & (t.region_size - 1)) ||
+			    t.drain_ms > CB_MAX_DRAIN_MS)
 				abort();
 		} else {
 			size_t len = strnlen(t.name, CB_NAME_MAX);

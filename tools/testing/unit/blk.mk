@@ -5,3 +5,5 @@ test_blk_table_SRCS := unit/test_blk_table.c ../../kernel/colo_blk/table.c
 test_blk_sectormap_SRCS := unit/test_blk_sectormap.c ../../kernel/colo_blk/sectormap.c
 UNIT_TESTS += test_blk_regions
 test_blk_regions_SRCS := unit/test_blk_regions.c ../../kernel/colo_blk/regions.c ../../kernel/colo_blk/sectormap.c
+UNIT_TESTS += test_blk_drain
+test_blk_drain_SRCS := unit/test_blk_drain.c ../../kernel/colo_blk/drain.c

@@ -76,7 +76,8 @@ int main(void)
 		  "primary with options in any order");
 	tap_check(!parse("primary a b", &t, &err) &&
 		  t.queue_bytes == CB_DEF_QUEUE_BYTES &&
-		  t.region_size == CB_DEF_REGION_SIZE, "primary queue_bytes and region_size defaults");
+		  t.region_size == CB_DEF_REGION_SIZE && t.drain_ms == CB_DEF_DRAIN_MS,
+		  "primary queue_bytes, region_size and drain_ms defaults");
 	tap_check(!parse("primary a b 8 region_size 4k event_bytes 1 max_inflight 2 queue_bytes 1m",
 			 &t, &err) && t.region_size == 4096 &&
 		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES |
@@ -84,6 +85,15 @@ int main(void)
 		  "primary with all four options");
 	tap_check(!parse("primary a b 2 region_size 1g", &t, &err) &&
 		  t.region_size == 1ULL << 30, "region_size 1g");
+	tap_check(!parse("primary a b 10 drain_ms 250 region_size 4k event_bytes 1 max_inflight 2 queue_bytes 1m",
+			 &t, &err) && t.drain_ms == 250 &&
+		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES | CB_OPT_QUEUE_BYTES |
+				  CB_OPT_REGION_SIZE | CB_OPT_DRAIN_MS),
+		  "primary with all five options");
+	tap_check(!parse("primary a b 2 drain_ms 0", &t, &err) && t.drain_ms == 0 &&
+		  t.opt_given == CB_OPT_DRAIN_MS, "drain_ms 0 (off)");
+	tap_check(!parse("primary a b 2 drain_ms 60000", &t, &err) && t.drain_ms == 60000,
+		  "drain_ms 60000");
 
 	bad("", "Missing mode");
 	bad("tertiary a b", "Unknown mode");
@@ -127,7 +137,13 @@ int main(void)
 	bad("primary a b 2 region_size big", "Invalid region_size");
 	bad("primary a b 4 region_size 4k region_size 8k", "region_size given twice");
 	bad("primary a b 10 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m x y",
+	    "Unrecognised optional primary");
+	bad("primary a b 12 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 x y",
 	    "Invalid number of optional");
+	bad("primary a b 2 drain_ms 60001", "Invalid drain_ms");
+	bad("primary a b 2 drain_ms 1s", "Invalid drain_ms");
+	bad("primary a b 2 drain_ms -1", "Invalid drain_ms");
+	bad("primary a b 4 drain_ms 1 drain_ms 2", "drain_ms given twice");
 
 	tap_check(!cb_parse_size("0", &v) && v == 0, "size 0");
 	tap_check(!cb_parse_size("3K", &v) && v == 3072, "size 3K");

@@ -52,6 +52,10 @@ bad_table "primary without forward device" "Not enough arguments" "0 $S colo pri
 bad_table "primary max_inflight 0" "Invalid max_inflight" "0 $S colo primary $BASE $OTHER 2 max_inflight 0"
 bad_table "primary queue_bytes too small" "Invalid queue_bytes" "0 $S colo primary $BASE $OTHER 2 queue_bytes 512"
 bad_table "primary duplicate option" "max_inflight given twice" "0 $S colo primary $BASE $OTHER 4 max_inflight 2 max_inflight 3"
+bad_table "primary drain_ms too long" "Invalid drain_ms" "0 $S colo primary $BASE $OTHER 2 drain_ms 60001"
+bad_table "primary drain_ms not a number" "Invalid drain_ms" "0 $S colo primary $BASE $OTHER 2 drain_ms 100ms"
+bad_table "primary drain_ms twice" "drain_ms given twice" "0 $S colo primary $BASE $OTHER 4 drain_ms 1 drain_ms 2"
+bad_table "primary with five options and one more" "Invalid number of optional primary arguments" "0 $S colo primary $BASE $OTHER 12 max_inflight 8 queue_bytes 2m event_bytes 1m region_size 4k drain_ms 5 drain_ms 6"
 bad_table "primary local = forward" "Local and forward devices must differ" "0 $S colo primary $BASE $BASE"
 bad_table "primary forward too small" "Device is smaller than the target" "0 $S colo primary $BASE $SMALL"
 
@@ -71,6 +75,14 @@ bad_table "second replica" "The secondary already has a replica" "0 $S colo repl
 t_check "primary created" blk_create pri "0 $S colo primary $OTHER $BASE 6 event_bytes 1m max_inflight 8 queue_bytes 2m"
 t_check "status TABLE echoes the primary line" \
 	test "$(dmsetup table pri)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 6 max_inflight 8 queue_bytes 2097152 event_bytes 1048576"
+t_check "drain bound before any measurement: 16 MiB/s for the default 100 ms, nothing drained yet" \
+	test "$(blk_field pri drain_limit) $(blk_field pri drain_bw) $(blk_field pri unflushed_bytes) $(blk_field pri last_drain_us)" = "1677721 16777216 0 0"
+t_check "primary with all five options created" blk_create pri2 \
+	"0 $S colo primary $OTHER $BASE 10 drain_ms 0 region_size 4k max_inflight 8 queue_bytes 2m event_bytes 1m"
+t_check "status TABLE echoes drain_ms" \
+	test "$(dmsetup table pri2)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 10 max_inflight 8 queue_bytes 2097152 event_bytes 1048576 region_size 4096 drain_ms 0"
+t_check "drain_ms 0: queue_bytes alone bounds the queue" test "$(blk_field pri2 drain_limit)" = 2097152
+t_check "primary with drain_ms removed" dmsetup remove pri2
 
 # bad_message DEV DESC EXPECTED MESSAGE...
 bad_message()

@@ -53,7 +53,7 @@ sectors = 16 * 2048
 junk = ["", "-", "0", "1", "3", "-1", "4294967296", "99999999999999999999", "64k", "1g", "1x",
         "k", "0x10", "100", "101", "4097", "/dev/nonexistent", "/dev/null", "7:0", "254:99",
         "a" * 40, "bogus", "Secondary", "event_percent", "max_inflight", "event_bytes", "%s",
-        "region_size", "96k", "2g", "written", "clear_written"]
+        "region_size", "96k", "2g", "written", "clear_written", "drain_ms", "60001"]
 templates = [
     ["secondary", "s1", loop, "4m"],
     ["secondary", "s2", loop, "1m", "2", "event_percent", "50"],
@@ -62,6 +62,7 @@ templates = [
     ["primary", loop, loop2],
     ["primary", loop, loop2, "4", "max_inflight", "8", "event_bytes", "1m"],
     ["primary", loop, loop2, "2", "region_size", "4k"],
+    ["primary", loop, loop2, "4", "drain_ms", "0", "queue_bytes", "64k"],
 ]
 
 # The kernel log, read directly: spawning dmesg per line is slow under TCG.
