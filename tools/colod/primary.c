@@ -559,7 +559,7 @@ static void release_input(struct colod *d)
 
 int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 {
-	uint64_t t0 = now_ns(), id = d->ckpt_id + 1;
+	uint64_t stopped, id = d->ckpt_id + 1;
 	long n, discarded = 0;
 	char err[512] = "";
 	int r;
@@ -572,6 +572,8 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
 	if (r)
 		goto peer_failed;
+	/* The pause is the VM's: it starts here, after the drain while it runs. */
+	stopped = now_ns();
 	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 	if (r)
 		goto vm_failed;
@@ -631,7 +633,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		if (r)
 			goto vm_failed;
 	}
-	record_pause(d, now_ns() - t0, reason, n);
+	record_pause(d, now_ns() - stopped, reason, n);
 	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms, "
 		 "secondary applied in %.1f ms", (unsigned long long)id,
 		 colo_ckpt_reason_name(reason), n, d->devstate_len,
