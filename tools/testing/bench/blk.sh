@@ -15,6 +15,8 @@ set -e
 RUNTIME=${BLK_BENCH_SECONDS:-2}
 ROUNDS=${BLK_BENCH_ROUNDS:-3}
 # "RW BS DEPTH" per fio workload, separated by ';' (a shorter run: only the writes)
+# NBD connections from the primary to nbd-server (nbd-client -C)
+NBD_CONNS=${BLK_BENCH_NBD_CONNECTIONS:-2}
 WORKLOADS=${BLK_BENCH_WORKLOADS:-randread 4k 16;read 1M 4;randwrite 4k 16;write 1M 4}
 SIZE_MB=160
 
@@ -30,7 +32,7 @@ for d in "$RAW" "$BASE" "$LOCAL"; do
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
 dmsetup create rep --table "0 $S colo replica bench $BASE"
-blk_nbd_export /dev/mapper/rep 10898 > /dev/null
+blk_nbd_export /dev/mapper/rep 10898 "$NBD_CONNS" > /dev/null
 dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 64 queue_bytes 64m"
 # A DRBD pair that cannot be set up (or a run on it that fails) is shown as
 # failed in its table; the colo figures do not depend on it.
