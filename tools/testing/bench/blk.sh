@@ -137,13 +137,16 @@ echo "    'ckpt ms' is the primary checkpoint after each run (the queue drains a
 echo "    writes its page cache through the replica), '+ckpt' the primary's bytes over"
 echo "    run time plus checkpoint time. 'nbd+fl' is the forward path alone (fio on"
 echo "    /dev/nbd0 into the replica face, then a flush of nbd0) the same way: sustained"
-echo "    primary writes cannot beat it."
-printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' workload raw SVM ratio primary ratio "ckpt ms" "+ckpt" "nbd+fl"
+echo "    primary writes cannot beat it. NBD: $NBD_CONNS connection(s) (nbd-client -C)."
+echo "    'rep' is the replica face alone (fio on it, direct I/O, each run after a secondary"
+echo "    checkpoint, so every sector's pre-image is saved once), a bound for both."
+printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' workload raw SVM ratio primary ratio "ckpt ms" \
+	"+ckpt" "nbd+fl" rep
 drbd_rows=()
 IFS=';' read -r -a workloads <<< "$WORKLOADS"
 for w in "${workloads[@]}"; do
 	set -- $w
-	raws=() svm=() pri=() ckpt=() prie=() prik=() nbde=() da=() dc=()
+	raws=() svm=() pri=() ckpt=() prie=() prik=() nbde=() repd=() da=() dc=()
 	read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
 	raws+=("$r")
 	for i in $(seq "$ROUNDS"); do
@@ -162,6 +165,10 @@ for w in "${workloads[@]}"; do
 		nbde+=(-)
 		case "$1" in
 		*write)
+			dmsetup message sec 0 checkpoint
+			read -r _ v <<< "$(fio_run /dev/mapper/rep "$1" "$2" "$3")"
+			repd+=("$v")
+			dmsetup message sec 0 checkpoint
 			read -r _ v <<< "$(fio_run /dev/nbd0 "$1" "$2" "$3")"
 			c=$(flush_ms /dev/nbd0)
 			nbde[-1]=$(sustained "$v" "$c")
@@ -177,7 +184,7 @@ for w in "${workloads[@]}"; do
 		raws+=("$r")
 	done
 	# per round: device / mean of the raw runs around it
-	rs=() rp=() rpe=() rn=() bases=()
+	rs=() rp=() rpe=() rn=() rr=() bases=()
 	for i in $(seq 0 $((ROUNDS - 1))); do
 		base=$(( (raws[i] + raws[i + 1]) / 2 ))
 		bases+=("$base")
@@ -185,14 +192,15 @@ for w in "${workloads[@]}"; do
 		rp+=("$(ratio "${pri[i]}" "$base")")
 		rpe+=("$(ratio "${prie[i]}" "$base")")
 		[ "${nbde[i]}" = - ] || rn+=("$(ratio "${nbde[i]}" "$base")")
+		[ -z "${repd[i]:-}" ] || rr+=("$(ratio "${repd[i]}" "$base")")
 	done
 	case "$1" in
-	*read) ck=- pe=- ne=- ;;
-	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") ;;
+	*read) ck=- pe=- ne=- re=- ;;
+	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") re=$(median "${rr[@]}") ;;
 	esac
-	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' "$1 $2 qd$3" \
+	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' "$1 $2 qd$3" \
 		"$(median "${raws[@]}")" "$(median "${svm[@]}")" "$(median "${rs[@]}")" \
-		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne"
+		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne" "$re"
 	case "$1" in
 	*write)
 		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s' "$1 $2 qd$3" \
