@@ -15,6 +15,8 @@ packages=(
 	linux-image-amd64 qemu-system-x86 busybox-static kmod cpio file
 	# in-kernel tests, benchmarks, demo
 	iproute2 dmsetup nbd-client nbd-server socat fio python3 python3-yaml iperf3 procps strace
+	# the DRBD 8.4 baseline of the blk benchmark (drbdsetup-84, drbdmeta)
+	drbd-utils
 	# the end-to-end test guest: its kernel is built from Debian's sources
 	linux-source-6.1 bc flex bison libelf-dev xz-utils gzip
 	# unit tests and fuzzing

@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # colo_blk: fio throughput and IOPS of the SVM face (secondary) and of the
 # primary device (forwarding over NBD to the replica on 127.0.0.1) next to
-# the raw loop device, as ratios; time of a secondary checkpoint against the
+# the raw loop device, as ratios; the primary's writes against DRBD 8.4's
+# protocols A and C (drbd_lib.sh: both nodes in this VM, over 127.0.0.1 as
+# the colo pair is), as ratios to the same raw device; time of a secondary checkpoint against the
 # buffered size; failover commit throughput against a direct write of the
 # same amount to a raw loop device. All devices are loop devices over tmpfs
 # in the same VM, measured in the same run. Under TCG absolute numbers mean
 # little: read the ratios.
 . "$(dirname "$0")/../selftests/colo/blk_lib.sh"
+. "$(dirname "$0")/drbd_lib.sh"
 set -e
 RUNTIME=${BLK_BENCH_SECONDS:-2}
 ROUNDS=${BLK_BENCH_ROUNDS:-3}
+# "RW BS DEPTH" per fio workload, separated by ';' (a shorter run: only the writes)
+# NBD connections from the primary to nbd-server (nbd-client -C)
+NBD_CONNS=${BLK_BENCH_NBD_CONNECTIONS:-2}
+WORKLOADS=${BLK_BENCH_WORKLOADS:-randread 4k 16;read 1M 4;randwrite 4k 16;write 1M 4}
 SIZE_MB=160
 
 blk_setup
@@ -25,8 +32,16 @@ for d in "$RAW" "$BASE" "$LOCAL"; do
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
 dmsetup create rep --table "0 $S colo replica bench $BASE"
-blk_nbd_export /dev/mapper/rep 10898 > /dev/null
+blk_nbd_export /dev/mapper/rep 10898 "$NBD_CONNS" > /dev/null
 dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 64 queue_bytes 64m"
+# A DRBD pair that cannot be set up (or a run on it that fails) is shown as
+# failed in its table; the colo figures do not depend on it.
+on_exit drbd_down
+DRBD_ERR=
+if ! drbd_up $SIZE_MB 2> "$BLK_DIR/drbd.err"; then
+	DRBD_ERR=$(tail -1 "$BLK_DIR/drbd.err")
+	DRBD_ERR=${DRBD_ERR:-setup failed}
+fi
 
 # fio_run DEV RW BS DEPTH: prints "KiB/s IOPS"
 fio_run()
@@ -54,6 +69,57 @@ now_ms()
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
+# msg_ms NAME MESSAGE: "whole-command-ms ioctl-ms" of dmsetup message
+msg_ms()
+{
+	local t0 t1 k=-
+	t0=$(now_ms)
+	if command -v strace > /dev/null; then
+		k=$(strace -T -e trace=ioctl dmsetup message "$1" 0 "$2" 2>&1 > /dev/null |
+			sed -n 's/.*DM_TARGET_MSG.* <\([0-9.]*\)>$/\1/p' |
+			awk '{ printf "%.1f", $1 * 1000 }')
+	else
+		dmsetup message "$1" 0 "$2"
+	fi
+	t1=$(now_ms)
+	echo "$((t1 - t0)) ${k:--}"
+}
+# sustained IOPS MS: IOPS of a run of $RUNTIME s stretched over MS more
+sustained()
+{
+	awk -v v="$1" -v r="$RUNTIME" -v c="$2" 'BEGIN { printf "%d", v * r / (r + c / 1000) }'
+}
+
+# drbd_run PROTO RW BS DEPTH: "IOPS sustained-IOPS" of fio on the DRBD primary
+# with protocol PROTO, sustained counting until the secondary holds all of
+# it; "failed" (and the reason on stderr) when the pair or the run fails.
+drbd_run()
+{
+	local v c
+	[ -z "$DRBD_ERR" ] || { echo failed; return; }
+	drbd_protocol "$1" || { echo "drbd: switching to protocol $1 failed" >&2; echo failed; return; }
+	read -r _ v <<< "$(fio_run $DRBD_DEV "$2" "$3" "$4")"
+	[ -n "$v" ] || { echo "drbd: fio on $DRBD_DEV failed (protocol $1, $2 $3)" >&2; echo failed; return; }
+	c=$(drbd_settle_ms) || { echo failed; return; }
+	echo "$v $(sustained "$v" "$c")"
+}
+
+# cells VALUE...: per-round "IOPS sustained-IOPS" values (failed: the round
+# failed) against the raw bases of the rounds ($bases): "IOPS ratio
+# sustained-ratio", medians over the rounds, or "failed - -"
+cells()
+{
+	local i v e r=() re=() vs=()
+	for i in "${!bases[@]}"; do
+		read -r v e <<< "${@:i + 1:1}"
+		[ "$v" != failed ] && [ -n "$v" ] || { echo "failed - -"; return; }
+		vs+=("$v")
+		r+=("$(ratio "$v" "${bases[i]}")")
+		re+=("$(ratio "$e" "${bases[i]}")")
+	done
+	echo "$(median "${vs[@]}") $(median "${r[@]}") $(median "${re[@]}")"
+}
+
 # flush_ms DEV: time of an fsync of DEV (a cache flush through to the device)
 flush_ms()
 {
@@ -71,11 +137,16 @@ echo "    'ckpt ms' is the primary checkpoint after each run (the queue drains a
 echo "    writes its page cache through the replica), '+ckpt' the primary's bytes over"
 echo "    run time plus checkpoint time. 'nbd+fl' is the forward path alone (fio on"
 echo "    /dev/nbd0 into the replica face, then a flush of nbd0) the same way: sustained"
-echo "    primary writes cannot beat it."
-printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' workload raw SVM ratio primary ratio "ckpt ms" "+ckpt" "nbd+fl"
-for w in "randread 4k 16" "read 1M 4" "randwrite 4k 16" "write 1M 4"; do
+echo "    primary writes cannot beat it. NBD: $NBD_CONNS connection(s) (nbd-client -C)."
+echo "    'rep' is the replica face alone (fio on it, direct I/O, each run after a secondary"
+echo "    checkpoint, so every sector's pre-image is saved once), a bound for both."
+printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' workload raw SVM ratio primary ratio "ckpt ms" \
+	"+ckpt" "nbd+fl" rep
+drbd_rows=()
+IFS=';' read -r -a workloads <<< "$WORKLOADS"
+for w in "${workloads[@]}"; do
 	set -- $w
-	raws=() svm=() pri=() ckpt=() prie=() nbde=()
+	raws=() svm=() pri=() ckpt=() prie=() prik=() nbde=() repd=() da=() dc=()
 	read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
 	raws+=("$r")
 	for i in $(seq "$ROUNDS"); do
@@ -84,17 +155,28 @@ for w in "randread 4k 16" "read 1M 4" "randwrite 4k 16" "write 1M 4"; do
 		dmsetup message sec 0 checkpoint
 		read -r _ v <<< "$(fio_run /dev/mapper/pri "$1" "$2" "$3")"
 		pri+=("$v")
-		t0=$(now_ms)
-		dmsetup message pri 0 checkpoint
-		c=$(( $(now_ms) - t0 ))
+		read -r c k <<< "$(msg_ms pri checkpoint)"
 		ckpt+=("$c")
-		prie+=("$(awk -v v="$v" -v r="$RUNTIME" -v c="$c" 'BEGIN { printf "%d", v * r / (r + c / 1000) }')")
+		# against DRBD, only the kernel's part of the checkpoint counts: the
+		# 200-300 ms of starting dmsetup under TCG are not the forward path's
+		[ "$k" = - ] && k=$c
+		prik+=("$v $(sustained "$v" "${k%.*}")")
+		prie+=("$(sustained "$v" "$c")")
 		nbde+=(-)
 		case "$1" in
 		*write)
+			dmsetup message sec 0 checkpoint
+			read -r _ v <<< "$(fio_run /dev/mapper/rep "$1" "$2" "$3")"
+			repd+=("$v")
+			dmsetup message sec 0 checkpoint
 			read -r _ v <<< "$(fio_run /dev/nbd0 "$1" "$2" "$3")"
 			c=$(flush_ms /dev/nbd0)
-			nbde[-1]=$(awk -v v="$v" -v r="$RUNTIME" -v c="$c" 'BEGIN { printf "%d", v * r / (r + c / 1000) }')
+			nbde[-1]=$(sustained "$v" "$c")
+			for p in A C; do
+				d=$(drbd_run $p "$1" "$2" "$3" 2>> "$BLK_DIR/drbd.err")
+				[ "$d" != failed ] || DRBD_ERR=${DRBD_ERR:-$(tail -1 "$BLK_DIR/drbd.err")}
+				if [ $p = A ]; then da+=("$d"); else dc+=("$d"); fi
+			done
 			;;
 		esac
 		dmsetup message sec 0 checkpoint
@@ -102,22 +184,42 @@ for w in "randread 4k 16" "read 1M 4" "randwrite 4k 16" "write 1M 4"; do
 		raws+=("$r")
 	done
 	# per round: device / mean of the raw runs around it
-	rs=() rp=() rpe=() rn=()
+	rs=() rp=() rpe=() rn=() rr=() bases=()
 	for i in $(seq 0 $((ROUNDS - 1))); do
 		base=$(( (raws[i] + raws[i + 1]) / 2 ))
+		bases+=("$base")
 		rs+=("$(ratio "${svm[i]}" "$base")")
 		rp+=("$(ratio "${pri[i]}" "$base")")
 		rpe+=("$(ratio "${prie[i]}" "$base")")
 		[ "${nbde[i]}" = - ] || rn+=("$(ratio "${nbde[i]}" "$base")")
+		[ -z "${repd[i]:-}" ] || rr+=("$(ratio "${repd[i]}" "$base")")
 	done
 	case "$1" in
-	*read) ck=- pe=- ne=- ;;
-	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") ;;
+	*read) ck=- pe=- ne=- re=- ;;
+	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") re=$(median "${rr[@]}") ;;
 	esac
-	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s\n' "$1 $2 qd$3" \
+	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' "$1 $2 qd$3" \
 		"$(median "${raws[@]}")" "$(median "${svm[@]}")" "$(median "${rs[@]}")" \
-		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne"
+		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne" "$re"
+	case "$1" in
+	*write)
+		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s' "$1 $2 qd$3" \
+			"$(median "${raws[@]}")" $(cells "${prik[@]}") $(cells "${da[@]}") $(cells "${dc[@]}"))")
+		;;
+	esac
 done
+echo
+echo "--- the primary's writes against DRBD 8.4 (drbd_lib.sh: both nodes in this VM over"
+echo "    127.0.0.1, DRBD's defaults), the same rounds as above: IOPS, ratios to raw as above."
+echo "    'sust' counts the run's writes over run time plus the time until the secondary"
+echo "    holds them all: for colo the primary checkpoint's ioctl (the queue drained, the"
+echo "    replica flushed), for DRBD until the secondary has received and written all the"
+echo "    primary sent (protocol A completes writes before that; C only after)."
+[ -z "$DRBD_ERR" ] || echo "    DRBD failed: $DRBD_ERR"
+printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo ratio sust \
+	drbd-A ratio sust drbd-C ratio sust
+printf '%s\n' "${drbd_rows[@]}"
+drbd_down
 
 
 # --- the primary's drain bound (drain_ms): checkpoint time and write
@@ -172,21 +274,6 @@ echo
 echo "--- secondary checkpoint time vs buffered size (SVM writes + pre-images). Running"
 echo "    dmsetup costs more than the kernel's work here: 'dmsetup ms' is the whole"
 echo "    command, 'kernel ms' its DM_TARGET_MSG ioctl alone (timed by strace -T)."
-# msg_ms NAME MESSAGE: "whole-command-ms ioctl-ms" of dmsetup message
-msg_ms()
-{
-	local t0 t1 k=-
-	t0=$(now_ms)
-	if command -v strace > /dev/null; then
-		k=$(strace -T -e trace=ioctl dmsetup message "$1" 0 "$2" 2>&1 > /dev/null |
-			sed -n 's/.*DM_TARGET_MSG.* <\([0-9.]*\)>$/\1/p' |
-			awk '{ printf "%.1f", $1 * 1000 }')
-	else
-		dmsetup message "$1" 0 "$2"
-	fi
-	t1=$(now_ms)
-	echo "$((t1 - t0)) ${k:--}"
-}
 printf '%-16s %16s %11s %10s\n' "buffered MiB" "buffered_bytes" "dmsetup ms" "kernel ms"
 for mb in 0 2 16 64 128; do
 	half=$((mb / 2))

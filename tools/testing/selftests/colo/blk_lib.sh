@@ -73,15 +73,23 @@ blk_teardown()
 	return $rc
 }
 
-# blk_nbd_export DEV PORT: export DEV (a replica face) as "disk0" with
-# nbd-server on 127.0.0.1:PORT and connect /dev/nbd0 to it, the way the
-# primary host reaches the secondary. Flush must be on: the primary's
-# checkpoint flush is what pushes nbd-server's writes through to the target.
-# splice moves written data from the socket to the export without a copy
-# through nbd-server's memory for requests under 1 MiB (an nbd-server option).
-# Sets NBD_PID and the teardown hook. Call it directly (not via t_check).
+# blk_nbd_export DEV PORT [CONNECTIONS]: export DEV (a replica face) as
+# "disk0" with nbd-server on 127.0.0.1:PORT and connect /dev/nbd0 to it, the
+# way the primary host reaches the secondary. Flush must be on: the
+# primary's checkpoint flush is what pushes nbd-server's writes through to
+# the target. splice moves written data from the socket to the export
+# without a copy through nbd-server's memory for requests under 1 MiB (an
+# nbd-server option). With one connection (the default) nbd-server runs in
+# the foreground serving it, and NBD_PID is the process that serves: killing
+# it drops the connection. With CONNECTIONS > 1 (nbd-client -C: the nbd
+# driver gives each its own hardware queue, and nbd-server a process each,
+# so the forwarded writes are served in parallel) nbd-server must run as
+# the daemon that forks a process per connection; NBD_PID is then that
+# daemon, the leader of its own process group. Sets the teardown hook.
+# Call it directly (not via t_check).
 blk_nbd_export()
 {
+	local conns=${3:-1}
 	modprobe nbd nbds_max=2 || return 1
 	cat > "$BLK_DIR/nbd.conf" <<EOC
 [generic]
@@ -95,18 +103,37 @@ blk_nbd_export()
 	trim = true
 	splice = true
 EOC
-	nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
-	NBD_PID=$!
 	BLK_TEARDOWN_HOOK=blk_nbd_stop
+	if [ "$conns" = 1 ]; then
+		nbd-server -d -C "$BLK_DIR/nbd.conf" > "$BLK_DIR/nbd-server.log" 2>&1 &
+		NBD_PID=$!
+		NBD_GROUP=
+	else
+		rm -f "$BLK_DIR/nbd-server.pid"
+		nbd-server -C "$BLK_DIR/nbd.conf" -p "$BLK_DIR/nbd-server.pid" \
+			> "$BLK_DIR/nbd-server.log" 2>&1 || return 1
+		wait_for 20 test -s "$BLK_DIR/nbd-server.pid" || return 1
+		NBD_PID=$(cat "$BLK_DIR/nbd-server.pid")
+		NBD_GROUP=1
+	fi
 	wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$2 '" || return 1
-	nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t 10
+	if [ "$conns" = 1 ]; then
+		nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t 10
+	else
+		nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t 10 -C "$conns"
+	fi
 }
 
 blk_nbd_stop()
 {
 	nbd-client -d /dev/nbd0 > /dev/null 2>&1
-	[ -n "${NBD_PID:-}" ] && kill "$NBD_PID" 2> /dev/null && wait "$NBD_PID" 2> /dev/null
-	NBD_PID=
+	if [ -n "${NBD_GROUP:-}" ]; then
+		kill -- "-$NBD_PID" 2> /dev/null
+		wait_for 10 eval "! kill -0 -- -$NBD_PID 2> /dev/null"
+	elif [ -n "${NBD_PID:-}" ]; then
+		kill "$NBD_PID" 2> /dev/null && wait "$NBD_PID" 2> /dev/null
+	fi
+	NBD_PID= NBD_GROUP=
 	return 0
 }
 
