@@ -46,6 +46,7 @@ RATE_WINDOW_S=$((PER_RATE * (INTERVAL_S + 10) + 120))
 fail() { echo "colod benchmark: $*"; show_logs; exit 1; }
 
 guest_check_images || exit 1
+[ -x "$GUEST_CTL" ] || { echo "colo-guest-ctl is not built (make guest)"; exit 1; }
 [ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
 colod_setup || fail "setting up modules, namespaces and disks failed"
 sed -i "s/^max_interval = .*/max_interval = ${INTERVAL_S}s/" "$W/primary.conf" "$W/secondary.conf"
