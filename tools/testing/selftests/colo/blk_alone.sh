@@ -78,16 +78,7 @@ t_check "nothing left behind by the refused tables" eval "! dmsetup info bad"
 dmsetup remove zl zf
 
 # --- failover message over NBD -------------------------------------------
-t_check "both disks start equal (pattern 1)" eval \
-	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
-t_check "secondary and replica created" eval \
-	"blk_create sec '0 $S colo secondary disk0 $BASE 64m' &&
-	 blk_create rep '0 $S colo replica disk0 $BASE'"
-if blk_nbd_export /dev/mapper/rep $PORT; then
-	t_ok "replica face exported by nbd-server, /dev/nbd0 connected"
-else
-	t_fail "replica face exported by nbd-server, /dev/nbd0 connected"
-fi
+blk_replicated_pair 64m $PORT
 t_check "primary created with 64 KiB regions (128 sectors)" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 2 region_size 64k"
 t_check "status TABLE echoes region_size" test "$(dmsetup table pri)" = \

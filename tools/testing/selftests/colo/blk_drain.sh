@@ -27,16 +27,7 @@ TOL_MAX_MS=900
 if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
 BASE=$(blk_loop base 64) && LOCAL=$(blk_loop local 64) || { t_fail "loop devices"; t_done; }
 S=$(blk_sectors "$BASE")
-t_check "both disks start equal (pattern 1)" eval \
-	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
-t_check "secondary and replica created" eval \
-	"blk_create sec '0 $S colo secondary disk0 $BASE 512m' &&
-	 blk_create rep '0 $S colo replica disk0 $BASE'"
-if blk_nbd_export /dev/mapper/rep $PORT; then
-	t_ok "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
-else
-	t_fail "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
-fi
+blk_replicated_pair 512m $PORT
 t_check "primary created with drain_ms $DRAIN_MS" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 2 drain_ms $DRAIN_MS"
 t_check "status TABLE echoes drain_ms" eval \

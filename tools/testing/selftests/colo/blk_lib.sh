@@ -137,6 +137,25 @@ blk_nbd_stop()
 	return 0
 }
 
+# blk_replicated_pair BUFFER PORT: the checks a test of a primary over NBD
+# starts with: $BASE and $LOCAL ($S sectors) both hold pattern 1; secondary
+# "sec" (buffer limit BUFFER) and replica "rep" on $BASE; the replica face
+# exported on PORT and connected as /dev/nbd0 (blk_nbd_export). The
+# primary's own table is the test's. Call it directly (not via t_check).
+blk_replicated_pair()
+{
+	t_check "both disks start equal (pattern 1)" eval \
+		"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
+	t_check "secondary and replica created" eval \
+		"blk_create sec '0 $S colo secondary disk0 $BASE $1' &&
+		 blk_create rep '0 $S colo replica disk0 $BASE'"
+	if blk_nbd_export /dev/mapper/rep "$2"; then
+		t_ok "replica face exported by nbd-server on 127.0.0.1:$2, /dev/nbd0 connected"
+	else
+		t_fail "replica face exported by nbd-server on 127.0.0.1:$2, /dev/nbd0 connected"
+	fi
+}
+
 # blk_field DM_NAME KEY: value of KEY=value in the target's status line.
 blk_field()
 {

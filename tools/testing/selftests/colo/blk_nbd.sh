@@ -12,17 +12,7 @@ PORT=10899
 if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
 BASE=$(blk_loop base 32) && LOCAL=$(blk_loop local 32) || { t_fail "loop devices"; t_done; }
 S=$(blk_sectors "$BASE")
-t_check "both disks start equal (pattern 1)" eval \
-	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
-t_check "secondary and replica created" eval \
-	"blk_create sec '0 $S colo secondary disk0 $BASE 64m' &&
-	 blk_create rep '0 $S colo replica disk0 $BASE'"
-
-if blk_nbd_export /dev/mapper/rep $PORT; then
-	t_ok "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
-else
-	t_fail "replica face exported by nbd-server on 127.0.0.1:$PORT, /dev/nbd0 connected"
-fi
+blk_replicated_pair 64m $PORT
 t_check "primary created over local + nbd" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 6 max_inflight 16 queue_bytes 4m event_bytes 1m"
 PRI=/dev/mapper/pri SEC=/dev/mapper/sec REP=/dev/mapper/rep
