@@ -12,6 +12,7 @@ cd "$REPO"
 OUT=${COLO_CHECK_OUT:-$(mktemp -d /tmp/colo-check.XXXXXX)}
 mkdir -p "$OUT"
 passed=0 failed=0 skipped=0
+failures=()
 
 add_counts()
 {
@@ -23,6 +24,7 @@ add_counts()
 		echo "($2 left no counts: counted as one failure)"
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	[ "$f" = 0 ] || failures+=("$2")
 }
 
 # tap_step NAME COMMAND...: run a command that prints TAP, show its output
@@ -55,9 +57,11 @@ grep -v 'Skipping BTF generation' "$OUT/build.log"
 if [ $build_ok -eq 0 ]; then
 	echo "build failed"
 	failed=$((failed + 1))
+	failures+=(build)
 elif grep -q 'warning:' "$OUT/build.log"; then
 	echo "build has warnings"
 	failed=$((failed + 1))
+	failures+=("build warnings")
 else
 	echo "build ok, no warnings"
 	passed=$((passed + 1))
@@ -95,9 +99,13 @@ vm_step()
 	elapsed=$(( $(date +%s) - start ))
 	add_counts "$OUT/$name/counts" "$label"
 	if [ $rc -ne 0 ] && [ -s "$OUT/$name/counts" ] && [ "$(cut -d' ' -f2 "$OUT/$name/counts")" = 0 ]; then
-		# The tests passed but the VM run did not: a splat after the tests, or
-		# no clean poweroff.
+		# The tests passed but the VM run did not: a timeout, a splat after
+		# the tests, or no clean poweroff.
 		failed=$((failed + 1))
+		failures+=("$label")
+	fi
+	if [ -s "$OUT/$name/failed" ]; then
+		failures+=("$label: $(paste -sd' ' "$OUT/$name/failed")")
 	fi
 	echo "$label took ${elapsed}s; logs in $OUT/$name"
 }
@@ -116,6 +124,7 @@ else
 		echo "guest images ready ($(( $(date +%s) - start ))s):"
 	else
 		failed=$((failed + 1))
+		failures+=("guest images")
 		echo "guest images failed to build:"
 	fi
 	sed 's/^/  /' "$OUT/guest-build.log"
@@ -135,5 +144,8 @@ splats=$(find "$OUT"/vm*/logs -name '*.splats' -size +0 2>/dev/null | wc -l)
 echo "test scripts with kernel warnings: $splats; leak checks: $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^ok .*leak check') passed, $(cat "$OUT"/vm/logs/*.log 2>/dev/null | grep -c '^not ok .*leak check') failed"
 
 echo
+for f in "${failures[@]}"; do
+	echo "failed: $f"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -z "$CMD" ]; then
-	CMD="COLO_INJECT=${COLO_INJECT:-} CI=${CI:-} $REPO/tools/testing/selftests/colo/run_tests.sh"
+	CMD="COLO_INJECT=${COLO_INJECT:-} COLO_TEST_TIMEOUT=${COLO_TEST_TIMEOUT:-} CI=${CI:-} $REPO/tools/testing/selftests/colo/run_tests.sh"
 	[ $# -gt 0 ] && CMD="$CMD $(printf '%q ' "$@")"
 fi
 
@@ -49,7 +49,8 @@ if [ -z "$OUT" ]; then
 fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/verdict "$OUT"/console.log "$OUT"/dmesg.log "$OUT"/command
+rm -f "$OUT"/verdict "$OUT"/console.log "$OUT"/dmesg.log "$OUT"/command \
+	"$OUT"/counts "$OUT"/running "$OUT"/failed
 
 INITRD="$OUT/initrd.gz"
 "$REPO/tools/testing/vm/mkinitrd.sh" "$KVER" "$INITRD"
@@ -83,6 +84,10 @@ elapsed=$(( $(date +%s) - start ))
 fail=0
 if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
 	echo "vm: FAILED: timed out after ${TIMEOUT}s"
+	if [ -s "$OUT/running" ]; then
+		echo "vm: $(cat "$OUT/running") was running; its log so far: $OUT/logs/$(cat "$OUT/running").log"
+		echo "$(cat "$OUT/running") (the VM timed out)" >> "$OUT/failed"
+	fi
 	fail=1
 fi
 if [ ! -s "$OUT/verdict" ]; then

@@ -6,7 +6,13 @@
 # glob PATTERNs given. Each
 # script's TAP lines are counted; a script that fails without a "not ok" line,
 # or after which the kernel log shows a warning, counts as one more failure.
-# Writes the counts to $COLO_OUT/counts and ends with "N passed, N failed, N skipped".
+# A script still running after COLO_TEST_TIMEOUT seconds (default 600) is
+# stopped with everything it started, after its processes and the kernel's
+# blocked tasks are written to its log; it counts as a failure and the run
+# goes on. The counts so far are in $COLO_OUT/counts after every script, and
+# the script running now is named in $COLO_OUT/running, so that a VM that
+# never comes back still reports what passed and where it stood. Failed
+# scripts are listed in $COLO_OUT/failed. Ends with "N passed, N failed, N skipped".
 set -u
 DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$DIR/../../../.." && pwd)
@@ -42,7 +48,43 @@ if [ -n "${COLO_INJECT:-}" ]; then
 	scripts+=("$REPO/tools/testing/vm/inject/$COLO_INJECT.sh")
 fi
 
+TEST_TIMEOUT=${COLO_TEST_TIMEOUT:-600}
+
+# run_script FILE LOG: run one test script in a session of its own, so that
+# it can be stopped with all it started; exit status 124 when it timed out.
+run_script()
+{
+	local file=$1 log=$2 pid watchdog rc
+	setsid bash "$file" > "$log" 2>&1 < /dev/null &
+	pid=$!
+	sleep "$TEST_TIMEOUT" &
+	watchdog=$!
+	wait -n "$pid" "$watchdog"
+	if kill -0 "$pid" 2>/dev/null; then
+		{
+			echo "# timed out after ${TEST_TIMEOUT}s; its processes:"
+			ps -s "$pid" -o pid,ppid,stat,etimes,wchan:32,args | sed 's/^/# /'
+		} >> "$log"
+		# The kernel's stacks of blocked (D state) tasks, for a hang below.
+		echo w > /proc/sysrq-trigger
+		kill -TERM -- -"$pid" 2>/dev/null
+		sleep 10 &
+		watchdog=$!
+		wait -n "$pid" "$watchdog"
+		kill -KILL -- -"$pid" 2>/dev/null
+		wait "$pid"
+		return 124
+	fi
+	wait "$pid"
+	rc=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	return $rc
+}
+
 passed=0 failed=0 skipped=0
+: > "$OUT/failed"
+echo "0 0 0" > "$OUT/counts"
 echo "TAP version 13"
 echo "1..${#scripts[@]}"
 n=0
@@ -52,7 +94,8 @@ for f in "${scripts[@]}"; do
 	klog_lines=$(dmesg | wc -l)
 	start=$(date +%s)
 	echo "# $name"
-	bash "$f" > "$LOGS/$name.log" 2>&1 < /dev/null
+	echo "$name" > "$OUT/running"
+	run_script "$f" "$LOGS/$name.log"
 	rc=$?
 	elapsed=$(( $(date +%s) - start ))
 	sed 's/^/    /' "$LOGS/$name.log"
@@ -77,13 +120,19 @@ for f in "${scripts[@]}"; do
 			failed=$((failed + 1))
 			verdict="not ok"
 		fi
+	elif [ $rc -eq 124 ]; then
+		failed=$((failed + 1))
+		verdict="not ok"
+		echo "    # timed out after ${TEST_TIMEOUT}s: counted as a failure"
 	elif [ $rc -ne 0 ]; then
 		[ $bad -eq 0 ] && failed=$((failed + 1))
 		verdict="not ok"
 	fi
 	echo "$verdict $n - $name (${elapsed}s, exit $rc)"
+	[ "$verdict" = ok ] || echo "$name" >> "$OUT/failed"
+	echo "$passed $failed $skipped" > "$OUT/counts"
 done
+rm -f "$OUT/running"
 
-echo "$passed $failed $skipped" > "$OUT/counts"
 echo "in-kernel tests: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
