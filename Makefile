@@ -37,6 +37,7 @@ tools:
 
 test-helpers:
 	$(MAKE) -C $(TESTING)/selftests/colo
+	$(TESTING)/vm/mutant/build.sh $(KDIR)
 
 guest:
 	$(MAKE) -C $(TESTING)/guest images
@@ -77,6 +78,7 @@ clean:
 	$(MAKE) -C $(TESTING)/unit clean
 	$(MAKE) -C $(TESTING)/fuzz clean
 	$(MAKE) -C $(TESTING)/guest clean
+	rm -rf $(TESTING)/vm/mutant/build
 
 setup:
 	@scripts/setup.sh

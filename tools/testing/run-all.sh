@@ -89,12 +89,16 @@ add_counts "$OUT/mutants.counts" "fuzz mutants"
 
 # vm_step NAME LABEL [PATTERN...]: one boot of the test VM running the
 # in-kernel tests (the matching ones), counted; prints how long it took.
+# Each step takes 8-12 minutes on a quiet 2-core machine under TCG, and
+# several times that on a busy one; a hung test is stopped after
+# COLO_TEST_TIMEOUT inside. Two steps at the bound stay within 90 minutes.
+VM_STEP_TIMEOUT=${VM_TIMEOUT:-2400}
 vm_step()
 {
 	local name=$1 label=$2 rc start elapsed
 	shift 2
 	start=$(date +%s)
-	tools/testing/vm/run.sh --out "$OUT/$name" "$@"
+	tools/testing/vm/run.sh --timeout "$VM_STEP_TIMEOUT" --out "$OUT/$name" "$@"
 	rc=$?
 	elapsed=$(( $(date +%s) - start ))
 	add_counts "$OUT/$name/counts" "$label"

@@ -81,14 +81,24 @@ qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))
 
+# What the harness itself saw go wrong, a line each in $OUT/failed (with
+# the names of the test scripts that failed), for the run's summary.
 fail=0
+running=
+[ -s "$OUT/running" ] && running=$(cat "$OUT/running")
 if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
 	echo "vm: FAILED: timed out after ${TIMEOUT}s"
-	if [ -s "$OUT/running" ]; then
-		echo "vm: $(cat "$OUT/running") was running; its log so far: $OUT/logs/$(cat "$OUT/running").log"
-		echo "$(cat "$OUT/running") (the VM timed out)" >> "$OUT/failed"
+	if [ -n "$running" ]; then
+		echo "vm: $running was running; its log so far: $OUT/logs/$running.log"
+		echo "$running (the VM timed out after ${elapsed}s)" >> "$OUT/failed"
+	else
+		echo "(the VM timed out after ${elapsed}s)" >> "$OUT/failed"
 	fi
 	fail=1
+elif [ ! -s "$OUT/verdict" ]; then
+	crash=$(grep -m1 -E 'Kernel panic|BUG:|Oops|general protection fault' "$OUT/console.log" |
+		sed 's/^\[ *[0-9.]*\] //')
+	echo "${running:-(no test)} (no verdict after ${elapsed}s${crash:+: $crash})" >> "$OUT/failed"
 fi
 if [ ! -s "$OUT/verdict" ]; then
 	echo "vm: FAILED: no verdict came back (crash, panic or timeout); console log: $OUT/console.log"
@@ -109,6 +119,8 @@ if "$REPO/tools/testing/vm/klog-check.sh" "$klog" "$OUT/console.log"; then
 	:
 else
 	echo "vm: FAILED: kernel log shows a warning or crash (kept in $OUT)"
+	echo "(kernel log: $(grep -m1 -h -E 'WARNING:|BUG|Oops|panic|Call Trace|blocked for' "$klog" |
+		sed 's/^\[ *[0-9.]*\] //'))" >> "$OUT/failed"
 	fail=1
 fi
 
