@@ -135,8 +135,11 @@ static void print_status(struct json_object *s)
 	printf("  checkpoints %.0f (last %s):", num(s, "checkpoints"), str(s, "last_reason"));
 	json_object_object_foreach(reasons, k, v)
 		printf(" %s %" PRId64, k, json_object_get_int64(v));
-	printf("\n  pause last %.1f ms, p50 %.1f ms, p99 %.1f ms; secondary apply %.1f ms\n",
+	printf("\n  pause last %.1f ms, p50 %.1f ms, p99 %.1f ms; secondary apply %.1f ms",
 	       num(pause, "last"), num(pause, "p50"), num(pause, "p99"), num(s, "last_apply_ms"));
+	if (!strcmp(str(s, "role"), "secondary"))
+		printf(", then load %.1f ms", num(s, "last_load_ms"));
+	printf("\n");
 	printf("  last checkpoint: %.0f dirty pages (%.0f bytes), %.0f bytes of device state\n",
 	       num(s, "last_dirty_pages"), num(s, "last_dirty_bytes"),
 	       num(s, "last_devstate_bytes"));

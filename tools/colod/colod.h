@@ -121,7 +121,7 @@ struct colod {
 	enum colo_ckpt_reason last_reason;
 	uint64_t pauses_ns[COLOD_PAUSE_RING];
 	uint64_t npauses;
-	uint64_t last_pause_ns, last_apply_ns;
+	uint64_t last_pause_ns, last_apply_ns, last_load_ns;
 	uint64_t last_pages, total_pages, last_devstate_bytes;
 	uint64_t last_ckpt_end_ns;
 	uint64_t proxy_requests;

@@ -164,6 +164,7 @@ static struct json_object *status_json(struct colod *d)
 	json_object_object_add(pause, "p99", json_object_new_double(percentile_ms(d, 0.99)));
 	json_object_object_add(o, "pause_ms", pause);
 	json_object_object_add(o, "last_apply_ms", json_object_new_double(d->last_apply_ns / 1e6));
+	json_object_object_add(o, "last_load_ms", json_object_new_double(d->last_load_ns / 1e6));
 	json_object_object_add(o, "last_dirty_pages", json_object_new_uint64(d->last_pages));
 	json_object_object_add(o, "last_dirty_bytes",
 			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));

@@ -7,8 +7,14 @@
  *   stop the replica VM; copy the cache into its RAM for the primary's
  *   dirty pages and its own (colo_ckpt restore); end that QEMU; drop the
  *   disk buffers (colo secondary "checkpoint"); reset the proxy's sequence
- *   offsets (colo_proxy checkpoint); hand the device state to the next QEMU,
- *   started beforehand with -incoming and waiting; resume it; ACK.
+ *   offsets (colo_proxy checkpoint); ACK; hand the device state to the next
+ *   QEMU, started beforehand with -incoming and waiting; resume it.
+ *
+ * The ACK comes once this host holds the whole state (RAM and disk as the
+ * primary's at its stop, device state in memory), before the slow part,
+ * loading the device state: the primary's pause does not wait for it.
+ * Nothing else runs meanwhile, so a takeover that follows finds the
+ * replica running from the acknowledged checkpoint.
  *
  * A fresh QEMU per checkpoint is how QEMU 7.2 loads device state more than
  * once (Documentation/admin-guide/colod.rst says why); starting the next one
@@ -222,7 +228,11 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 	return 0;
 }
 
-static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
+/*
+ * The checkpoint's state becomes this host's, up to the device state kept
+ * in memory for start_next(): what the ACK promises.
+ */
+static int commit_checkpoint(struct colod *d, char *err, size_t errlen)
 {
 	long restored, discarded;
 	int r;
@@ -245,8 +255,6 @@ static int apply_checkpoint(struct colod *d, char *err, size_t errlen)
 	r = dm_message(d->dm_name, "checkpoint", err, errlen);
 	if (!r)
 		r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, true, err, errlen);
-	if (!r)
-		r = start_next(d, err, errlen);
 	if (!r)
 		d->last_pages = restored;
 	return r;
@@ -430,7 +438,7 @@ int secondary_handle(struct colod *d)
 		break;
 	case COLO_MSG_CKPT_END:
 		t0 = now_ns();
-		r = apply_checkpoint(d, err, sizeof(err));
+		r = commit_checkpoint(d, err, sizeof(err));
 		if (r) {
 			colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s",
 					(unsigned long long)m.end_ckpt_id, err);
@@ -450,12 +458,21 @@ int secondary_handle(struct colod *d)
 			snprintf(err, sizeof(err), "sending the ACK: %s", strerror(-r));
 			break;
 		}
+		t0 = now_ns();
+		r = start_next(d, err, sizeof(err));
+		if (r) {
+			colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s",
+					(unsigned long long)d->ckpt_id, err);
+			break;
+		}
+		d->last_load_ns = now_ns() - t0;
 		if (d->state != COLOD_REPLICATING)
 			colod_set_state(d, COLOD_REPLICATING, "first checkpoint applied");
 		log_info("checkpoint %llu (%s) applied: %llu pages, %zu bytes of device state, "
-			 "%.1f ms, replica QEMU %u", (unsigned long long)d->ckpt_id,
-			 colo_ckpt_reason_name(d->last_reason), (unsigned long long)d->npages,
-			 d->devstate_len, d->last_apply_ns / 1e6, d->vm.gen);
+			 "%.1f ms, then loaded in %.1f ms, replica QEMU %u",
+			 (unsigned long long)d->ckpt_id, colo_ckpt_reason_name(d->last_reason),
+			 (unsigned long long)d->npages, d->devstate_len, d->last_apply_ns / 1e6,
+			 d->last_load_ns / 1e6, d->vm.gen);
 		/* a frozen replica keeps the guest's sockets and files to itself
 		 * (the next QEMU would take them over): start_next() starts the
 		 * next one at the next checkpoint */
