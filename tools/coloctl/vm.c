@@ -140,6 +140,17 @@ static void print_status(struct json_object *s)
 	if (!strcmp(str(s, "role"), "secondary"))
 		printf(", then load %.1f ms", num(s, "last_load_ms"));
 	printf("\n");
+	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {
+		struct json_object *parts = json_object_object_get(s, "last_pause_parts_ms");
+		const char *sep = "";
+
+		printf("  last pause by step (ms):");
+		json_object_object_foreach(parts, k, v) {
+			printf("%s %s %.1f", sep, k, json_object_get_double(v));
+			sep = ",";
+		}
+		printf("\n");
+	}
 	printf("  last checkpoint: %.0f dirty pages (%.0f bytes), %.0f bytes of device state\n",
 	       num(s, "last_dirty_pages"), num(s, "last_dirty_bytes"),
 	       num(s, "last_devstate_bytes"));

@@ -24,6 +24,19 @@
 #define COLOD_PAGE_SIZE 4096U
 #define COLOD_PAUSE_RING 1024	/* pauses kept for the percentiles */
 
+/* Where the primary's pause goes, in the order of a checkpoint's steps. */
+enum colod_pause_part {
+	COLOD_PAUSE_STOP,	/* QMP stop, input held, the tap's queue dropped */
+	COLOD_PAUSE_DRAIN,	/* colo primary checkpoint: forwarded writes flushed */
+	COLOD_PAUSE_RAM,	/* dirty pages collected and read */
+	COLOD_PAUSE_DEVSTATE,	/* QEMU's device state saved */
+	COLOD_PAUSE_SEND,	/* the checkpoint written to the agent link */
+	COLOD_PAUSE_ACK,	/* until the secondary's ACK */
+	COLOD_PAUSE_RESUME,	/* proxy checkpoint, QMP cont */
+	COLOD_PAUSE_PARTS
+};
+extern const char *const colod_pause_part_names[COLOD_PAUSE_PARTS];
+
 /* What a VM under colod is doing, as `coloctl vm status` shows it. */
 enum colod_state {
 	COLOD_STARTING,		/* setting up objects, devices, QEMU */
@@ -122,6 +135,7 @@ struct colod {
 	uint64_t pauses_ns[COLOD_PAUSE_RING];
 	uint64_t npauses;
 	uint64_t last_pause_ns, last_apply_ns, last_load_ns;
+	uint64_t last_pause_part_ns[COLOD_PAUSE_PARTS];
 	uint64_t last_pages, total_pages, last_devstate_bytes;
 	uint64_t last_ckpt_end_ns;
 	uint64_t proxy_requests;
@@ -198,6 +212,7 @@ long tap_discard_queued(int fd);
 int hello_exchange(struct colod *d, bool send_first, const char **why);
 int primary_connect(struct colod *d, char *err, size_t errlen);
 int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason);
+void colod_pause_parts_format(const struct colod *d, char *buf, size_t size);
 int primary_start_vm(struct colod *d, char *err, size_t errlen);
 int secondary_accept(struct colod *d);
 int secondary_handle(struct colod *d);

@@ -9,7 +9,8 @@
 #    checkpoints every COLOD_BENCH_INTERVAL s, COLOD_BENCH_CHECKPOINTS of
 #    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms"; QEMU: the
-#    PVM's QMP STOP to RESUME, pages from query-migrate).
+#    PVM's QMP STOP to RESUME, pages from query-migrate); and colod's
+#    pause by step (the median of each step its log line lists).
 # 2. Client throughput (the guest's deterministic stream, port 7001,
 #    byte-checked) and echo round trip (port 7002, median) through the
 #    colod pair, the guest alone (one QEMU from the snapshot on the
@@ -133,18 +134,29 @@ pair_stop()
 	done
 }
 
-# colod_window FIRST LAST: "pages pause_ms" of the primary's checkpoints
-# FIRST..LAST, from its log.
+# colod_window FIRST LAST: "pages pause_ms step_ms..." of the primary's
+# checkpoints FIRST..LAST, from its log (the steps as in "paused X ms
+# (stop A, drain B, ...)", in that order).
 colod_window()
 {
 	awk -v a="$1" -v b="$2" '
 	match($0, /checkpoint [0-9]+ \([a-z-]+\): [0-9]+ pages/) {
 		split(substr($0, RSTART, RLENGTH), f, " ")
-		if (f[2] >= a && f[2] <= b && match($0, /paused [0-9.]+ ms/)) {
-			split(substr($0, RSTART, RLENGTH), g, " ")
-			print f[4], g[2]
+		if (f[2] >= a && f[2] <= b && match($0, /paused [0-9.]+ ms \([^)]*\)/)) {
+			n = split(substr($0, RSTART, RLENGTH), g, /[ (),]+/)
+			line = f[4] " " g[2]
+			for (i = 4; i < n; i += 2)
+				line = line " " g[i + 1]
+			print line
 		}
 	}' "$W/primary.log"
+}
+
+# The names of the steps in colod's "paused" line, from its log.
+pause_step_names()
+{
+	grep -m1 -o 'paused [0-9.]* ms ([^)]*)' "$W/primary.log" |
+		sed -E 's/.*\(//; s/\)//; s/ [0-9.]+//g; s/,//g'
 }
 
 primary_guest() { "$GUEST_CTL" ask "$W/primary/control.sock" "$1" 60 > /dev/null; }
@@ -165,7 +177,11 @@ colod_rates()
 		colod_window "$first" $((first + PER_RATE - 1)) > "$R/colod-$rate"
 		read -r "RES[colod,p50,$rate]" "RES[colod,p99,$rate]" "RES[colod,n,$rate]" <<< "$(cut -d' ' -f2 "$R/colod-$rate" | stats)"
 		RES[colod,pages,$rate]=$(median $(cut -d' ' -f1 "$R/colod-$rate"))
+		RES[colod,steps,$rate]=$(awk '{ for (i = 3; i <= NF; i++) print i, $i }' "$R/colod-$rate" |
+			sort -k1,1n -k2,2n | awk '{ v[$1] = v[$1] " " $2 } END {
+				for (i = 3; i in v; i++) { n = split(v[i], x, " "); printf "%s ", x[int((n + 1) / 2)] } }')
 	done
+	RES[colod,step_names]=$(pause_step_names)
 	primary_guest "mem 0"
 }
 
@@ -322,6 +338,17 @@ for rate in "${RATES[@]}"; do
 		"$(ratio "${RES[colod,p50,$rate]:-}" "${RES[anchor,p50,$rate]:-}")"
 done
 echo "(colod: pause from its log; QEMU: PVM's QMP STOP to RESUME; pages/ck: median for colod, mean for QEMU)"
+if [ -n "${RES[colod,step_names]:-}" ]; then
+	printf '\ncolod pause by step, median ms per rate (colod.rst, One checkpoint)\n'
+	printf '%-10s |' "pages/s"
+	printf ' %8s' ${RES[colod,step_names]}
+	printf '\n'
+	for rate in "${RATES[@]}"; do
+		printf '%-10s |' "$rate"
+		printf ' %8s' ${RES[colod,steps,$rate]:-}
+		printf '\n'
+	done
+fi
 
 tput_alone=$(median ${RES[alone,tput]}) tput_colod=$(median ${RES[colod,tput]})
 rtt_alone=$(median ${RES[alone,rtt]}) rtt_colod=$(median ${RES[colod,rtt]})
