@@ -816,8 +816,10 @@ t_check "... and the secondary requests a checkpoint" stat_gt sec s-g requests_t
 nsx cli $PY clients 10.0.0.2 8080 8 3000000 > /dev/null 2>&1 &
 load=$!
 nsx cli $PY udpflood 10.0.0.2 5353 5 > /dev/null 2>&1 &
+flood=$!
 sleep 1
 t_check "rmmod under traffic" unload_module colo_proxy
-kill $load 2> /dev/null
-wait $load 2> /dev/null
+# Both end here: a flood left running went on into the next test's start.
+kill $load $flood 2> /dev/null
+wait $load $flood 2> /dev/null
 t_done
