@@ -212,7 +212,6 @@ long tap_discard_queued(int fd);
 int hello_exchange(struct colod *d, bool send_first, const char **why);
 int primary_connect(struct colod *d, char *err, size_t errlen);
 int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason);
-void colod_pause_parts_format(const struct colod *d, char *buf, size_t size);
 int primary_start_vm(struct colod *d, char *err, size_t errlen);
 int secondary_accept(struct colod *d);
 int secondary_handle(struct colod *d);

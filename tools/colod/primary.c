@@ -544,8 +544,8 @@ const char *const colod_pause_part_names[COLOD_PAUSE_PARTS] = {
 	[COLOD_PAUSE_RESUME] = "resume",
 };
 
-/* "stop 1.2 ms, drain 0.4 ms, ..." for the journal. */
-void colod_pause_parts_format(const struct colod *d, char *buf, size_t size)
+/* "stop 1.2, drain 0.4, ..." (ms) for the journal. */
+static void pause_parts_format(const struct colod *d, char *buf, size_t size)
 {
 	size_t len = 0;
 	int i;
@@ -675,7 +675,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	}
 	pause_part_end(d, COLOD_PAUSE_RESUME, &mark);
 	record_pause(d, mark - stopped, reason, n);
-	colod_pause_parts_format(d, parts, sizeof(parts));
+	pause_parts_format(d, parts, sizeof(parts));
 	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms "
 		 "(%s), secondary applied in %.1f ms", (unsigned long long)id,
 		 colo_ckpt_reason_name(reason), n, d->devstate_len,
