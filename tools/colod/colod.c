@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct colod d = {
-		.ctl_fd = -1, .listen_fd = -1, .agent_fd = -1, .devstate_listen_fd = -1,
+		.ctl_fd = -1, .listen_fd = -1, .agent_fd = -1,
 		.tap_fd = -1, .ram_fd = -1, .cache_fd = -1,
 		.cluster = { .cpg_fd = -1, .quorum_fd = -1 },
 	};

@@ -83,7 +83,6 @@ struct colod {
 	char state_why[256];
 
 	int epfd, sigfd, timerfd, pollfd_timer, ctl_fd, listen_fd, agent_fd;
-	int devstate_listen_fd;	/* primary: QEMU's migration stream comes here */
 	int tap_fd;
 	unsigned int tap_ifindex;
 
@@ -183,6 +182,10 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 int qemu_connect(struct colod_qemu *q, int timeout_ms, char *err, size_t errlen);
 void qemu_kill(struct colod_qemu *q);
 int qemu_set_ignore_shared(struct colod_qemu *q, char *err, size_t errlen);
+/* -EINVAL, with the block named in err, when the guest has RAM outside its
+ * shared RAM object that is not read-only firmware (a checkpoint would not
+ * carry it) */
+int qemu_check_ram_blocks(struct colod_qemu *q, char *err, size_t errlen);
 
 /* link.c: the agent connection, blocking with timeouts */
 int link_send(int fd, const void *buf, size_t len);

@@ -454,16 +454,8 @@ int host_setup(struct colod *d, char *err, size_t errlen)
 	char params[600];
 	int ret;
 
-	if (d->cfg.role == COLOD_ROLE_PRIMARY) {
-		char path[300];
-
-		ret = common_setup(d, COLO_PROXY_ROLE_PRIMARY, err, errlen);
-		if (ret)
-			return ret;
-		snprintf(path, sizeof(path), "%s/devstate.sock", d->cfg.run_dir);
-		d->devstate_listen_fd = unix_listen(path, err, errlen);
-		return d->devstate_listen_fd < 0 ? d->devstate_listen_fd : 0;
-	}
+	if (d->cfg.role == COLOD_ROLE_PRIMARY)
+		return common_setup(d, COLO_PROXY_ROLE_PRIMARY, err, errlen);
 
 	ret = common_setup(d, COLO_PROXY_ROLE_SECONDARY, err, errlen);
 	if (ret)

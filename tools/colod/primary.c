@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -163,110 +164,78 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen)
 		snprintf(err, errlen, "the VM did not start running within 300 s");
 		r = -ETIMEDOUT;
 	}
-	/*
-	 * Only now: the saved state start_from names carries the RAM, and a
-	 * load still in progress would refuse it with x-ignore-shared set.
-	 */
 	if (!r)
-		r = qemu_set_ignore_shared(&d->vm, err, errlen);
+		r = qemu_check_ram_blocks(&d->vm, err, errlen);
 	return r;
 }
 
 /*
- * QEMU reports the migration completed a moment before its run state leaves
- * finish-migrate; a cont in between would be undone by that transition.
+ * The device state alone: the RAM object is shared and colod copies its
+ * dirty pages itself. xen-save-devices-state writes every device's state
+ * (no RAM block) from QEMU's main loop into a file; unlike a migration it
+ * starts no migration thread, polls nothing and leaves the block devices
+ * active, so the cont after it need not reopen them. The replica loads the
+ * file as an incoming migration stream without a configuration section
+ * (qemu_spawn() sets send-configuration=off on replicas). RAM blocks outside
+ * the shared object (ROMs) are not in it: the replica has its own identical
+ * copies, and primary_start_vm() refuses a guest with other device RAM.
  */
-static int wait_postmigrate(struct colod *d, char *err, size_t errlen)
-{
-	char status[32];
-	int i, r;
-
-	for (i = 0; i < 30000; i++) {
-		r = qmp_status(d->vm.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
-		if (r || strcmp(status, "finish-migrate"))
-			return r;
-		poll(NULL, 0, 1);
-	}
-	snprintf(err, errlen, "QEMU stays in finish-migrate");
-	return -ETIMEDOUT;
-}
-
 static int save_devstate(struct colod *d, char *err, size_t errlen)
 {
-	struct json_object *args = json_object_new_object(), *ret = NULL;
-	char uri[300];
-	struct pollfd p = { .fd = d->devstate_listen_fd, .events = POLLIN };
-	int fd, r, i;
+	struct json_object *args = json_object_new_object();
+	char path[300];
+	struct stat st;
+	size_t got = 0;
+	int fd, r;
 
-	snprintf(uri, sizeof(uri), "unix:%s/devstate.sock", d->cfg.run_dir);
-	json_object_object_add(args, "uri", json_object_new_string(uri));
-	r = qmp_call(d->vm.qmp, "migrate", args, NULL, QMP_TIMEOUT_MS, err, errlen);
+	snprintf(path, sizeof(path), "%s/devstate", d->cfg.run_dir);
+	json_object_object_add(args, "filename", json_object_new_string(path));
+	json_object_object_add(args, "live", json_object_new_boolean(0));
+	r = qmp_call(d->vm.qmp, "xen-save-devices-state", args, NULL, QMP_TIMEOUT_MS, err,
+		     errlen);
 	if (r)
 		return r;
-	if (poll(&p, 1, QMP_TIMEOUT_MS) != 1) {
-		snprintf(err, errlen, "QEMU did not connect to send its device state");
-		return -ETIMEDOUT;
-	}
-	fd = accept4(d->devstate_listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d->devstate_len = 0;
-	for (;;) {
-		ssize_t n;
-
-		if (d->devstate_len == d->devstate_size) {
-			size_t size = d->devstate_size ? d->devstate_size * 2 : 1 << 20;
-			unsigned char *b;
-
-			if (size > COLO_DEVSTATE_MAX) {
-				snprintf(err, errlen, "device state larger than %llu bytes",
-					 (unsigned long long)COLO_DEVSTATE_MAX);
-				close(fd);
-				return -EFBIG;
-			}
-			b = realloc(d->devstate, size);
-			if (!b) {
-				close(fd);
-				return -ENOMEM;
-			}
-			d->devstate = b;
-			d->devstate_size = size;
-		}
-		p = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, QMP_TIMEOUT_MS) != 1) {
-			snprintf(err, errlen, "QEMU's device state stopped coming");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
 			close(fd);
-			return -ETIMEDOUT;
+		return r;
+	}
+	if ((unsigned long long)st.st_size > COLO_DEVSTATE_MAX) {
+		snprintf(err, errlen, "device state of %lld bytes, more than %llu",
+			 (long long)st.st_size, (unsigned long long)COLO_DEVSTATE_MAX);
+		close(fd);
+		return -EFBIG;
+	}
+	if ((size_t)st.st_size > d->devstate_size) {
+		unsigned char *b = realloc(d->devstate, st.st_size);
+
+		if (!b) {
+			close(fd);
+			return -ENOMEM;
 		}
-		n = read(fd, d->devstate + d->devstate_len, d->devstate_size - d->devstate_len);
+		d->devstate = b;
+		d->devstate_size = st.st_size;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, d->devstate + got, st.st_size - got);
+
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		d->devstate_len += n;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "reading %s: %s", path,
+				 n < 0 ? strerror(errno) : "shorter than its size");
+			close(fd);
+			return r;
+		}
+		got += n;
 	}
 	close(fd);
-	for (i = 0; i < 30000; i++) {
-		const char *status;
-
-		r = qmp_call(d->vm.qmp, "query-migrate", NULL, &ret, QMP_TIMEOUT_MS, err, errlen);
-		if (r)
-			return r;
-		status = json_object_get_string(json_object_object_get(ret, "status"));
-		if (status && !strcmp(status, "completed")) {
-			json_object_put(ret);
-			return wait_postmigrate(d, err, errlen);
-		}
-		if (status && (!strcmp(status, "failed") || !strcmp(status, "cancelled"))) {
-			snprintf(err, errlen, "saving the device state %s", status);
-			json_object_put(ret);
-			return -EIO;
-		}
-		json_object_put(ret);
-		poll(NULL, 0, 1);
-	}
-	snprintf(err, errlen, "saving the device state did not complete");
-	return -ETIMEDOUT;
+	d->devstate_len = got;
+	return 0;
 }
 
 static int send_checkpoint(struct colod *d, uint64_t id, enum colo_ckpt_reason reason, long n)

@@ -11,7 +11,12 @@
  *           so the NIC offers no offloads>
  *   -qmp unix:<run_dir>/qmp-<gen>.sock
  *   -incoming fd:<N> (primary, start from a saved state) or
- *   -incoming unix:<run_dir>/incoming-<gen>.sock (secondary replica)
+ *   -incoming unix:<run_dir>/incoming-<gen>.sock -S
+ *           -global migration.send-configuration=off
+ *           -machine suppress-vmdesc=on (secondary replica: it loads
+ *           xen-save-devices-state's stream, which has neither a
+ *           configuration section nor a description, and stays paused
+ *           until colod says cont)
  *
  * The tap stays open in colod, so a replica process that replaces another
  * takes over the same queue: a paused or incoming QEMU does not read it.
@@ -94,6 +99,13 @@ int qemu_spawn(struct colod *d, struct colod_qemu *q, int incoming_fd, bool list
 		argv[n++] = "-incoming";
 		argv[n++] = incoming;
 	}
+	if (listen_incoming) {
+		argv[n++] = "-S";
+		argv[n++] = "-global";
+		argv[n++] = "migration.send-configuration=off";
+		argv[n++] = "-machine";
+		argv[n++] = "suppress-vmdesc=on";
+	}
 	argv[n] = NULL;
 
 	logfd = open(q->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -154,6 +166,47 @@ int qemu_set_ignore_shared(struct colod_qemu *q, char *err, size_t errlen)
 	json_object_array_add(caps, cap);
 	json_object_object_add(args, "capabilities", caps);
 	return qmp_call(q->qmp, "migrate-set-capabilities", args, NULL, 10000, err, errlen);
+}
+
+/*
+ * RAM blocks a device-state-only checkpoint may leave behind: the shared
+ * guest RAM (the backend's id) and read-only firmware, which the replica,
+ * started with the same arguments, holds identically.
+ */
+static bool ram_block_carried(const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strcmp(name, "ram0") || !strcmp(name, "pc.bios") ||
+	       !strncmp(name, "/rom@", 5) || (len > 4 && !strcmp(name + len - 4, ".rom"));
+}
+
+int qemu_check_ram_blocks(struct colod_qemu *q, char *err, size_t errlen)
+{
+	struct json_object *args = json_object_new_object(), *ret = NULL;
+	const char *table, *line;
+	int r;
+
+	json_object_object_add(args, "command-line", json_object_new_string("info ramblock"));
+	r = qmp_call(q->qmp, "human-monitor-command", args, &ret, 10000, err, errlen);
+	if (r)
+		return r;
+	table = json_object_get_string(ret);
+	/* the first line is the table's header */
+	for (line = table ? strchr(table, '\n') : NULL; line; line = strchr(line, '\n')) {
+		char name[256];
+
+		line++;
+		if (sscanf(line, "%255s", name) != 1 || ram_block_carried(name))
+			continue;
+		snprintf(err, errlen, "the guest has device RAM '%s', which checkpoints do not "
+			 "copy (only the guest RAM and read-only firmware are allowed): remove "
+			 "the device, e.g. a display adapter (-vga none)", name);
+		json_object_put(ret);
+		return -EINVAL;
+	}
+	json_object_put(ret);
+	return 0;
 }
 
 /* Ends a QEMU for good: SIGKILL, because a replica being replaced must not
