@@ -69,6 +69,13 @@ struct colo_pri {
 	u64 checkpoints;
 	u64 event_bytes;
 	bool event_raised;
+	/*
+	 * "hold": copies queued from now on stay unsent until "release", the
+	 * next checkpoint or a suspend, so that the secondary receives no
+	 * write of the interval after a checkpoint before it holds that
+	 * checkpoint (the agent resumes the guest before then).
+	 */
+	bool holding;
 
 	/*
 	 * The drain bound. total_bytes up to durable_bytes are on the
@@ -348,7 +355,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 			list_add_tail(&f->batch, &drop);
 			continue;
 		}
-		if (!colo_fwd_ready(p, f))
+		if (p->holding || !colo_fwd_ready(p, f))
 			break;
 		f->submitted = true;
 		colo_pri_busy_begin(p);
@@ -629,6 +636,7 @@ void colo_pri_postsuspend(struct colo_c *cc)
 	bool event = false;
 	u64 seq;
 
+	colo_pri_hold(cc, false);
 	spin_lock_irq(&p->lock);
 	seq = p->seq;
 	spin_unlock_irq(&p->lock);
@@ -716,6 +724,7 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 	return 0;
 }
 
+/* A checkpoint drains what a hold kept: it releases it first. */
 int colo_pri_checkpoint(struct colo_c *cc, const char **why)
 {
 	struct colo_pri *p = cc->pri;
@@ -725,9 +734,21 @@ int colo_pri_checkpoint(struct colo_c *cc, const char **why)
 		*why = "Interrupted";
 		return -EINTR;
 	}
+	colo_pri_hold(cc, false);
 	ret = colo_pri_do_checkpoint(p, why);
 	mutex_unlock(&p->ckpt_lock);
 	return ret;
+}
+
+void colo_pri_hold(struct colo_c *cc, bool hold)
+{
+	struct colo_pri *p = cc->pri;
+
+	spin_lock_irq(&p->lock);
+	p->holding = hold;
+	spin_unlock_irq(&p->lock);
+	if (!hold)
+		queue_work(p->wq, &p->submit_work);
 }
 
 int colo_pri_failover(struct colo_c *cc, const char **why)
@@ -830,13 +851,13 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu last_drain_us=%llu",
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu last_drain_us=%llu holding=%d",
 	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
 	       p->checkpoints,
 	       p->state == COLO_PRI_ACTIVE ? 0ULL : p->map[p->cur].nr_set,
 	       (u64)SECTOR_SIZE << p->map[0].shift, colo_pri_unflushed(p),
-	       p->drain.limit, p->drain.bw, div_u64(p->last_drain_ns, 1000));
+	       p->drain.limit, p->drain.bw, div_u64(p->last_drain_ns, 1000), p->holding);
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

@@ -291,6 +291,11 @@ static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 		case CB_MSG_FAILOVER:
 			ret = colo_sec_failover(cc, &why);
 			break;
+		case CB_MSG_HOLD:
+		case CB_MSG_RELEASE:
+			why = "Only a primary forwards writes";
+			ret = -EINVAL;
+			break;
 		default:
 			why = "Only a primary keeps a record of written regions";
 			ret = -EINVAL;
@@ -310,6 +315,12 @@ static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 			break;
 		case CB_MSG_CLEAR_WRITTEN:
 			ret = colo_pri_clear_written(cc, m.sector, m.nr, &why);
+			break;
+		case CB_MSG_HOLD:
+			colo_pri_hold(cc, true);
+			break;
+		case CB_MSG_RELEASE:
+			colo_pri_hold(cc, false);
 			break;
 		}
 	}

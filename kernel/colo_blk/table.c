@@ -307,14 +307,23 @@ int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 		*error = "Empty message";
 		return -EINVAL;
 	}
-	if (!strcmp(argv[0], "checkpoint") || !strcmp(argv[0], "failover")) {
-		if (argc != 1) {
-			*error = "checkpoint and failover take no arguments";
-			return -EINVAL;
-		}
-		m->msg = argv[0][0] == 'c' ? CB_MSG_CHECKPOINT : CB_MSG_FAILOVER;
-		return 0;
+	if (!strcmp(argv[0], "checkpoint"))
+		m->msg = CB_MSG_CHECKPOINT;
+	else if (!strcmp(argv[0], "failover"))
+		m->msg = CB_MSG_FAILOVER;
+	else if (!strcmp(argv[0], "hold"))
+		m->msg = CB_MSG_HOLD;
+	else if (!strcmp(argv[0], "release"))
+		m->msg = CB_MSG_RELEASE;
+	else
+		goto with_arguments;
+	if (argc != 1) {
+		*error = "checkpoint, failover, hold and release take no arguments";
+		return -EINVAL;
 	}
+	return 0;
+
+with_arguments:
 	if (!strcmp(argv[0], "written")) {
 		m->msg = CB_MSG_WRITTEN;
 		if (argc > 2) {
@@ -344,7 +353,7 @@ int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 		}
 		return 0;
 	}
-	*error = "Unknown message (checkpoint, failover, written or clear_written)";
+	*error = "Unknown message (checkpoint, failover, hold, release, written or clear_written)";
 	return -EINVAL;
 }
 

@@ -60,6 +60,8 @@ enum cb_msg {
 	CB_MSG_FAILOVER,
 	CB_MSG_WRITTEN,			/* sector: where to start */
 	CB_MSG_CLEAR_WRITTEN,		/* sector, nr: the range (default: all) */
+	CB_MSG_HOLD,			/* keep new copies back until RELEASE */
+	CB_MSG_RELEASE,
 };
 
 struct cb_message {

@@ -49,12 +49,18 @@ struct cp_hold_cb {
 	u32 len;		/* sequence numbers it occupies */
 };
 
+/* skb->cb of a sealed PVM frame: what it counts in the instance's hold. */
+struct cp_sealed_cb {
+	u32 wire_len;
+};
+
 struct cp_cb_ctx {
 	struct cp_instance *inst;
 	struct sk_buff_head *release;
 	struct sk_buff *self;		/* frame being hooked right now */
 	bool self_released;
 	bool drop_all;			/* instance/connection going away */
+	bool sealing;			/* SEAL: released frames stay held */
 };
 
 static void cp_cb_release(void *ctx, struct cp_seg *seg)
@@ -62,6 +68,12 @@ static void cp_cb_release(void *ctx, struct cp_seg *seg)
 	struct cp_held *h = container_of(seg, struct cp_held, seg);
 	struct cp_cb_ctx *c = ctx;
 
+	if (c->sealing) {
+		((struct cp_sealed_cb *)h->skb->cb)->wire_len = seg->wire_len;
+		__skb_queue_tail(c->release, h->skb);
+		kfree(h);
+		return;
+	}
 	cp_hold_give(c->inst, seg->wire_len);
 	if (c->drop_all) {
 		kfree_skb(h->skb);
@@ -143,6 +155,31 @@ void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 	};
 
 	cp_cmp_flush(&conn->cmp, &cp_ops, &ctx);
+}
+
+/*
+ * Caller holds inst->lock. SEAL: the connection's held PVM frames go to
+ * @sealed in order, still counted in the hold; the SVM's are dropped, and
+ * comparing starts afresh with the next frames.
+ */
+void cp_conn_seal(struct cp_instance *inst, struct cp_conn *conn,
+		  struct sk_buff_head *sealed)
+{
+	struct cp_cb_ctx ctx = { .inst = inst, .release = sealed, .sealing = true };
+
+	cp_cmp_flush(&conn->cmp, &cp_ops, &ctx);
+}
+
+/* Caller holds inst->lock: the sealed frames move to @q, out of the hold. */
+void cp_sealed_take(struct cp_instance *inst, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&inst->sealed_out))) {
+		cp_hold_give(inst, ((struct cp_sealed_cb *)skb->cb)->wire_len);
+		cp_stat_inc(inst, COLO_PROXY_STAT_RELEASED);
+		__skb_queue_tail(q, skb);
+	}
 }
 
 /* Hand released PVM frames to the stack, in order, past our own hook. */
@@ -827,6 +864,15 @@ static void cp_pri_tunnel_input(struct cp_instance *inst, struct sk_buff *skb)
 	struct cp_pkt pkt;
 	u32 mac_off;
 
+	/*
+	 * From SEAL to CHECKPOINT the PVM's output is compared with the SVM
+	 * that starts from the sealed state; what comes now is the old one's.
+	 */
+	if (READ_ONCE(inst->sealing)) {
+		cp_stat_inc(inst, COLO_PROXY_STAT_SVM_STALE);
+		consume_skb(skb);
+		return;
+	}
 	skb_reset_mac_header(skb);
 	if (!cp_skb_parse(inst, skb, &pkt, &mac_off) || !cp_comparable(&pkt))
 		goto free;

@@ -329,6 +329,7 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 	inst->hold_bytes = cfg->hold_bytes;
 	spin_lock_init(&inst->lock);
 	__skb_queue_head_init(&inst->input.kept);
+	__skb_queue_head_init(&inst->sealed_out);
 	__skb_queue_head_init(&inst->svm_out.kept);
 	for (i = 0; i <= inst->conn_mask; i++)
 		INIT_HLIST_HEAD(&inst->conns[i]);
@@ -368,6 +369,9 @@ static void flush_all(struct cp_instance *inst, bool release, bool forget)
 
 	__skb_queue_head_init(&q);
 	spin_lock_bh(&inst->lock);
+	/* A SEAL's frames come before anything held after it. */
+	cp_sealed_take(inst, &q);
+	WRITE_ONCE(inst->sealing, false);
 	for (i = 0; i <= inst->conn_mask; i++)
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (forget) {
@@ -413,9 +417,17 @@ void cp_instance_destroy(struct cp_instance *inst, bool release)
 	kfree(inst);
 }
 
-/* @await_peer: secondary only, checked by the caller */
+/*
+ * @await_peer: secondary only, checked by the caller. After a SEAL only the
+ * sealed frames go: what the PVM sent since is compared with the SVM that
+ * starts from the sealed state.
+ */
 void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer)
 {
+	struct sk_buff_head q;
+	bool sealed;
+
+	__skb_queue_head_init(&q);
 	cp_stat_inc(inst, COLO_PROXY_STAT_CHECKPOINTS);
 	spin_lock_bh(&inst->lock);
 	inst->loss_requested = false;
@@ -424,8 +436,16 @@ void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer)
 		inst->svm_out.closed = true;
 		inst->svm_out_closed = jiffies;
 	}
+	sealed = inst->sealing;
+	if (sealed) {
+		cp_sealed_take(inst, &q);
+		WRITE_ONCE(inst->sealing, false);
+	}
 	spin_unlock_bh(&inst->lock);
-	flush_all(inst, true, false);
+	if (sealed)
+		cp_deliver_released(inst, &q);
+	else
+		flush_all(inst, true, false);
 	if (inst->role == COLO_PROXY_ROLE_PRIMARY) {
 		bool paired = !cp_failed_over(inst);
 
@@ -447,6 +467,46 @@ int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *ext
 		return -EINVAL;
 	}
 	cp_gate_close(inst, &inst->input);
+	return 0;
+}
+
+/*
+ * Primary: the PVM has stopped for a checkpoint. Everything it sent so far
+ * is that checkpoint's output: held, it leaves at CHECKPOINT whatever the
+ * SVM sends. The PVM may run again at once; its new output is compared
+ * afresh with the SVM that starts from this state, whose frames only come
+ * after CHECKPOINT. Input is held as by HOLD_INPUT.
+ */
+int cp_instance_seal(struct cp_instance *inst, struct netlink_ext_ack *extack)
+{
+	struct cp_conn *conn;
+	int i;
+
+	if (inst->role != COLO_PROXY_ROLE_PRIMARY) {
+		NL_SET_ERR_MSG(extack, "only a primary instance seals its output");
+		return -EOPNOTSUPP;
+	}
+	if (cp_failed_over(inst)) {
+		NL_SET_ERR_MSG(extack, "instance has failed over: nothing is held any more");
+		return -EINVAL;
+	}
+	spin_lock_bh(&inst->lock);
+	if (inst->sealing) {
+		spin_unlock_bh(&inst->lock);
+		NL_SET_ERR_MSG(extack, "output already sealed: CHECKPOINT releases it first");
+		return -EBUSY;
+	}
+	inst->input.closed = true;
+	for (i = 0; i <= inst->conn_mask; i++)
+		hlist_for_each_entry(conn, &inst->conns[i], node) {
+			cp_conn_seal(inst, conn, &inst->sealed_out);
+			conn->requested = false;
+		}
+	inst->loss_requested = false;
+	inst->hold_requested = false;
+	WRITE_ONCE(inst->sealing, true);
+	spin_unlock_bh(&inst->lock);
+	cp_stat_inc(inst, COLO_PROXY_STAT_SEALS);
 	return 0;
 }
 

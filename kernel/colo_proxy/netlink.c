@@ -429,6 +429,21 @@ static int cp_nl_release_input(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int cp_nl_seal(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cp_instance *inst;
+	int err;
+
+	mutex_lock(&cp_net_lock);
+	inst = cp_nl_instance(info);
+	if (IS_ERR(inst))
+		err = PTR_ERR(inst);
+	else
+		err = cp_instance_seal(inst, info->extack);
+	mutex_unlock(&cp_net_lock);
+	return err;
+}
+
 static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_NEW,
@@ -464,6 +479,11 @@ static const struct genl_small_ops cp_ops[] = {
 	{
 		.cmd = COLO_PROXY_CMD_RELEASE_INPUT,
 		.doit = cp_nl_release_input,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = COLO_PROXY_CMD_SEAL,
+		.doit = cp_nl_seal,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -103,6 +103,12 @@ struct cp_instance {
 	u32 nconns;
 	struct cp_hold hold;		/* every frame the instance holds */
 	struct cp_gate input;		/* primary: frames to the PVM, HOLD_INPUT */
+	/*
+	 * Primary, from SEAL to CHECKPOINT: the PVM frames held at the SEAL,
+	 * in order, still counted in hold; SVM frames are stale meanwhile.
+	 */
+	bool sealing;
+	struct sk_buff_head sealed_out;
 	struct cp_gate svm_out;		/* secondary: SVM frames, AWAIT_PEER */
 	unsigned long svm_out_closed;	/* ... closed at this checkpoint (jiffies) */
 	bool hold_requested;		/* hold limit reported since the last checkpoint */
@@ -163,6 +169,7 @@ void cp_instance_destroy(struct cp_instance *inst, bool release);
 void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer);
 void cp_instance_failover(struct cp_instance *inst);
 int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack);
+int cp_instance_seal(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);
 struct cp_conn *cp_conn_find(struct cp_instance *inst, const struct cp_pkt *pkt,
 			     bool from_guest);
@@ -182,6 +189,9 @@ void cp_datapath_stop(struct cp_instance *inst);
 void cp_deliver_released(struct cp_instance *inst, struct sk_buff_head *q);
 void cp_conn_flush(struct cp_instance *inst, struct cp_conn *conn,
 		   struct sk_buff_head *release, bool drop_all);
+void cp_conn_seal(struct cp_instance *inst, struct cp_conn *conn,
+		  struct sk_buff_head *sealed);
+void cp_sealed_take(struct cp_instance *inst, struct sk_buff_head *q);
 void cp_tunnel_input(struct cp_instance *inst, u8 type, struct sk_buff *skb);
 void cp_svm_inject(struct cp_instance *inst, struct sk_buff_head *q);
 void cp_gate_close(struct cp_instance *inst, struct cp_gate *gate);

@@ -13,6 +13,7 @@
  *   coloctl proxy failover DEV
  *   coloctl proxy hold-input DEV
  *   coloctl proxy release-input DEV
+ *   coloctl proxy seal DEV
  *   coloctl proxy monitor [-j] [count N]
  */
 #include <arpa/inet.h>
@@ -112,6 +113,7 @@ static void usage(FILE *out)
 		"       coloctl proxy failover DEV\n"
 		"       coloctl proxy hold-input DEV\n"
 		"       coloctl proxy release-input DEV\n"
+		"       coloctl proxy seal DEV\n"
 		"       coloctl proxy monitor [-j] [count N]\n");
 }
 
@@ -302,7 +304,7 @@ int proxy_main(int argc, char **argv)
 	if (strcmp(cmd, "add") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
 	    strcmp(cmd, "stats") && strcmp(cmd, "checkpoint") && strcmp(cmd, "failover") &&
 	    strcmp(cmd, "hold-input") && strcmp(cmd, "release-input") &&
-	    strcmp(cmd, "monitor")) {
+	    strcmp(cmd, "seal") && strcmp(cmd, "monitor")) {
 		fprintf(stderr, "coloctl proxy: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
@@ -323,6 +325,8 @@ int proxy_main(int argc, char **argv)
 		rc = cmd_simple(&px, COLO_PROXY_CMD_HOLD_INPUT, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "release-input"))
 		rc = cmd_simple(&px, COLO_PROXY_CMD_RELEASE_INPUT, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "seal"))
+		rc = cmd_simple(&px, COLO_PROXY_CMD_SEAL, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "show"))
 		rc = cmd_show(&px, argc - 2, argv + 2, 0);
 	else if (!strcmp(cmd, "stats"))

@@ -63,6 +63,8 @@ static const char *const stat_names[COLO_PROXY_STAT_MAX + 1] = {
 	[COLO_PROXY_STAT_HOLDING_BYTES] = "holding_bytes",
 	[COLO_PROXY_STAT_INPUT_HELD] = "input_held",
 	[COLO_PROXY_STAT_SVM_AWAITED] = "svm_awaited",
+	[COLO_PROXY_STAT_SEALS] = "seals",
+	[COLO_PROXY_STAT_SVM_STALE] = "svm_stale",
 };
 
 static const char *const reason_names[COLO_PROXY_REASON_MAX + 1] = {

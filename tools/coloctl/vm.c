@@ -149,6 +149,13 @@ static void print_status(struct json_object *s)
 			printf("%s %s %.1f", sep, k, json_object_get_double(v));
 			sep = ",";
 		}
+		parts = json_object_object_get(s, "last_release_parts_ms");
+		printf("\n  output released %.1f ms after the resume:", num(s, "last_release_ms"));
+		sep = "";
+		json_object_object_foreach(parts, k2, v2) {
+			printf("%s %s %.1f", sep, k2, json_object_get_double(v2));
+			sep = ",";
+		}
 		printf("\n");
 	}
 	printf("  last checkpoint: %.0f dirty pages (%.0f bytes), %.0f bytes of device state\n",

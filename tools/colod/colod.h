@@ -24,18 +24,23 @@
 #define COLOD_PAGE_SIZE 4096U
 #define COLOD_PAUSE_RING 1024	/* pauses kept for the percentiles */
 
-/* Where the primary's pause goes, in the order of a checkpoint's steps. */
-enum colod_pause_part {
-	COLOD_PAUSE_STOP,	/* QMP stop, input held, the tap's queue dropped */
-	COLOD_PAUSE_DRAIN,	/* colo primary checkpoint: forwarded writes flushed */
-	COLOD_PAUSE_RAM,	/* dirty pages collected and read */
-	COLOD_PAUSE_DEVSTATE,	/* QEMU's device state saved */
-	COLOD_PAUSE_SEND,	/* the checkpoint written to the agent link */
-	COLOD_PAUSE_ACK,	/* until the secondary's ACK */
-	COLOD_PAUSE_RESUME,	/* proxy checkpoint, QMP cont */
-	COLOD_PAUSE_PARTS
+/*
+ * A checkpoint's steps on the primary, in order. The VM is paused for the
+ * first COLOD_PAUSED_STEPS; its output and forwarded writes are held until
+ * the others are done as well.
+ */
+enum colod_ckpt_step {
+	COLOD_STEP_STOP,	/* QMP stop, output sealed, input held, the tap's queue dropped */
+	COLOD_STEP_DRAIN,	/* colo primary checkpoint: forwarded writes flushed; hold */
+	COLOD_STEP_RAM,		/* dirty pages collected and read */
+	COLOD_STEP_DEVSTATE,	/* QEMU's device state saved */
+	COLOD_STEP_RESUME,	/* QMP cont */
+	COLOD_STEP_SEND,	/* the checkpoint written to the agent link */
+	COLOD_STEP_ACK,		/* the secondary's ACK; output and writes released */
+	COLOD_CKPT_STEPS
 };
-extern const char *const colod_pause_part_names[COLOD_PAUSE_PARTS];
+#define COLOD_PAUSED_STEPS (COLOD_STEP_RESUME + 1)
+extern const char *const colod_ckpt_step_names[COLOD_CKPT_STEPS];
 
 /* What a VM under colod is doing, as `coloctl vm status` shows it. */
 enum colod_state {
@@ -134,7 +139,8 @@ struct colod {
 	uint64_t pauses_ns[COLOD_PAUSE_RING];
 	uint64_t npauses;
 	uint64_t last_pause_ns, last_apply_ns, last_load_ns;
-	uint64_t last_pause_part_ns[COLOD_PAUSE_PARTS];
+	uint64_t last_release_ns;	/* from the VM's resume to its output's release */
+	uint64_t last_step_ns[COLOD_CKPT_STEPS];
 	uint64_t last_pages, total_pages, last_devstate_bytes;
 	uint64_t last_ckpt_end_ns;
 	uint64_t proxy_requests;

@@ -140,6 +140,7 @@ static struct json_object *status_json(struct colod *d)
 {
 	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
 	struct json_object *pause = json_object_new_object(), *parts = json_object_new_object();
+	struct json_object *release_parts = json_object_new_object();
 	int i;
 
 	json_object_object_add(o, "name", json_object_new_string(d->cfg.name));
@@ -163,10 +164,13 @@ static struct json_object *status_json(struct colod *d)
 	json_object_object_add(pause, "p50", json_object_new_double(percentile_ms(d, 0.5)));
 	json_object_object_add(pause, "p99", json_object_new_double(percentile_ms(d, 0.99)));
 	json_object_object_add(o, "pause_ms", pause);
-	for (i = 0; i < COLOD_PAUSE_PARTS; i++)
-		json_object_object_add(parts, colod_pause_part_names[i],
-				       json_object_new_double(d->last_pause_part_ns[i] / 1e6));
+	for (i = 0; i < COLOD_CKPT_STEPS; i++)
+		json_object_object_add(i < COLOD_PAUSED_STEPS ? parts : release_parts,
+				       colod_ckpt_step_names[i],
+				       json_object_new_double(d->last_step_ns[i] / 1e6));
 	json_object_object_add(o, "last_pause_parts_ms", parts);
+	json_object_object_add(o, "last_release_ms", json_object_new_double(d->last_release_ns / 1e6));
+	json_object_object_add(o, "last_release_parts_ms", release_parts);
 	json_object_object_add(o, "last_apply_ms", json_object_new_double(d->last_apply_ns / 1e6));
 	json_object_object_add(o, "last_load_ms", json_object_new_double(d->last_load_ns / 1e6));
 	json_object_object_add(o, "last_dirty_pages", json_object_new_uint64(d->last_pages));

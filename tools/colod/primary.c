@@ -503,34 +503,34 @@ void primary_disk_event(struct colod *d)
 			    "degraded)");
 }
 
-const char *const colod_pause_part_names[COLOD_PAUSE_PARTS] = {
-	[COLOD_PAUSE_STOP] = "stop",
-	[COLOD_PAUSE_DRAIN] = "drain",
-	[COLOD_PAUSE_RAM] = "ram",
-	[COLOD_PAUSE_DEVSTATE] = "devstate",
-	[COLOD_PAUSE_SEND] = "send",
-	[COLOD_PAUSE_ACK] = "ack",
-	[COLOD_PAUSE_RESUME] = "resume",
+const char *const colod_ckpt_step_names[COLOD_CKPT_STEPS] = {
+	[COLOD_STEP_STOP] = "stop",
+	[COLOD_STEP_DRAIN] = "drain",
+	[COLOD_STEP_RAM] = "ram",
+	[COLOD_STEP_DEVSTATE] = "devstate",
+	[COLOD_STEP_RESUME] = "resume",
+	[COLOD_STEP_SEND] = "send",
+	[COLOD_STEP_ACK] = "ack",
 };
 
-/* "stop 1.2, drain 0.4, ..." (ms) for the journal. */
-static void pause_parts_format(const struct colod *d, char *buf, size_t size)
+/* "stop 1.2, drain 0.4, ..." (ms) of steps [from, to) for the journal. */
+static void steps_format(const struct colod *d, int from, int to, char *buf, size_t size)
 {
 	size_t len = 0;
 	int i;
 
 	buf[0] = 0;
-	for (i = 0; i < COLOD_PAUSE_PARTS && len < size; i++)
-		len += snprintf(buf + len, size - len, "%s%s %.1f", i ? ", " : "",
-				colod_pause_part_names[i], d->last_pause_part_ns[i] / 1e6);
+	for (i = from; i < to && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s %.1f", i > from ? ", " : "",
+				colod_ckpt_step_names[i], d->last_step_ns[i] / 1e6);
 }
 
-/* The pause's part `part` ends now; the next one starts. */
-static void pause_part_end(struct colod *d, enum colod_pause_part part, uint64_t *mark)
+/* Step `step` ends now; the next one starts. */
+static void step_end(struct colod *d, enum colod_ckpt_step step, uint64_t *mark)
 {
 	uint64_t now = now_ns();
 
-	d->last_pause_part_ns[part] = now - *mark;
+	d->last_step_ns[step] = now - *mark;
 	*mark = now;
 }
 
@@ -557,11 +557,19 @@ static void release_input(struct colod *d)
 		log_err("releasing the VM's input: %s", err);
 }
 
+/*
+ * One checkpoint (colod.rst, "One checkpoint"). The VM is paused only
+ * while its state is taken: the proxy's seal and the disk's hold keep
+ * what it sends and writes after its resume from the network and from the
+ * secondary until the secondary has acknowledged the state, so the
+ * transfer and the secondary's commit happen while it runs.
+ */
 int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 {
 	uint64_t stopped, mark, id = d->ckpt_id + 1;
-	char parts[256];
+	char paused[256], released[128];
 	long n, discarded = 0;
+	bool resumed = false;
 	char err[512] = "";
 	int r;
 
@@ -576,24 +584,27 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	/* The pause is the VM's: it starts here, after the drain while it runs. */
 	stopped = now_ns();
 	mark = stopped;
-	memset(d->last_pause_part_ns, 0, sizeof(d->last_pause_part_ns));
+	memset(d->last_step_ns, 0, sizeof(d->last_step_ns));
 	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	/*
-	 * Input from now on waits in the proxy for the replica that starts
-	 * from this state; what the paused QEMU left queued on the tap was
-	 * mirrored to the replica being replaced, so neither VM gets it.
+	 * What the VM sent so far is this checkpoint's output. Input from now
+	 * on waits in the proxy for the replica that starts from this state;
+	 * what the paused QEMU left queued on the tap was mirrored to the
+	 * replica being replaced, so neither VM gets it.
 	 */
-	r = colod_proxy_hold_input(&d->proxy, d->cfg.tap, err, sizeof(err));
+	r = colod_proxy_seal(&d->proxy, d->cfg.tap, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	discarded = tap_discard_queued(d->tap_fd);
-	pause_part_end(d, COLOD_PAUSE_STOP, &mark);
+	step_end(d, COLOD_STEP_STOP, &mark);
 	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
+	if (!r)
+		r = dm_message(d->dm_name, "hold", err, sizeof(err));
 	if (r)
 		goto peer_failed;
-	pause_part_end(d, COLOD_PAUSE_DRAIN, &mark);
+	step_end(d, COLOD_STEP_DRAIN, &mark);
 	n = ram_collect(d->ram_fd, d->pages, d->ram_pages);
 	if (n < 0) {
 		r = n;
@@ -616,60 +627,78 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		snprintf(err, sizeof(err), "reading dirty pages: %s", strerror(-r));
 		goto vm_failed;
 	}
-	pause_part_end(d, COLOD_PAUSE_RAM, &mark);
+	step_end(d, COLOD_STEP_RAM, &mark);
 	r = save_devstate(d, err, sizeof(err));
 	if (r)
 		goto vm_failed;
-	pause_part_end(d, COLOD_PAUSE_DEVSTATE, &mark);
+	step_end(d, COLOD_STEP_DEVSTATE, &mark);
+	/* the state is in memory: the VM may run on, its output held */
+	d->frozen = reason == COLO_CKPT_FREEZE;
+	if (!d->frozen) {
+		r = qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+		if (r)
+			goto vm_failed;
+		resumed = true;
+	}
+	step_end(d, COLOD_STEP_RESUME, &mark);
+	d->last_pause_ns = mark - stopped;
 	r = send_checkpoint(d, id, reason, n);
 	if (r) {
 		snprintf(err, sizeof(err), "sending checkpoint %llu: %s", (unsigned long long)id,
 			 strerror(-r));
 		goto peer_failed;
 	}
-	pause_part_end(d, COLOD_PAUSE_SEND, &mark);
+	step_end(d, COLOD_STEP_SEND, &mark);
 	r = wait_ack(d, id, err, sizeof(err));
 	if (r)
 		goto peer_failed;
-	pause_part_end(d, COLOD_PAUSE_ACK, &mark);
 	d->ckpt_id = id;
+	/* the secondary holds the state: its output may go, its writes follow */
 	r = colod_proxy_checkpoint(&d->proxy, d->cfg.tap, false, err, sizeof(err));
+	if (!r)
+		r = dm_message(d->dm_name, "release", err, sizeof(err));
 	if (r)
 		goto vm_failed;
-	d->frozen = reason == COLO_CKPT_FREEZE;
-	if (!d->frozen) {
-		r = qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
-		if (r)
-			goto vm_failed;
-	}
-	pause_part_end(d, COLOD_PAUSE_RESUME, &mark);
-	record_pause(d, mark - stopped, reason, n);
-	pause_parts_format(d, parts, sizeof(parts));
+	step_end(d, COLOD_STEP_ACK, &mark);
+	d->last_release_ns = mark - stopped - d->last_pause_ns;
+	record_pause(d, d->last_pause_ns, reason, n);
+	steps_format(d, 0, COLOD_PAUSED_STEPS, paused, sizeof(paused));
+	steps_format(d, COLOD_PAUSED_STEPS, COLOD_CKPT_STEPS, released, sizeof(released));
 	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms "
-		 "(%s), secondary applied in %.1f ms", (unsigned long long)id,
-		 colo_ckpt_reason_name(reason), n, d->devstate_len,
-		 d->last_pause_ns / 1e6, parts, d->last_apply_ns / 1e6);
+		 "(%s), output released %.1f ms later (%s), secondary applied in %.1f ms",
+		 (unsigned long long)id, colo_ckpt_reason_name(reason), n, d->devstate_len,
+		 d->last_pause_ns / 1e6, paused, d->last_release_ns / 1e6, released,
+		 d->last_apply_ns / 1e6);
 	if (discarded)
 		log_info("checkpoint %llu: %ld frames the paused VM had not read were dropped",
 			 (unsigned long long)id, discarded);
 	return 0;
 
 peer_failed:
+	/*
+	 * The input goes on to the VM. Its writes since the hold stay held:
+	 * the secondary may still take over, from this checkpoint or the one
+	 * before, and must not have them; serving alone drops them with the
+	 * rest of the forwarding (primary_go_alone()).
+	 */
 	release_input(d);
 	if (r == -EOWNERDEAD) {
-		/* the secondary took over: this VM, paused here, stays so */
+		/* the secondary took over: this VM is stopped for good */
 		primary_overtaken(d);
 		return r;
 	}
 	primary_link_lost(d, err);
-	if (qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+	if (!resumed && qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
 	return r;
 vm_failed:
 	release_input(d);
 	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);
+	if (dm_message(d->dm_name, "release", err, sizeof(err)))
+		log_err("releasing the VM's forwarded writes: %s", err);
 	/* a VM left paused serves nobody: try to let it run, unreplicated */
-	if (d->vm.qmp && qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+	if (!resumed && d->vm.qmp &&
+	    qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		log_err("the VM stays paused: %s", err);
 	return r;
 }

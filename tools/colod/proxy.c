@@ -192,9 +192,9 @@ int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, bool await_pe
 			       err, errlen);
 }
 
-int colod_proxy_hold_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
+int colod_proxy_seal(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
 {
-	return request_simple(p, COLO_PROXY_CMD_HOLD_INPUT, dev, err, errlen);
+	return request_simple(p, COLO_PROXY_CMD_SEAL, dev, err, errlen);
 }
 
 int colod_proxy_release_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen)

@@ -76,12 +76,15 @@ int colod_proxy_checkpoint(struct colod_proxy *p, const char *dev, bool await_pe
 			   char *err, size_t errlen);
 
 /*
- * Primary, while the PVM's state is taken: frames for the PVM are kept, in
- * order, neither delivered nor mirrored, until colod_proxy_checkpoint()
- * (which releases them to both guests), colod_proxy_release_input() or
- * colod_proxy_failover().
+ * Primary, once the PVM is paused for a checkpoint: the frames it sent so
+ * far are that checkpoint's output, released by the next
+ * colod_proxy_checkpoint() (or colod_proxy_failover()); what it sends
+ * after is held for the SVM that starts from this state. Frames for the
+ * PVM are kept, in order, neither delivered nor mirrored, until
+ * colod_proxy_checkpoint() (which releases them to both guests),
+ * colod_proxy_release_input() or colod_proxy_failover().
  */
-int colod_proxy_hold_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
+int colod_proxy_seal(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
 
 /* Primary, a checkpoint given up: mirror and deliver the kept input. */
 int colod_proxy_release_input(struct colod_proxy *p, const char *dev, char *err, size_t errlen);

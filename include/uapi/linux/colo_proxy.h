@@ -59,6 +59,17 @@ enum colo_proxy_cmd {
 	COLO_PROXY_CMD_HOLD_INPUT,
 	/* IFINDEX, primary only: mirror and deliver what HOLD_INPUT kept. */
 	COLO_PROXY_CMD_RELEASE_INPUT,
+	/*
+	 * IFINDEX, primary only: the PVM has stopped for a checkpoint. Every
+	 * PVM frame held now is that checkpoint's output and leaves at the
+	 * next CHECKPOINT (or FAILOVER) whatever the SVM sends; input is held
+	 * as by HOLD_INPUT. The PVM may then run before the secondary has the
+	 * state: its new frames are held and compared afresh with the SVM's
+	 * that come after CHECKPOINT, SVM frames arriving before it are
+	 * dropped (SVM_STALE), and CHECKPOINT releases only the sealed frames.
+	 * EBUSY when already sealed.
+	 */
+	COLO_PROXY_CMD_SEAL,
 	__COLO_PROXY_CMD_MAX
 };
 #define COLO_PROXY_CMD_MAX (__COLO_PROXY_CMD_MAX - 1)
@@ -172,6 +183,8 @@ enum colo_proxy_stat {
 	COLO_PROXY_STAT_HOLDING_BYTES,	/* bytes held now */
 	COLO_PROXY_STAT_INPUT_HELD,	/* frames to the PVM kept by HOLD_INPUT */
 	COLO_PROXY_STAT_SVM_AWAITED,	/* SVM frames kept for the primary's checkpoint */
+	COLO_PROXY_STAT_SEALS,		/* SEAL commands */
+	COLO_PROXY_STAT_SVM_STALE,	/* SVM frames dropped between SEAL and CHECKPOINT */
 	__COLO_PROXY_STAT_MAX
 };
 #define COLO_PROXY_STAT_MAX (__COLO_PROXY_STAT_MAX - 1)

@@ -134,29 +134,36 @@ pair_stop()
 	done
 }
 
-# colod_window FIRST LAST: "pages pause_ms step_ms..." of the primary's
-# checkpoints FIRST..LAST, from its log (the steps as in "paused X ms
-# (stop A, drain B, ...)", in that order).
+# The part of colod's checkpoint line with the times: "paused X ms (stop
+# A, ..., resume E), output released Y ms later (send F, ack G)".
+STEPS_RE='paused [0-9.]+ ms \([^)]*\), output released [0-9.]+ ms later \([^)]*\)'
+
+# colod_window FIRST LAST: "pages pause_ms released_ms step_ms..." of the
+# primary's checkpoints FIRST..LAST, from its log (the steps in the order
+# of the line).
 colod_window()
 {
-	awk -v a="$1" -v b="$2" '
+	awk -v a="$1" -v b="$2" -v re="$STEPS_RE" '
 	match($0, /checkpoint [0-9]+ \([a-z-]+\): [0-9]+ pages/) {
 		split(substr($0, RSTART, RLENGTH), f, " ")
-		if (f[2] >= a && f[2] <= b && match($0, /paused [0-9.]+ ms \([^)]*\)/)) {
-			n = split(substr($0, RSTART, RLENGTH), g, /[ (),]+/)
-			line = f[4] " " g[2]
-			for (i = 4; i < n; i += 2)
-				line = line " " g[i + 1]
+		if (f[2] >= a && f[2] <= b && match($0, re)) {
+			times = substr($0, RSTART, RLENGTH)
+			line = f[4]
+			while (match(times, /[a-z]+ [0-9.]+/)) {
+				split(substr(times, RSTART, RLENGTH), p, " ")
+				line = line " " p[2]
+				times = substr(times, RSTART + RLENGTH)
+			}
 			print line
 		}
 	}' "$W/primary.log"
 }
 
-# The names of the steps in colod's "paused" line, from its log.
+# The names of the steps in colod's checkpoint line, from its log.
 pause_step_names()
 {
-	grep -m1 -o 'paused [0-9.]* ms ([^)]*)' "$W/primary.log" |
-		sed -E 's/.*\(//; s/\)//; s/ [0-9.]+//g; s/,//g'
+	grep -m1 -oE "$STEPS_RE" "$W/primary.log" | grep -oE '[a-z]+ [0-9.]+' | cut -d' ' -f1 |
+		grep -vx 'paused' | tr '\n' ' '
 }
 
 primary_guest() { "$GUEST_CTL" ask "$W/primary/control.sock" "$1" 60 > /dev/null; }
@@ -339,7 +346,8 @@ for rate in "${RATES[@]}"; do
 done
 echo "(colod: pause from its log; QEMU: PVM's QMP STOP to RESUME; pages/ck: median for colod, mean for QEMU)"
 if [ -n "${RES[colod,step_names]:-}" ]; then
-	printf '\ncolod pause by step, median ms per rate (colod.rst, One checkpoint)\n'
+	printf '\ncolod checkpoint by step, median ms per rate (colod.rst, One checkpoint): the pause is\n'
+	printf 'stop..resume; released is from the resume to the output'"'"'s release, send + ack\n'
 	printf '%-10s |' "pages/s"
 	printf ' %8s' ${RES[colod,step_names]}
 	printf '\n'

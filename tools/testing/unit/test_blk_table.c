@@ -51,6 +51,7 @@ int main(void)
 	char *c1[] = { "clear_written" }, *c2[] = { "clear_written", "128", "256" };
 	char *c3[] = { "clear_written", "128" }, *c4[] = { "clear_written", "8", "0" };
 	char *c5[] = { "clear_written", "8", "x" };
+	char *h1[] = { "hold" }, *h2[] = { "release" }, *h3[] = { "hold", "10" };
 
 	tap_check(!parse("secondary disk0 /dev/loop0 64m", &t, &err) &&
 		  t.mode == CB_SECONDARY && !strcmp(t.name, "disk0") &&
@@ -159,6 +160,12 @@ int main(void)
 		  "message checkpoint");
 	tap_check(!cb_parse_message(1, m2, &msg, &err) && msg.msg == CB_MSG_FAILOVER,
 		  "message failover");
+	tap_check(!cb_parse_message(1, h1, &msg, &err) && msg.msg == CB_MSG_HOLD,
+		  "message hold");
+	tap_check(!cb_parse_message(1, h2, &msg, &err) && msg.msg == CB_MSG_RELEASE,
+		  "message release");
+	tap_check(cb_parse_message(2, h3, &msg, &err) == -EINVAL &&
+		  strstr(err, "no arguments"), "hold with an argument rejected");
 	tap_check(!cb_parse_message(1, w1, &msg, &err) && msg.msg == CB_MSG_WRITTEN &&
 		  msg.sector == 0, "message written");
 	tap_check(!cb_parse_message(2, w2, &msg, &err) && msg.msg == CB_MSG_WRITTEN &&

@@ -87,18 +87,22 @@ t_check "the nondeterministic server's 64 KiB arrive whole" test "$(stat -c %s "
 t_check "... and made colo_proxy ask for a checkpoint" \
 	wait_for 120 count_at_least primary "['reasons']['proxy']" $((before + 1))
 t_check "a manual checkpoint" vm primary checkpoint
-# The pause's steps, as status reports them, add up to the pause.
-pause_parts_add_up()
+# The steps, as status reports them, add up: those of the pause to the
+# pause, those after the resume to the time until the output's release.
+steps_add_up()
 {
 	vm primary status --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-parts = d["last_pause_parts_ms"]
-print(parts, d["pause_ms"]["last"])
-sys.exit(not (len(parts) == 7 and all(v >= 0 for v in parts.values()) and
-              abs(sum(parts.values()) - d["pause_ms"]["last"]) < 0.01))'
+paused, after = d["last_pause_parts_ms"], d["last_release_parts_ms"]
+print(paused, d["pause_ms"]["last"], after, d["last_release_ms"])
+sys.exit(not (list(paused) == ["stop", "drain", "ram", "devstate", "resume"] and
+              list(after) == ["send", "ack"] and
+              all(v >= 0 for v in list(paused.values()) + list(after.values())) and
+              abs(sum(paused.values()) - d["pause_ms"]["last"]) < 0.01 and
+              abs(sum(after.values()) - d["last_release_ms"]) < 0.01))'
 }
-t_check "the last pause by step adds up to the pause" pause_parts_add_up
+t_check "the last checkpoint's steps add up to its pause and its release" steps_add_up
 out=$(ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 9 65536 2 2>&1)
 t_check "the stream still byte-exact after those checkpoints" test $? = 0
 
