@@ -7,7 +7,7 @@
 # Input is held from the seal to the checkpoint. A second seal, a seal on
 # the secondary or after failover are refused with their reason. Failover
 # after a seal releases the sealed frames and then the later ones, in
-# order. A download byte-exact across seal/checkpoint rounds. Nothing is
+# order. A TCP connection goes on across seals. Nothing is
 # left when the module goes.
 #
 # The guests' datagrams to the client (port 5998) are compared one by one,
@@ -36,6 +36,13 @@ stale_at_least() { [ "$(stat pri p-g svm_stale)" -ge "$1" ]; }
 held_at_least() { [ "$(stat pri p-g held)" -ge "$1" ]; }
 
 t_check "load colo_proxy" load_module colo_proxy
+# the topology's own modules (bridge, veth) load before the slab count
+warm_up()
+{
+	setup || return 1
+	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+}
+t_check "warm-up round of the topology" warm_up
 slab_before=$(slab_active_objects)
 t_check "topology and instances" setup || t_done
 no_module_autoload
@@ -84,22 +91,28 @@ t_check "the SVM's t0 after the checkpoint releases the PVM's" wait_for 30 clien
 t_check "nothing held any more" wait_for 30 eval '[ "$(stat pri p-g holding_packets)" = 0 ]'
 t_check "seals counted" test "$(stat pri p-g seals)" = 1
 
-# A download across seal/checkpoint rounds, each once the download has
-# made progress since the last: what the SVM sent in between was dropped
-# as stale and comes again by its retransmission, and the PVM's later
-# segments wait for it.
-released_above() { [ "$(stat pri p-g released)" -gt "$1" ]; }
-{ nsx cli $PY clients 10.0.0.2 8080 1 3000000; echo $? > "$T/download.rc"; } > "$T/download" 2>&1 &
-t_check "a download starts" wait_for 60 held_at_least $(( $(stat pri p-g held) + 20 ))
-for round in 1 2 3; do
-	nsx pri "$COLOCTL" proxy seal p-g || t_note "seal $round failed"
-	nsx pri "$COLOCTL" proxy checkpoint p-g || t_note "checkpoint $round failed"
-	rel=$(stat pri p-g released)
-	wait_for 120 released_above $((rel + 10)) || t_note "no progress after seal $round"
+# A TCP connection across seal/checkpoint rounds: echo rounds, then a seal
+# and a checkpoint while it is idle, then more rounds on the same
+# connection. (Here the SVM is a stack of its own, not a copy of the PVM's
+# state at the seal: only at an idle point do the two streams stand where
+# a real replica would.)
+for ns in pvm svm; do
+	bg "$ns" $PY server 8082 echo
 done
-t_check "the download across three seals ends" wait_for 300 test -s "$T/download.rc"
-t_check "... byte-exact" eval '[ "$(cat "$T/download.rc")" = 0 ] || ! cat "$T/download"' ||
-	t_note "primary: $(nsx pri "$COLOCTL" proxy stats p-g | tr -s ' ' | tr '\n' ' ')"
+t_check "echo servers up" wait_for 30 eval "listening pvm 8082 && listening svm 8082"
+for round in 1 2 3; do
+	rm -f "$T/phase1" "$T/go"
+	nsx cli $PY echoclient 10.0.0.2 8082 "$T" > "$T/echo.out" 2>&1 &
+	client=$!
+	wait_for 60 test -s "$T/phase1" || t_note "round $round: the first echoes did not come"
+	nsx pri "$COLOCTL" proxy seal p-g && nsx pri "$COLOCTL" proxy checkpoint p-g ||
+		t_note "round $round: seal and checkpoint failed"
+	touch "$T/go"
+	wait "$client"
+	echo $? > "$T/echo.rc"
+	t_check "seal $round: the connection goes on byte-exact" \
+		eval '[ "$(cat "$T/echo.rc")" = 0 ] || ! cat "$T/echo.out"'
+done
 t_note "seals $(stat pri p-g seals), stale SVM frames $(stat pri p-g svm_stale)"
 
 # Failover after a seal: the sealed datagram first, then the later one.
