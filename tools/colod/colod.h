@@ -30,10 +30,11 @@
  * the others are done as well.
  */
 enum colod_ckpt_step {
-	COLOD_STEP_STOP,	/* QMP stop, output sealed, input held, the tap's queue dropped */
+	COLOD_STEP_STOP,	/* QMP stop, output sealed, input held, the tap's queue
+				 * dropped; QEMU told to save its device state */
 	COLOD_STEP_DRAIN,	/* colo primary checkpoint: forwarded writes flushed; hold */
 	COLOD_STEP_RAM,		/* dirty pages collected and read */
-	COLOD_STEP_DEVSTATE,	/* QEMU's device state saved */
+	COLOD_STEP_DEVSTATE,	/* the rest of QEMU's save, which ran alongside the two */
 	COLOD_STEP_RESUME,	/* QMP cont */
 	COLOD_STEP_SEND,	/* the checkpoint written to the agent link */
 	COLOD_STEP_ACK,		/* the secondary's ACK; output and writes released */

@@ -179,22 +179,48 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen)
  * (qemu_spawn() sets send-configuration=off on replicas). RAM blocks outside
  * the shared object (ROMs) are not in it: the replica has its own identical
  * copies, and primary_start_vm() refuses a guest with other device RAM.
+ * colod drains the disk and copies the dirty pages while QEMU saves.
  */
-static int save_devstate(struct colod *d, char *err, size_t errlen)
+static void devstate_path(const struct colod *d, char *path, size_t size)
+{
+	snprintf(path, size, "%s/devstate", d->cfg.run_dir);
+}
+
+/* QEMU starts saving; save_devstate_finish() waits for it and reads it. */
+static int save_devstate_start(struct colod *d, char *err, size_t errlen)
 {
 	struct json_object *args = json_object_new_object();
+	char path[300];
+
+	devstate_path(d, path, sizeof(path));
+	json_object_object_add(args, "filename", json_object_new_string(path));
+	json_object_object_add(args, "live", json_object_new_boolean(0));
+	return qmp_call_start(d->vm.qmp, "xen-save-devices-state", args, QMP_TIMEOUT_MS, err,
+			      errlen);
+}
+
+/* A checkpoint given up while QEMU saves: its reply is taken and dropped. */
+static void devstate_abandon(struct colod *d)
+{
+	char err[256];
+
+	if (qmp_call_finish(d->vm.qmp, "xen-save-devices-state", NULL, QMP_TIMEOUT_MS, err,
+			    sizeof(err)))
+		log_err("%s", err);
+}
+
+static int save_devstate_finish(struct colod *d, char *err, size_t errlen)
+{
 	char path[300];
 	struct stat st;
 	size_t got = 0;
 	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/devstate", d->cfg.run_dir);
-	json_object_object_add(args, "filename", json_object_new_string(path));
-	json_object_object_add(args, "live", json_object_new_boolean(0));
-	r = qmp_call(d->vm.qmp, "xen-save-devices-state", args, NULL, QMP_TIMEOUT_MS, err,
-		     errlen);
+	r = qmp_call_finish(d->vm.qmp, "xen-save-devices-state", NULL, QMP_TIMEOUT_MS, err,
+			    errlen);
 	if (r)
 		return r;
+	devstate_path(d, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		r = -errno;
@@ -330,6 +356,13 @@ static void primary_overtaken(struct colod *d)
 
 	close(d->agent_fd);
 	d->agent_fd = -1;
+	/*
+	 * Nothing goes to the secondary any more (its replica face refuses
+	 * writes now), and writes a hold kept waiting must end before QEMU
+	 * can pause: it drains its disks first.
+	 */
+	if (dm_message(d->dm_name, "failover", err, sizeof(err)))
+		log_err("%s", err);
 	if (d->vm.qmp && qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		log_err("pausing the VM: %s", err);
 	colod_set_state(d, COLOD_FAILED, "the secondary took over: this VM is paused");
@@ -598,18 +631,24 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	if (r)
 		goto vm_failed;
 	discarded = tap_discard_queued(d->tap_fd);
+	r = save_devstate_start(d, err, sizeof(err));
+	if (r)
+		goto vm_failed;
 	step_end(d, COLOD_STEP_STOP, &mark);
+	/* while QEMU saves its device state */
 	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
 	if (!r)
 		r = dm_message(d->dm_name, "hold", err, sizeof(err));
-	if (r)
+	if (r) {
+		devstate_abandon(d);
 		goto peer_failed;
+	}
 	step_end(d, COLOD_STEP_DRAIN, &mark);
 	n = ram_collect(d->ram_fd, d->pages, d->ram_pages);
 	if (n < 0) {
 		r = n;
 		snprintf(err, sizeof(err), "collecting dirty pages: %s", strerror(-r));
-		goto vm_failed;
+		goto devstate_failed;
 	}
 	if ((size_t)n * COLOD_PAGE_SIZE > d->page_buf_size) {
 		unsigned char *b = realloc(d->page_buf, (size_t)n * COLOD_PAGE_SIZE);
@@ -617,7 +656,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		if (!b) {
 			r = -ENOMEM;
 			snprintf(err, sizeof(err), "no memory for %ld dirty pages", n);
-			goto vm_failed;
+			goto devstate_failed;
 		}
 		d->page_buf = b;
 		d->page_buf_size = (size_t)n * COLOD_PAGE_SIZE;
@@ -625,10 +664,10 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	r = ram_read(d->ram_fd, d->pages, n, d->page_buf);
 	if (r) {
 		snprintf(err, sizeof(err), "reading dirty pages: %s", strerror(-r));
-		goto vm_failed;
+		goto devstate_failed;
 	}
 	step_end(d, COLOD_STEP_RAM, &mark);
-	r = save_devstate(d, err, sizeof(err));
+	r = save_devstate_finish(d, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	step_end(d, COLOD_STEP_DEVSTATE, &mark);
@@ -691,6 +730,8 @@ peer_failed:
 	if (!resumed && qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
 	return r;
+devstate_failed:
+	devstate_abandon(d);
 vm_failed:
 	release_input(d);
 	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);

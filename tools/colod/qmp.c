@@ -356,16 +356,13 @@ static int reply_error(const char *command, struct json_object *error, char *err
 		      desc ? json_object_get_string(desc) : "(no description)");
 }
 
-int qmp_call(struct qmp *q, const char *command, struct json_object *args,
-	     struct json_object **ret, int timeout_ms, char *err, size_t errlen)
+int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
+		   int timeout_ms, char *err, size_t errlen)
 {
-	int64_t deadline = deadline_after(timeout_ms);
-	struct json_object *req, *reply, *value;
+	struct json_object *req;
 	const char *text;
 	int r;
 
-	if (ret)
-		*ret = NULL;
 	if (q->error) {
 		json_object_put(args);
 		return report(err, errlen, q->error, "%s: %s", command, q->error_msg);
@@ -378,14 +375,29 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 			      command);
 	}
 	q->call_id = q->last_id;
-	r = send_all(q, text, strlen(text), deadline);
+	r = send_all(q, text, strlen(text), deadline_after(timeout_ms));
 	json_object_put(req);
 	if (r == -ETIMEDOUT) {
 		q->call_id = 0;
 		return report(err, errlen, r, "%s: not sent within %d ms", command, timeout_ms);
 	}
-	if (!r)
-		r = wait_for(q, &q->reply, deadline);
+	if (r) {
+		q->call_id = 0;
+		return report(err, errlen, r, "%s: %s", command,
+			      q->error ? q->error_msg : strerror(-r));
+	}
+	return 0;
+}
+
+int qmp_call_finish(struct qmp *q, const char *command, struct json_object **ret,
+		    int timeout_ms, char *err, size_t errlen)
+{
+	struct json_object *reply, *value;
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = wait_for(q, &q->reply, deadline_after(timeout_ms));
 	q->call_id = 0;
 	reply = q->reply;
 	q->reply = NULL;
@@ -406,6 +418,21 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 	}
 	json_object_put(reply);
 	return r;
+}
+
+int qmp_call(struct qmp *q, const char *command, struct json_object *args,
+	     struct json_object **ret, int timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = qmp_call_start(q, command, args, timeout_ms, err, errlen);
+	if (r)
+		return r;
+	/* one bound for both halves */
+	return qmp_call_finish(q, command, ret, ms_left(deadline), err, errlen);
 }
 
 int qmp_read_events(struct qmp *q, char *err, size_t errlen)

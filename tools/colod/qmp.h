@@ -62,6 +62,17 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 	     struct json_object **ret, int timeout_ms, char *err, size_t errlen);
 
 /*
+ * qmp_call() in two halves, for work colod does while QEMU runs a command:
+ * qmp_call_start() sends it (args as for qmp_call()), qmp_call_finish()
+ * waits up to timeout_ms for its reply and returns what qmp_call() would.
+ * No other call on q may come in between.
+ */
+int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
+		   int timeout_ms, char *err, size_t errlen);
+int qmp_call_finish(struct qmp *q, const char *command, struct json_object **ret,
+		    int timeout_ms, char *err, size_t errlen);
+
+/*
  * Reads what the socket holds without blocking and queues the events in it.
  * Returns 0, or a negative errno (-ECONNRESET: QEMU closed QMP); after an
  * error the fd stays readable, so take it out of epoll. Reads at most a few

@@ -688,6 +688,18 @@ static void test_fake_calls(void)
 	tap_check(r == -EIO && !ret && !strcmp(err, "device_del: DeviceNotFound: (no description)"),
 		  "an error reply without desc: %s", err);
 
+	/* A call in two halves: its reply is only queued once it has started */
+	r = qmp_call_start(q, "split", NULL, CALL_TIMEOUT_MS, err, sizeof(err));
+	server_queue(&f, "{\"event\": \"S\"}{\"return\": {\"x\": 6}, \"id\": 6}");
+	if (!r)
+		r = qmp_call_finish(q, "split", &ret, CALL_TIMEOUT_MS, err, sizeof(err));
+	ev = qmp_next_event(q);
+	tap_check(!r && ret_int(ret, "x") == 6 && !strcmp(event_name(ev), "S"),
+		  "a call started, then finished with its reply, the event before it queued: %s",
+		  r ? err : json_object_to_json_string(ret));
+	json_object_put(ret);
+	json_object_put(ev);
+
 	server_queue(&f, "{\"event\": \"A\"}{\"event\": \"B\", \"data\": {\"n\": 1}}"
 			 "{\"event\": \"B\", \"data\": {\"n\": 2}}{\"event\": \"C\"}");
 	r = qmp_wait_event(q, "B", CALL_TIMEOUT_MS, &ev, err, sizeof(err));
