@@ -395,7 +395,9 @@ static int cp_nl_failover(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int cp_nl_hold_input(struct sk_buff *skb, struct genl_info *info)
+/* A command that is one operation on the instance IFINDEX names. */
+static int cp_nl_on_instance(struct genl_info *info,
+			     int (*op)(struct cp_instance *inst, struct netlink_ext_ack *extack))
 {
 	struct cp_instance *inst;
 	int err;
@@ -405,9 +407,14 @@ static int cp_nl_hold_input(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(inst))
 		err = PTR_ERR(inst);
 	else
-		err = cp_instance_hold_input(inst, info->extack);
+		err = op(inst, info->extack);
 	mutex_unlock(&cp_net_lock);
 	return err;
+}
+
+static int cp_nl_hold_input(struct sk_buff *skb, struct genl_info *info)
+{
+	return cp_nl_on_instance(info, cp_instance_hold_input);
 }
 
 static int cp_nl_release_input(struct sk_buff *skb, struct genl_info *info)
@@ -431,17 +438,7 @@ static int cp_nl_release_input(struct sk_buff *skb, struct genl_info *info)
 
 static int cp_nl_seal(struct sk_buff *skb, struct genl_info *info)
 {
-	struct cp_instance *inst;
-	int err;
-
-	mutex_lock(&cp_net_lock);
-	inst = cp_nl_instance(info);
-	if (IS_ERR(inst))
-		err = PTR_ERR(inst);
-	else
-		err = cp_instance_seal(inst, info->extack);
-	mutex_unlock(&cp_net_lock);
-	return err;
+	return cp_nl_on_instance(info, cp_instance_seal);
 }
 
 static const struct genl_small_ops cp_ops[] = {

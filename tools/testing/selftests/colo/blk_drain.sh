@@ -24,10 +24,7 @@ DRAIN_MS=${DRAIN_MS:-100}
 BOUND_MS=$((DRAIN_MS > 0 ? DRAIN_MS : 100))
 TOL_MEDIAN_MS=150
 TOL_MAX_MS=900
-if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-BASE=$(blk_loop base 64) && LOCAL=$(blk_loop local 64) || { t_fail "loop devices"; t_done; }
-S=$(blk_sectors "$BASE")
-blk_replicated_pair 512m $PORT
+blk_pair_start 64 512m $PORT
 t_check "primary created with drain_ms $DRAIN_MS" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 2 drain_ms $DRAIN_MS"
 t_check "status TABLE echoes drain_ms" eval \

@@ -11,10 +11,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 
 PORT=10897
-if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-BASE=$(blk_loop base 16) && LOCAL=$(blk_loop local 16) || { t_fail "loop devices"; t_done; }
-S=$(blk_sectors "$BASE")
-blk_replicated_pair 64m $PORT
+blk_pair_start 16 64m $PORT
 TABLE="0 $S colo primary $LOCAL /dev/nbd0"
 t_check "primary created" blk_create pri "$TABLE"
 PRI=/dev/mapper/pri

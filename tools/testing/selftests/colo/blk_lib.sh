@@ -156,6 +156,18 @@ blk_replicated_pair()
 	fi
 }
 
+# blk_pair_start MIB BUFFER PORT: how a test of a primary over NBD starts:
+# blk_setup, $BASE and $LOCAL of MIB MiB ($S sectors), then
+# blk_replicated_pair BUFFER PORT. Call it directly (not via t_check).
+blk_pair_start()
+{
+	if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
+	BASE=$(blk_loop base "$1") && LOCAL=$(blk_loop local "$1") ||
+		{ t_fail "loop devices"; t_done; }
+	S=$(blk_sectors "$BASE")
+	blk_replicated_pair "$2" "$3"
+}
+
 # blk_field DM_NAME KEY: value of KEY=value in the target's status line.
 blk_field()
 {

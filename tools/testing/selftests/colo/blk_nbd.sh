@@ -9,10 +9,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 
 PORT=10899
-if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-BASE=$(blk_loop base 32) && LOCAL=$(blk_loop local 32) || { t_fail "loop devices"; t_done; }
-S=$(blk_sectors "$BASE")
-blk_replicated_pair 64m $PORT
+blk_pair_start 32 64m $PORT
 t_check "primary created over local + nbd" \
 	blk_create pri "0 $S colo primary $LOCAL /dev/nbd0 6 max_inflight 16 queue_bytes 4m event_bytes 1m"
 PRI=/dev/mapper/pri SEC=/dev/mapper/sec REP=/dev/mapper/rep

@@ -34,14 +34,8 @@ pvm_got() { [ "$(lines "$T/pvm" "$1")" = "$2" ]; }
 held_at_least() { [ "$(stat pri p-g input_held)" -ge "$1" ]; }
 
 t_check "load colo_proxy" load_module colo_proxy
-warm_up()
-{
-	setup || return 1
-	nsx pri "$COLOCTL" proxy hold-input p-g &&
-	nsx pri "$COLOCTL" proxy release-input p-g || return 1
-	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
-}
-t_check "warm-up round of the topology" warm_up
+t_check "warm-up round of the topology" topology_warm_up eval \
+	'nsx pri "$COLOCTL" proxy hold-input p-g && nsx pri "$COLOCTL" proxy release-input p-g'
 slab_before=$(slab_active_objects)
 t_check "topology and instances" setup || t_done
 no_module_autoload

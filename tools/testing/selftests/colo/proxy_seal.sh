@@ -36,13 +36,7 @@ stale_at_least() { [ "$(stat pri p-g svm_stale)" -ge "$1" ]; }
 held_at_least() { [ "$(stat pri p-g held)" -ge "$1" ]; }
 
 t_check "load colo_proxy" load_module colo_proxy
-# the topology's own modules (bridge, veth) load before the slab count
-warm_up()
-{
-	setup || return 1
-	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
-}
-t_check "warm-up round of the topology" warm_up
+t_check "warm-up round of the topology" topology_warm_up
 slab_before=$(slab_active_objects)
 t_check "topology and instances" setup || t_done
 no_module_autoload
