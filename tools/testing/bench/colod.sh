@@ -16,7 +16,7 @@
 #    colod pair, the guest alone (one QEMU from the snapshot on the
 #    primary's tap0, no colod) and QEMU's COLO, as ratios. Alone and colod
 #    alternate COLOD_BENCH_ROUNDS times, each on a fresh start; cells are
-#    medians. The anchor runs once in between, up to
+#    medians. The anchor runs once after them, up to
 #    COLOD_BENCH_ANCHOR_TRIES times when QEMU hangs; a hang is a result.
 # 3. A soak: COLOD_BENCH_SOAK manual checkpoints in a row while the guest
 #    writes memory and disk and a client streams across them; checkpoints
@@ -329,8 +329,11 @@ for round in $(seq "$ROUNDS"); do
 		soak
 	fi
 	pair_stop
-	[ "$round" -eq 1 ] && { echo "QEMU COLO anchor"; anchor; }
 done
+# Last: what QEMU's COLO leaves behind when it hangs (killed processes, the
+# taps they had) cannot touch colod's rounds.
+echo "QEMU COLO anchor"
+anchor
 
 # --- the table -------------------------------------------------------------
 # cell SETUP KEY: the value, "hung" for what the anchor could not measure.
