@@ -99,7 +99,7 @@ bad_message()
 	fi
 }
 bad_message sec "an unknown message" "Unknown message" rollback
-bad_message sec "extra arguments" "checkpoint and failover take no arguments" checkpoint now
+bad_message sec "extra arguments" "checkpoint, failover, hold and release take no arguments" checkpoint now
 bad_message rep "messages" "The replica takes no messages" checkpoint
 t_check "secondary takes checkpoint" dmsetup message sec 0 checkpoint
 t_check "checkpoint counted" test "$(blk_field sec checkpoints)" = 1
