@@ -823,14 +823,18 @@ t_check "a lost mirrored frame is found with one frame behind it" \
 	wait_for 10 stat_gt sec s-g tunnel_lost "$lost0"
 t_check "... and the secondary requests a checkpoint" stat_gt sec s-g requests_tunnel_loss 0
 
-# Unload while traffic runs.
-nsx cli $PY clients 10.0.0.2 8080 8 3000000 > /dev/null 2>&1 &
+# Unload while traffic runs. Started without nsx: a function in the
+# background is a subshell, whose pid $! would be, and killing that left
+# the python process running. The senders must be gone when the test ends:
+# a UDP flood that went on into the next test's start, while that test
+# loaded modules, livelocked the VM (both CPUs in softirq) twice.
+ip netns exec cli $PY clients 10.0.0.2 8080 8 3000000 > /dev/null 2>&1 &
 load=$!
-nsx cli $PY udpflood 10.0.0.2 5353 5 > /dev/null 2>&1 &
+ip netns exec cli $PY udpflood 10.0.0.2 5353 5 > /dev/null 2>&1 &
 flood=$!
 sleep 1
 t_check "rmmod under traffic" unload_module colo_proxy
-# Both end here: a flood left running went on into the next test's start.
 kill $load $flood 2> /dev/null
 wait $load $flood 2> /dev/null
+t_check "the senders are gone" eval "! kill -0 $load 2> /dev/null && ! kill -0 $flood 2> /dev/null"
 t_done
