@@ -29,7 +29,7 @@ t_check "load colo_proxy" load_module colo_proxy
 # The first topology loads veth and bridge and makes the kernel's one-time
 # per-namespace allocations; count from after a round of it.
 t_check "warm-up round of the topology" setup
-for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+topology_teardown
 slab_before=$(slab_active_objects)
 # The secondary sees only the client's frames the primary mirrors (a run
 # left 204 entries there against 20000 frames a side): its cap is lower so

@@ -432,6 +432,10 @@ pids=()
 bg() { local ns=$1; shift; ip netns exec "$ns" "$@" & pids+=($!); }
 on_exit 'for p in "${pids[@]}"; do kill "$p"; done'
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# setup() runs in t_check's subshell, where the cleanups netns_add registers
+# are lost: the topology's namespaces go at exit from here.
+topology_teardown() { local ns; for ns in cli pri sec pvm svm; do ip netns del "$ns" 2> /dev/null; done; }
+on_exit topology_teardown
 
 # The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
 # tunnel on IPv6; PRI_ADD_OPTS and SEC_ADD_OPTS add parameters to each add.
@@ -589,10 +593,9 @@ most_seen()
 # first allocations come before a test's slab count.
 topology_warm_up()
 {
-	local ns
 	setup || return 1
 	[ $# -eq 0 ] || "$@" || return 1
-	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+	topology_teardown
 }
 
 # leak_check_done: the end of a test that counted slab objects into
@@ -604,7 +607,7 @@ leak_check_done()
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
 	wait 2> /dev/null
 	pids=()
-	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+	topology_teardown
 	t_check "colo_proxy unloads" unload_module colo_proxy
 	t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
 	t_done

@@ -33,7 +33,7 @@ warm_up()
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
 	wait 2> /dev/null
 	pids=()
-	for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+	topology_teardown
 }
 t_check "warm-up round of the topology and its traffic" warm_up
 slab_before=$(slab_active_objects)

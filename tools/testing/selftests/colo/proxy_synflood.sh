@@ -21,7 +21,7 @@ FLOODER="$SELFTESTS/syn_flood"
 t_check "load colo_proxy" load_module colo_proxy
 # Count from after a first round of the topology (one-time allocations).
 t_check "warm-up round of the topology" setup
-for ns in cli pri sec pvm svm; do ip netns del "$ns"; done
+topology_teardown
 slab_before=$(slab_active_objects)
 started=$(date +%s)
 echo $CAP > /sys/module/colo_proxy/parameters/conn_max

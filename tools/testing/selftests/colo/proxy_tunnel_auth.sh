@@ -122,7 +122,8 @@ run()
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
 	wait 2> /dev/null
 	pids=()
-	for ns in cli pri sec pvm svm evil; do ip netns del "$ns"; done
+	topology_teardown
+	ip netns del evil
 }
 
 t_check "load colo_proxy" load_module colo_proxy
