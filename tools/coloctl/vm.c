@@ -137,8 +137,18 @@ static void print_status(struct json_object *s)
 		printf(" %s %" PRId64, k, json_object_get_int64(v));
 	printf("\n  pause last %.1f ms, p50 %.1f ms, p99 %.1f ms; secondary apply %.1f ms",
 	       num(pause, "last"), num(pause, "p50"), num(pause, "p99"), num(s, "last_apply_ms"));
-	if (!strcmp(str(s, "role"), "secondary"))
+	if (!strcmp(str(s, "role"), "secondary")) {
+		struct json_object *parts = json_object_object_get(s, "last_load_parts_ms");
+		const char *sep = " (";
+
 		printf(", then load %.1f ms", num(s, "last_load_ms"));
+		json_object_object_foreach(parts, k, v) {
+			printf("%s%s %.1f", sep, k, json_object_get_double(v));
+			sep = ", ";
+		}
+		if (parts)
+			printf(")");
+	}
 	printf("\n");
 	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {
 		struct json_object *parts = json_object_object_get(s, "last_pause_parts_ms");

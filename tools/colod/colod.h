@@ -43,6 +43,20 @@ enum colod_ckpt_step {
 #define COLOD_PAUSED_STEPS (COLOD_STEP_RESUME + 1)
 extern const char *const colod_ckpt_step_names[COLOD_CKPT_STEPS];
 
+/*
+ * The secondary's load of a checkpoint's device state, after its ACK: the
+ * replica VM is down from the commit until the end of these steps, and the
+ * primary's output waits for it to run again.
+ */
+enum colod_load_step {
+	COLOD_LOAD_START,	/* the pre-started QEMU up and answering QMP */
+	COLOD_LOAD_TRANSFER,	/* the device state written to its incoming socket */
+	COLOD_LOAD_RESTORE,	/* QEMU done loading it */
+	COLOD_LOAD_CONT,	/* QMP cont */
+	COLOD_LOAD_STEPS
+};
+extern const char *const colod_load_step_names[COLOD_LOAD_STEPS];
+
 /* What a VM under colod is doing, as `coloctl vm status` shows it. */
 enum colod_state {
 	COLOD_STARTING,		/* setting up objects, devices, QEMU */
@@ -142,6 +156,7 @@ struct colod {
 	uint64_t last_pause_ns, last_apply_ns, last_load_ns;
 	uint64_t last_release_ns;	/* from the VM's resume to its output's release */
 	uint64_t last_step_ns[COLOD_CKPT_STEPS];
+	uint64_t last_load_step_ns[COLOD_LOAD_STEPS];
 	uint64_t last_pages, total_pages, last_devstate_bytes;
 	uint64_t last_ckpt_end_ns;
 	uint64_t proxy_requests;

@@ -141,6 +141,7 @@ static struct json_object *status_json(struct colod *d)
 	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
 	struct json_object *pause = json_object_new_object(), *parts = json_object_new_object();
 	struct json_object *release_parts = json_object_new_object();
+	struct json_object *load_parts = json_object_new_object();
 	int i;
 
 	json_object_object_add(o, "name", json_object_new_string(d->cfg.name));
@@ -173,6 +174,10 @@ static struct json_object *status_json(struct colod *d)
 	json_object_object_add(o, "last_release_parts_ms", release_parts);
 	json_object_object_add(o, "last_apply_ms", json_object_new_double(d->last_apply_ns / 1e6));
 	json_object_object_add(o, "last_load_ms", json_object_new_double(d->last_load_ns / 1e6));
+	for (i = 0; i < COLOD_LOAD_STEPS; i++)
+		json_object_object_add(load_parts, colod_load_step_names[i],
+				       json_object_new_double(d->last_load_step_ns[i] / 1e6));
+	json_object_object_add(o, "last_load_parts_ms", load_parts);
 	json_object_object_add(o, "last_dirty_pages", json_object_new_uint64(d->last_pages));
 	json_object_object_add(o, "last_dirty_bytes",
 			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));

@@ -178,12 +178,30 @@ static int unix_connect_retry(const char *path, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+const char *const colod_load_step_names[COLOD_LOAD_STEPS] = {
+	[COLOD_LOAD_START] = "start",
+	[COLOD_LOAD_TRANSFER] = "transfer",
+	[COLOD_LOAD_RESTORE] = "restore",
+	[COLOD_LOAD_CONT] = "cont",
+};
+
+/* Load step `step` ends now; the next one starts. */
+static void load_step_end(struct colod *d, enum colod_load_step step, uint64_t *mark)
+{
+	uint64_t now = now_ns();
+
+	d->last_load_step_ns[step] = now - *mark;
+	*mark = now;
+}
+
 /* Makes the pre-started QEMU load the device state and run. */
 static int start_next(struct colod *d, char *err, size_t errlen)
 {
+	uint64_t mark = now_ns();
 	char status[32] = "";
 	int fd, r, waited;
 
+	memset(d->last_load_step_ns, 0, sizeof(d->last_load_step_ns));
 	r = prespawn(d, err, errlen);
 	if (!r && !d->next.qmp) {
 		r = qemu_connect(&d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
@@ -192,6 +210,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 	}
 	if (r)
 		return r;
+	load_step_end(d, COLOD_LOAD_START, &mark);
 	fd = unix_connect_retry(d->next.incoming_path, QEMU_READY_TIMEOUT_MS);
 	if (fd < 0) {
 		snprintf(err, errlen, "replica QEMU %u does not listen on %s", d->next.gen,
@@ -205,6 +224,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
+	load_step_end(d, COLOD_LOAD_TRANSFER, &mark);
 	for (waited = 0; waited < QEMU_READY_TIMEOUT_MS; waited += 2) {
 		r = qmp_status(d->next.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
 		if (r)
@@ -218,11 +238,13 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 		}
 		poll(NULL, 0, 2);
 	}
+	load_step_end(d, COLOD_LOAD_RESTORE, &mark);
 	d->frozen = d->last_reason == COLO_CKPT_FREEZE;
 	if (strcmp(status, "running") && !d->frozen)
 		r = qmp_call(d->next.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, errlen);
 	if (r)
 		return r;
+	load_step_end(d, COLOD_LOAD_CONT, &mark);
 	d->vm = d->next;
 	memset(&d->next, 0, sizeof(d->next));
 	return 0;
@@ -469,10 +491,16 @@ int secondary_handle(struct colod *d)
 		if (d->state != COLOD_REPLICATING)
 			colod_set_state(d, COLOD_REPLICATING, "first checkpoint applied");
 		log_info("checkpoint %llu (%s) applied: %llu pages, %zu bytes of device state, "
-			 "%.1f ms, then loaded in %.1f ms, replica QEMU %u",
+			 "%.1f ms, then loaded in %.1f ms (%s %.1f, %s %.1f, %s %.1f, %s %.1f), "
+			 "replica QEMU %u",
 			 (unsigned long long)d->ckpt_id, colo_ckpt_reason_name(d->last_reason),
 			 (unsigned long long)d->npages, d->devstate_len, d->last_apply_ns / 1e6,
-			 d->last_load_ns / 1e6, d->vm.gen);
+			 d->last_load_ns / 1e6,
+			 colod_load_step_names[COLOD_LOAD_START], d->last_load_step_ns[COLOD_LOAD_START] / 1e6,
+			 colod_load_step_names[COLOD_LOAD_TRANSFER], d->last_load_step_ns[COLOD_LOAD_TRANSFER] / 1e6,
+			 colod_load_step_names[COLOD_LOAD_RESTORE], d->last_load_step_ns[COLOD_LOAD_RESTORE] / 1e6,
+			 colod_load_step_names[COLOD_LOAD_CONT], d->last_load_step_ns[COLOD_LOAD_CONT] / 1e6,
+			 d->vm.gen);
 		/* a frozen replica keeps the guest's sockets and files to itself
 		 * (the next QEMU would take them over): start_next() starts the
 		 * next one at the next checkpoint */
