@@ -8,6 +8,8 @@
 #  2. the primary's namespace is deleted with its instance live and frames
 #     held: everything is freed and the module unloads.
 source "$(dirname "$0")/proxy_data.sh"
+# The withheld answers must time out into a request within the 30 s wait.
+HOLD_TIMEOUT_MS=10000
 
 t_check "load colo_proxy" load_module colo_proxy
 t_check "topology and instances" setup || t_done

@@ -438,7 +438,8 @@ topology_teardown() { local ns; for ns in cli pri sec pvm svm; do ip netns del "
 on_exit topology_teardown
 
 # The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
-# tunnel on IPv6; PRI_ADD_OPTS and SEC_ADD_OPTS add parameters to each add.
+# tunnel on IPv6; PRI_ADD_OPTS and SEC_ADD_OPTS add parameters to each add;
+# HOLD_TIMEOUT_MS is the primary's hold timeout.
 # The hold timeout is generous: on a loaded machine the VM's CPUs can stall
 # for seconds, and a timeout request would fail the checks that
 # deterministic traffic requests no checkpoint. 10 s was once not enough in
@@ -451,7 +452,7 @@ instances_add()
 		pri=[fd77::1]:7000
 		sec=[fd77::2]:7000
 	fi
-	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout 30000 \
+	nsx pri "$COLOCTL" proxy add p-g role primary local "$pri" peer "$sec" timeout "${HOLD_TIMEOUT_MS:-30000}" \
 		$PRI_ADD_OPTS &&
 	nsx sec "$COLOCTL" proxy add s-g role secondary local "$sec" peer "$pri" $SEC_ADD_OPTS
 }
