@@ -176,6 +176,15 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ns(void);
+
+/* A timed step ends now: its time goes to *slot, and the next one starts. */
+static inline void step_time(uint64_t *slot, uint64_t *mark)
+{
+	uint64_t now = now_ns();
+
+	*slot = now - *mark;
+	*mark = now;
+}
 void colod_set_state(struct colod *d, enum colod_state s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *colod_state_name(enum colod_state s);

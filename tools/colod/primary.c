@@ -558,14 +558,6 @@ static void steps_format(const struct colod *d, int from, int to, char *buf, siz
 				colod_ckpt_step_names[i], d->last_step_ns[i] / 1e6);
 }
 
-/* Step `step` ends now; the next one starts. */
-static void step_end(struct colod *d, enum colod_ckpt_step step, uint64_t *mark)
-{
-	uint64_t now = now_ns();
-
-	d->last_step_ns[step] = now - *mark;
-	*mark = now;
-}
 
 static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reason reason,
 			 long pages)
@@ -634,7 +626,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	r = save_devstate_start(d, err, sizeof(err));
 	if (r)
 		goto vm_failed;
-	step_end(d, COLOD_STEP_STOP, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_STOP], &mark);
 	/* while QEMU saves its device state */
 	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
 	if (!r)
@@ -643,7 +635,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		devstate_abandon(d);
 		goto peer_failed;
 	}
-	step_end(d, COLOD_STEP_DRAIN, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_DRAIN], &mark);
 	n = ram_collect(d->ram_fd, d->pages, d->ram_pages);
 	if (n < 0) {
 		r = n;
@@ -666,11 +658,11 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		snprintf(err, sizeof(err), "reading dirty pages: %s", strerror(-r));
 		goto devstate_failed;
 	}
-	step_end(d, COLOD_STEP_RAM, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_RAM], &mark);
 	r = save_devstate_finish(d, err, sizeof(err));
 	if (r)
 		goto vm_failed;
-	step_end(d, COLOD_STEP_DEVSTATE, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_DEVSTATE], &mark);
 	/* the state is in memory: the VM may run on, its output held */
 	d->frozen = reason == COLO_CKPT_FREEZE;
 	if (!d->frozen) {
@@ -679,7 +671,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 			goto vm_failed;
 		resumed = true;
 	}
-	step_end(d, COLOD_STEP_RESUME, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_RESUME], &mark);
 	d->last_pause_ns = mark - stopped;
 	r = send_checkpoint(d, id, reason, n);
 	if (r) {
@@ -687,7 +679,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 			 strerror(-r));
 		goto peer_failed;
 	}
-	step_end(d, COLOD_STEP_SEND, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_SEND], &mark);
 	r = wait_ack(d, id, err, sizeof(err));
 	if (r)
 		goto peer_failed;
@@ -698,7 +690,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		r = dm_message(d->dm_name, "release", err, sizeof(err));
 	if (r)
 		goto vm_failed;
-	step_end(d, COLOD_STEP_ACK, &mark);
+	step_time(&d->last_step_ns[COLOD_STEP_ACK], &mark);
 	d->last_release_ns = mark - stopped - d->last_pause_ns;
 	record_pause(d, d->last_pause_ns, reason, n);
 	steps_format(d, 0, COLOD_PAUSED_STEPS, paused, sizeof(paused));

@@ -185,15 +185,6 @@ const char *const colod_load_step_names[COLOD_LOAD_STEPS] = {
 	[COLOD_LOAD_CONT] = "cont",
 };
 
-/* Load step `step` ends now; the next one starts. */
-static void load_step_end(struct colod *d, enum colod_load_step step, uint64_t *mark)
-{
-	uint64_t now = now_ns();
-
-	d->last_load_step_ns[step] = now - *mark;
-	*mark = now;
-}
-
 /* Makes the pre-started QEMU load the device state and run. */
 static int start_next(struct colod *d, char *err, size_t errlen)
 {
@@ -210,7 +201,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 	}
 	if (r)
 		return r;
-	load_step_end(d, COLOD_LOAD_START, &mark);
+	step_time(&d->last_load_step_ns[COLOD_LOAD_START], &mark);
 	fd = unix_connect_retry(d->next.incoming_path, QEMU_READY_TIMEOUT_MS);
 	if (fd < 0) {
 		snprintf(err, errlen, "replica QEMU %u does not listen on %s", d->next.gen,
@@ -224,7 +215,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
-	load_step_end(d, COLOD_LOAD_TRANSFER, &mark);
+	step_time(&d->last_load_step_ns[COLOD_LOAD_TRANSFER], &mark);
 	for (waited = 0; waited < QEMU_READY_TIMEOUT_MS; waited += 2) {
 		r = qmp_status(d->next.qmp, status, sizeof(status), QMP_TIMEOUT_MS, err, errlen);
 		if (r)
@@ -238,13 +229,13 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 		}
 		poll(NULL, 0, 2);
 	}
-	load_step_end(d, COLOD_LOAD_RESTORE, &mark);
+	step_time(&d->last_load_step_ns[COLOD_LOAD_RESTORE], &mark);
 	d->frozen = d->last_reason == COLO_CKPT_FREEZE;
 	if (strcmp(status, "running") && !d->frozen)
 		r = qmp_call(d->next.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, errlen);
 	if (r)
 		return r;
-	load_step_end(d, COLOD_LOAD_CONT, &mark);
+	step_time(&d->last_load_step_ns[COLOD_LOAD_CONT], &mark);
 	d->vm = d->next;
 	memset(&d->next, 0, sizeof(d->next));
 	return 0;
