@@ -118,6 +118,17 @@ static double num(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
 }
 
+/* A status object of steps, "name ms" each: "stop 1.2, drain 0.4, ...". */
+static void print_parts(struct json_object *parts)
+{
+	const char *sep = "";
+
+	json_object_object_foreach(parts, k, v) {
+		printf("%s%s %.1f", sep, k, json_object_get_double(v));
+		sep = ", ";
+	}
+}
+
 static void print_status(struct json_object *s)
 {
 	struct json_object *pause = json_object_object_get(s, "pause_ms");
@@ -139,33 +150,20 @@ static void print_status(struct json_object *s)
 	       num(pause, "last"), num(pause, "p50"), num(pause, "p99"), num(s, "last_apply_ms"));
 	if (!strcmp(str(s, "role"), "secondary")) {
 		struct json_object *parts = json_object_object_get(s, "last_load_parts_ms");
-		const char *sep = " (";
 
 		printf(", then load %.1f ms", num(s, "last_load_ms"));
-		json_object_object_foreach(parts, k, v) {
-			printf("%s%s %.1f", sep, k, json_object_get_double(v));
-			sep = ", ";
-		}
-		if (parts)
+		if (parts) {
+			printf(" (");
+			print_parts(parts);
 			printf(")");
+		}
 	}
 	printf("\n");
 	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {
-		struct json_object *parts = json_object_object_get(s, "last_pause_parts_ms");
-		const char *sep = "";
-
-		printf("  last pause by step (ms):");
-		json_object_object_foreach(parts, k, v) {
-			printf("%s %s %.1f", sep, k, json_object_get_double(v));
-			sep = ",";
-		}
-		parts = json_object_object_get(s, "last_release_parts_ms");
-		printf("\n  output released %.1f ms after the resume:", num(s, "last_release_ms"));
-		sep = "";
-		json_object_object_foreach(parts, k2, v2) {
-			printf("%s %s %.1f", sep, k2, json_object_get_double(v2));
-			sep = ",";
-		}
+		printf("  last pause by step (ms): ");
+		print_parts(json_object_object_get(s, "last_pause_parts_ms"));
+		printf("\n  output released %.1f ms after the resume: ", num(s, "last_release_ms"));
+		print_parts(json_object_object_get(s, "last_release_parts_ms"));
 		printf("\n");
 	}
 	printf("  last checkpoint: %.0f dirty pages (%.0f bytes), %.0f bytes of device state\n",

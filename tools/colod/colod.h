@@ -188,6 +188,9 @@ static inline void step_time(uint64_t *slot, uint64_t *mark)
 void colod_set_state(struct colod *d, enum colod_state s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *colod_state_name(enum colod_state s);
+/* "stop 1.2, drain 0.4, ..." for the journal: steps [from, to) of names, ns in ms. */
+void steps_format(const char *const *names, const uint64_t *ns, int from, int to, char *buf,
+		  size_t size);
 
 /* ram.c */
 int ram_create(const char *name, uint64_t size, char *err, size_t errlen);

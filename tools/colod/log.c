@@ -79,3 +79,15 @@ void colod_set_state(struct colod *d, enum colod_state s, const char *fmt, ...)
 		log_info("state %s: %s", state_names[s], d->state_why);
 	sd_notifyf(0, "STATUS=%s: %s", state_names[s], d->state_why);
 }
+
+void steps_format(const char *const *names, const uint64_t *ns, int from, int to, char *buf,
+		  size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = from; i < to && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s %.1f", i > from ? ", " : "",
+				names[i], ns[i] / 1e6);
+}

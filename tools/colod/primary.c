@@ -546,19 +546,6 @@ const char *const colod_ckpt_step_names[COLOD_CKPT_STEPS] = {
 	[COLOD_STEP_ACK] = "ack",
 };
 
-/* "stop 1.2, drain 0.4, ..." (ms) of steps [from, to) for the journal. */
-static void steps_format(const struct colod *d, int from, int to, char *buf, size_t size)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = from; i < to && len < size; i++)
-		len += snprintf(buf + len, size - len, "%s%s %.1f", i > from ? ", " : "",
-				colod_ckpt_step_names[i], d->last_step_ns[i] / 1e6);
-}
-
-
 static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reason reason,
 			 long pages)
 {
@@ -693,8 +680,10 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	step_time(&d->last_step_ns[COLOD_STEP_ACK], &mark);
 	d->last_release_ns = mark - stopped - d->last_pause_ns;
 	record_pause(d, d->last_pause_ns, reason, n);
-	steps_format(d, 0, COLOD_PAUSED_STEPS, paused, sizeof(paused));
-	steps_format(d, COLOD_PAUSED_STEPS, COLOD_CKPT_STEPS, released, sizeof(released));
+	steps_format(colod_ckpt_step_names, d->last_step_ns, 0, COLOD_PAUSED_STEPS, paused,
+		     sizeof(paused));
+	steps_format(colod_ckpt_step_names, d->last_step_ns, COLOD_PAUSED_STEPS, COLOD_CKPT_STEPS,
+		     released, sizeof(released));
 	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms "
 		 "(%s), output released %.1f ms later (%s), secondary applied in %.1f ms",
 		 (unsigned long long)id, colo_ckpt_reason_name(reason), n, d->devstate_len,

@@ -423,7 +423,7 @@ void secondary_tick(struct colod *d)
 int secondary_handle(struct colod *d)
 {
 	struct colo_msg m;
-	char err[512];
+	char err[512], loaded[128];
 	const char *why;
 	uint64_t t0;
 	int r;
@@ -481,17 +481,13 @@ int secondary_handle(struct colod *d)
 		d->last_load_ns = now_ns() - t0;
 		if (d->state != COLOD_REPLICATING)
 			colod_set_state(d, COLOD_REPLICATING, "first checkpoint applied");
+		steps_format(colod_load_step_names, d->last_load_step_ns, 0, COLOD_LOAD_STEPS,
+			     loaded, sizeof(loaded));
 		log_info("checkpoint %llu (%s) applied: %llu pages, %zu bytes of device state, "
-			 "%.1f ms, then loaded in %.1f ms (%s %.1f, %s %.1f, %s %.1f, %s %.1f), "
-			 "replica QEMU %u",
+			 "%.1f ms, then loaded in %.1f ms (%s), replica QEMU %u",
 			 (unsigned long long)d->ckpt_id, colo_ckpt_reason_name(d->last_reason),
 			 (unsigned long long)d->npages, d->devstate_len, d->last_apply_ns / 1e6,
-			 d->last_load_ns / 1e6,
-			 colod_load_step_names[COLOD_LOAD_START], d->last_load_step_ns[COLOD_LOAD_START] / 1e6,
-			 colod_load_step_names[COLOD_LOAD_TRANSFER], d->last_load_step_ns[COLOD_LOAD_TRANSFER] / 1e6,
-			 colod_load_step_names[COLOD_LOAD_RESTORE], d->last_load_step_ns[COLOD_LOAD_RESTORE] / 1e6,
-			 colod_load_step_names[COLOD_LOAD_CONT], d->last_load_step_ns[COLOD_LOAD_CONT] / 1e6,
-			 d->vm.gen);
+			 d->last_load_ns / 1e6, loaded, d->vm.gen);
 		/* a frozen replica keeps the guest's sockets and files to itself
 		 * (the next QEMU would take them over): start_next() starts the
 		 * next one at the next checkpoint */

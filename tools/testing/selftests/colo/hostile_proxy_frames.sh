@@ -28,8 +28,7 @@ ADDRS="10.0.0.1 10.0.0.2 fd00::1 fd00::2"
 t_check "load colo_proxy" load_module colo_proxy
 # The first topology loads veth and bridge and makes the kernel's one-time
 # per-namespace allocations; count from after a round of it.
-t_check "warm-up round of the topology" setup
-topology_teardown
+t_check "warm-up round of the topology" topology_warm_up
 slab_before=$(slab_active_objects)
 # The secondary sees only the client's frames the primary mirrors (a run
 # left 204 entries there against 20000 frames a side): its cap is lower so

@@ -436,6 +436,15 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # are lost: the topology's namespaces go at exit from here.
 topology_teardown() { local ns; for ns in cli pri sec pvm svm; do ip netns del "$ns" 2> /dev/null; done; }
 on_exit topology_teardown
+# topology_stop: the background jobs ended, then the namespaces gone.
+topology_stop()
+{
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	pids=()
+	topology_teardown
+}
 
 # The proxy instance pair of the topology below; TUNNEL_FAMILY=6 puts the
 # tunnel on IPv6; PRI_ADD_OPTS and SEC_ADD_OPTS add parameters to each add;
@@ -604,11 +613,7 @@ topology_warm_up()
 # the slab count back where it started.
 leak_check_done()
 {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	wait 2> /dev/null
-	pids=()
-	topology_teardown
+	topology_stop
 	t_check "colo_proxy unloads" unload_module colo_proxy
 	t_check "slab objects back to where they started (leak check)" slab_settled "$slab_before"
 	t_done

@@ -30,10 +30,7 @@ warm_up()
 	tc -n sec qdisc add dev s-t root netem delay 1ms &&
 	tc -n sec qdisc del dev s-t root &&
 	nsx cli $PY clients 10.0.0.2 8080 1 1000
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	wait 2> /dev/null
-	pids=()
-	topology_teardown
+	topology_stop
 }
 t_check "warm-up round of the topology and its traffic" warm_up
 slab_before=$(slab_active_objects)

@@ -44,10 +44,7 @@ run()
 		 [ $(stat pri p-g tunnel_foreign) = 0 ] && [ $(stat sec s-g tunnel_foreign) = 0 ] &&
 		 [ $(stat pri p-g tunnel_lost) = 0 ] && [ $(stat sec s-g tunnel_lost) = 0 ]"
 	t_check "no checkpoint requested" no_requests
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	wait 2> /dev/null
-	pids=()
-	topology_teardown
+	topology_stop
 }
 
 t_check "load colo_proxy" load_module colo_proxy

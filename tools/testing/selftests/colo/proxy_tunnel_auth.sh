@@ -119,10 +119,7 @@ run()
 	t_check "the survivor serves byte-exact" nsx cli $PY clients 10.0.0.2 8080 2 60000
 	nsx sec "$COLOCTL" proxy stats s-g | grep -E 'tunnel' | sed 's/^/# sec /'
 
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	wait 2> /dev/null
-	pids=()
-	topology_teardown
+	topology_stop
 	ip netns del evil
 }
 
