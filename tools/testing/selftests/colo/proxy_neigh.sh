@@ -134,10 +134,13 @@ for i in range(80):
 full_now() { [ "$(stat sec s-g neigh_table_full)" -ge 16 ]; }
 t_check "the table filled: at least 16 bindings replaced older ones" wait_for 10 full_now
 unknown0=$(stat sec s-g neigh_unknown)
+svm_frames0=$(stat sec s-g svm_frames)
 arpq() { [ "$(nsx svm python3 "$T/arpq.py" "$1")" = "$2" ]; }
 t_check "the newest binding answers the SVM" arpq 10.1.0.79 02:5e:00:00:01:4f
 t_check "the oldest flooded one was replaced: no answer" arpq 10.1.0.0 none
 t_check "... counted as a request without a binding" stat_gt sec s-g neigh_unknown "$unknown0"
+t_check "the SVM's two ARP requests counted as its frames" \
+	stat_gt sec s-g svm_frames $((svm_frames0 + 1))
 nsx sec "$COLOCTL" proxy stats s-g | grep neigh_ | sed 's/^/# sec /'
 t_check "nothing of the SVM's reached the LAN" test ! -s "$T/leaks"
 [ -s "$T/leaks" ] && sed 's/^/# leaked /' "$T/leaks" | head -5
