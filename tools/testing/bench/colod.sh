@@ -90,13 +90,21 @@ median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | stats | cut -d' ' -f1; }
 # ratio A B: A/B with two decimals, "-" unless both are numbers.
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" 2> /dev/null || echo -; }
 
+# compared_bytes: the primary proxy's count of payload bytes the compare
+# found equal (each such PVM byte left on a match, not at a checkpoint).
+compared_bytes() { ip netns exec pri "$COLOCTL" proxy stats tap0 | awk '$1 == "compared_bytes" {print $2}'; }
+
 # client_measure SETUP SEED: one stream download and one round-trip run
 # from the client; appends to RES[SETUP,tput] (KiB/s) and RES[SETUP,rtt]
-# (ms), "failed" for a run that did not complete byte-exact.
+# (ms), "failed" for a run that did not complete byte-exact. For colod,
+# also RES[colod,matched]: the percentage of the stream's bytes the
+# compare released.
 client_measure()
 {
-	local out tput rtt
+	local out tput rtt compared0
+	[ "$1" = colod ] && compared0=$(compared_bytes)
 	out=$(timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 "$2" $((STREAM_KIB * 256)) 4 2>&1)
+	[ "$1" = colod ] && RES[colod,matched]+=" $((($(compared_bytes) - compared0) * 100 / (STREAM_KIB * 1024)))"
 	tput=$(sed -n 's/.*, \([0-9]*\) KiB\/s.*/\1/p' <<< "$out")
 	rtt=$(timeout 300 ip netns exec cli python3 "$W/rtt.py" 10.0.0.2 "$RTT_ROUNDS" 2>&1 | grep -E '^[0-9.]+$')
 	RES[$1,tput]+=" ${tput:-failed}"
@@ -380,6 +388,8 @@ printf '%-30s %9s %9s %9s %11s %12s\n' "echo round trip, median (ms)" "${rtt_alo
 	"$(ratio "$rtt_colod" "$rtt_alone")" "$(cell anchor rtt)" "$(ratio "$rtt_colod" "${RES[anchor,rtt]:-}")"
 echo "(each run: ${STREAM_KIB} KiB in 4 requests, byte-checked; $RTT_ROUNDS echoes of 32 bytes; per-round values:"
 echo " alone tput${RES[alone,tput]}, rtt${RES[alone,rtt]}; colod tput${RES[colod,tput]}, rtt${RES[colod,rtt]})"
+echo "colod: percent of the stream released by the compare, per round:${RES[colod,matched]:-} (the rest waited"
+echo " for the next checkpoint: under TCG each replica translates the guest's code afresh: colod.rst, The replica under emulation)"
 
 printf '\nSoak: %s manual checkpoints in a row, guest writing %s pages/s and %s disk records/s\n' \
 	"$SOAK" "$SOAK_MEM_RATE" "$SOAK_DISK_RATE"
