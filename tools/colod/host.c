@@ -531,7 +531,7 @@ static void record_nbd_device(struct colod *d)
  * forward device and the VM's disk over it. */
 int host_primary_attach(struct colod *d, char *err, size_t errlen)
 {
-	char peer[INET6_ADDRSTRLEN], port[8], params[600];
+	char peer[INET6_ADDRSTRLEN], port[8], timeout[16], params[600];
 	int attempt, ret;
 
 	if (nbd_free_device(d->nbd_dev, sizeof(d->nbd_dev))) {
@@ -540,6 +540,7 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 	}
 	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
 	snprintf(port, sizeof(port), "%u", d->cfg.nbd_port);
+	snprintf(timeout, sizeof(timeout), "%u", (d->cfg.nbd_timeout_ms + 999) / 1000);
 	for (attempt = 0;; attempt++) {
 		/* -L: the ioctl interface; the nbd generic netlink family exists
 		 * in the initial network namespace only. -C 2: two connections,
@@ -549,7 +550,7 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 		 * forward path alone wrote at about half the rate (colo-blk
 		 * guide, "The forward path against DRBD"). */
 		char *argv[] = { "nbd-client", peer, port, d->nbd_dev, "-N", d->cfg.name,
-				 "-b", "512", "-t", "30", "-L", "-C", "2", NULL };
+				 "-b", "512", "-t", timeout, "-L", "-C", "2", NULL };
 
 		if (!run(argv))
 			break;

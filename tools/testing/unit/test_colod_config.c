@@ -246,6 +246,7 @@ static void test_defaults(void)
 		  "run_dir and socket default after the name");
 	tap_check(c.max_interval_ms == 2000 && c.dirty_pages == 16384 &&
 		  c.proxy_timeout_ms == 2000, "checkpoint defaults 2s, 16384, 2s");
+	tap_check(c.nbd_timeout_ms == 30000, "a primary's nbd_timeout defaults to 30s");
 	tap_check(!c.disk_buffer_size && !c.disk_buffer_percent,
 		  "a primary has no disk buffer settings");
 	colod_config_free(&c);
@@ -568,6 +569,9 @@ static void test_whole_file(void)
 		"[peer]\naddress = 192.0.2.2\nlocal = 192.0.2.1\n"
 		"[disk]\ndevice = /dev/sdb\nbuffer = 1G\n"
 		"[net]\ntap = tap0\nmac = 52:54:00:00:00:01\n";
+	const char *primary_nbd_timeout = "[vm]\nname = p\nrole = primary\nram = 64M\n"
+		"[peer]\naddress = 192.0.2.2\nlocal = 192.0.2.1\n"
+		"[disk]\ndevice = /dev/sdb\nnbd_timeout = ";
 
 	strcpy(text, primary_buffer);
 	refused("buffer on a primary", FILE_NAME ":10: buffer: ",
@@ -576,6 +580,19 @@ static void test_whole_file(void)
 	strcat(text, "[checkpoint]\ndisk_buffer_percent = 50\n");
 	refused("disk_buffer_percent on a primary", FILE_NAME ":14: disk_buffer_percent: ",
 		"only a secondary uses it");
+	build_line(19, "nbd_timeout = 60s");
+	refused("nbd_timeout on a secondary", FILE_NAME ":19: nbd_timeout: ",
+		"only a primary uses it, and role is secondary");
+	strcpy(text, primary_nbd_timeout);
+	strcat(text, "90s\n[net]\ntap = tap0\nmac = 52:54:00:00:00:01\n");
+	if (tap_check(!colod_config_parse_string(text, FILE_NAME, &c, err, sizeof(err)),
+		      "a primary's nbd_timeout: %s", err)) {
+		tap_check(c.nbd_timeout_ms == 90000, "nbd_timeout = 90s: %u ms", c.nbd_timeout_ms);
+		colod_config_free(&c);
+	}
+	strcpy(text, primary_nbd_timeout);
+	strcat(text, "500ms\n");
+	refused("nbd_timeout below 1s", FILE_NAME ":10: nbd_timeout: ", "outside 1s..3600s");
 
 	build("local", "2001:db8::2");
 	refused("IPv6 local, IPv4 address", FILE_NAME ":10: ", "not both IPv4 or both IPv6");
