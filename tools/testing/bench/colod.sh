@@ -90,10 +90,6 @@ median() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | stats | cut -d' ' -f1; }
 # ratio A B: A/B with two decimals, "-" unless both are numbers.
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" 2> /dev/null || echo -; }
 
-# compared_bytes: the primary proxy's count of payload bytes the compare
-# found equal (each such PVM byte left on a match, not at a checkpoint).
-compared_bytes() { ip netns exec pri "$COLOCTL" proxy stats tap0 | awk '$1 == "compared_bytes" {print $2}'; }
-
 # client_measure SETUP SEED: one stream download and one round-trip run
 # from the client; appends to RES[SETUP,tput] (KiB/s) and RES[SETUP,rtt]
 # (ms), "failed" for a run that did not complete byte-exact. For colod,

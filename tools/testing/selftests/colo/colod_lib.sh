@@ -97,6 +97,9 @@ vm() { local side=$1; shift; "$COLOCTL" vm "$1" --socket "$W/$side/colod.sock" "
 field() { vm "$1" status --json | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$2"; }
 state_is() { [ "$(field "$1" "['state']")" = "$2" ]; }
 count_at_least() { [ "$(field "$1" "$2")" -ge "$3" ]; }
+# compared_bytes: the primary proxy's count of payload bytes the compare
+# found equal (each such PVM byte left on a match, not at a checkpoint).
+compared_bytes() { ip netns exec pri "$COLOCTL" proxy stats tap0 | awk '$1 == "compared_bytes" {print $2}'; }
 log_has() { grep -Eq "$2" "$W/$1.log"; }
 # wait_state SIDE STATE SECONDS: polls, but gives up at once on a failed agent
 wait_state()

@@ -74,9 +74,13 @@ vm primary status | sed 's/^/# /'
 vm secondary status | sed 's/^/# /'
 t_check "the primary's guest answers through the pair" \
 	wait_for 120 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 1 16 || { show_logs; t_done; }
+compared0=$(compared_bytes)
 out=$(ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 7 262144 4 2>&1)
 t_check "deterministic stream through the pair: 4 x 256 KiB byte-exact" test $? = 0
 echo "# $out"
+# Not checked: under TCG the fresh replicas mostly answer too late to match
+# (colod.rst, The replica under emulation); the rest left at checkpoints.
+echo "# the compare released $(($(compared_bytes) - compared0)) of its 1048576 bytes"
 out=$(ip netns exec cli "$GUEST_CTL" echo 10.0.0.2 131072 2>&1)
 t_check "echo through the pair: 128 KiB byte-exact" test $? = 0
 echo "# $out"
