@@ -243,12 +243,15 @@ bad:
 
 /*
  * Make the headers of a parsed frame (everything before the payload)
- * private and writable; returns the frame or NULL.
+ * private and writable; returns the frame or NULL. ARP and non-IP frames
+ * are parsed no further than their link header and have no payload offset.
  */
 static u8 *cp_skb_writable_headers(struct sk_buff *skb, const struct cp_pkt *pkt,
 				   u32 mac_off)
 {
-	if (skb_ensure_writable(skb, pkt->pl_off - mac_off))
+	u32 end = pkt->pl_off ? pkt->pl_off : pkt->l3_off;
+
+	if (skb_ensure_writable(skb, end - mac_off))
 		return NULL;
 	return skb_mac_header(skb);
 }
@@ -757,8 +760,8 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	struct sk_buff_head opened;
 	struct cp_conn *conn = NULL;
 	struct cp_pkt pkt;
-	u8 *frame = NULL;
 	u32 mac_off;
+	u8 *frame;
 
 	if (skb_shared(skb) || !cp_skb_parse(inst, skb, &pkt, &mac_off))
 		return failed_over ? NF_ACCEPT : NF_DROP;
@@ -769,15 +772,9 @@ static unsigned int cp_sec_from_guest(void *priv, struct sk_buff *skb,
 	 */
 	if (!failed_over && (pkt.kind == CP_KIND_ARP || pkt.kind == CP_KIND_ND))
 		cp_svm_neigh_answer(inst, skb, mac_off);
-	/*
-	 * ARP and non-IP frames have no network payload (pl_off is 0) and
-	 * nothing in them is rewritten; they are counted and go below.
-	 */
-	if (pkt.kind != CP_KIND_ARP && pkt.kind != CP_KIND_NON_IP) {
-		frame = cp_skb_writable_headers(skb, &pkt, mac_off);
-		if (!frame)
-			return failed_over ? NF_ACCEPT : NF_DROP;
-	}
+	frame = cp_skb_writable_headers(skb, &pkt, mac_off);
+	if (!frame)
+		return failed_over ? NF_ACCEPT : NF_DROP;
 	__skb_queue_head_init(&opened);
 	cp_stat_inc(inst, COLO_PROXY_STAT_SVM_FRAMES);
 	cp_stat_add(inst, COLO_PROXY_STAT_SVM_BYTES, skb->len);
