@@ -14,7 +14,7 @@ packages=(
 	# the kernel the tests boot, and the VM around it
 	linux-image-amd64 qemu-system-x86 busybox-static kmod cpio file
 	# in-kernel tests, benchmarks, demo
-	iproute2 dmsetup nbd-client nbd-server socat fio python3 python3-yaml iperf3 procps strace
+	iproute2 nftables dmsetup nbd-client nbd-server socat fio python3 python3-yaml iperf3 procps strace
 	# the DRBD 8.4 baseline of the blk benchmark (drbdsetup-84, drbdmeta)
 	drbd-utils
 	# the end-to-end test guest: its kernel is built from Debian's sources
