@@ -20,11 +20,21 @@
 # The client's hub port to the secondary (c-s) is down while the anchor
 # runs: in QEMU's COLO the SVM gets client frames only from the mirror.
 #
-# QEMU 7.2's COLO hangs now and then (the migration thread deadlocks on the
-# main lock, and QMP stops answering): every step here is bounded and
-# reports a hang instead of waiting for it. The PVM's pause per checkpoint
-# is taken from its QMP events: STOP (the checkpoint stops the VM) to the
-# RESUME that follows, as QEMU timestamps them.
+# QEMU 7.2's COLO hangs under TCG, in most tries here before its first or
+# second checkpoint: every step here is bounded and reports a hang instead
+# of waiting for it, with the PVM's lock waits (lock_waits.py) when it
+# hangs. The hang found (2026-12-02): the PVM's migration thread waits
+# for the big QEMU lock (BQL) it already holds, right after the
+# secondary's "vmstate-loaded", and the main loop waits for it too. The cause, from QEMU 7.2's source: the checkpoint saves the
+# RAM (qemu_savevm_live_state) after dropping the BQL; the RAM's dirty
+# sync ends in tcg_log_global_after_sync, whose run_on_cpu waits on a
+# condition with the BQL's mutex it does not hold, and wakes up holding
+# it. That wait happens only when the vCPU has not yet run the request,
+# which on a busy emulated host is nearly always; KVM has no such step.
+#
+# The PVM's pause per checkpoint is taken from its QMP events: STOP (the
+# checkpoint stops the VM) to the RESUME that follows, as QEMU timestamps
+# them.
 
 QCOLO_CHECKPOINT_HANG_S=${QCOLO_CHECKPOINT_HANG_S:-90}
 
@@ -76,7 +86,7 @@ qcolo_start()
 	on_exit "qcolo_stop"
 
 	guest_device_args "$QA/pri/control.sock" "$QA/pri/console.log"
-	ip netns exec pri qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" \
+	ip netns exec pri qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" -name pri,debug-threads=on \
 		-m "${GUEST_RAM_MB}M" -object "memory-backend-ram,id=ram0,size=${GUEST_RAM_MB}M" \
 		-machine memory-backend=ram0 \
 		-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
@@ -98,7 +108,7 @@ qcolo_start()
 	echo $! > "$QA/pri/pid"
 
 	guest_device_args "$QA/sec/control.sock" "$QA/sec/console.log"
-	ip netns exec sec qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" \
+	ip netns exec sec qemu-system-x86_64 "${GUEST_DEVICE_ARGS[@]}" -name sec,debug-threads=on \
 		-m "${GUEST_RAM_MB}M" -object "memory-backend-ram,id=ram0,size=${GUEST_RAM_MB}M" \
 		-machine memory-backend=ram0 \
 		-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
@@ -122,6 +132,10 @@ qcolo_start()
 		> "$QA/pri/setup.log" 2>&1 ||
 		{ QCOLO_WHY="the primary did not run from the snapshot: $(tail -n 1 "$QA/pri/setup.log")"; return 1; }
 	qcolo_watch_events
+	# The mirror drops what it cannot send: the SVM's input must be
+	# connected before the migration starts.
+	wait_for 60 qcolo_proxy_connected ||
+		{ QCOLO_WHY="the secondary never connected to the primary's mirror and compare"; return 1; }
 	qcolo_qmp pri human-monitor-command '{"command-line": "drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=192.168.77.2,file.port=9999,file.export=parent0,node-name=replication0"}' \
 		-- x-blockdev-change '{"parent": "disk0", "node": "replication0"}' \
 		-- migrate-set-capabilities '{"capabilities": [{"capability": "x-colo", "state": true}]}' \
@@ -135,6 +149,28 @@ qcolo_start()
 }
 
 qcolo_in_colo() { qcolo_qmp pri query-migrate | grep -q '"status": "colo"'; }
+
+# qcolo_proxy_connected: the SVM's redirectors are connected to the PVM's
+# mirror (mirror0) and compare input (compare1).
+qcolo_proxy_connected()
+{
+	qcolo_qmp pri query-chardev | python3 -c '
+import json, sys
+up = {c["label"] for c in json.load(sys.stdin) if not c["filename"].startswith("disconnected:")}
+sys.exit(0 if {"mirror0", "compare1"} <= up else 1)'
+}
+
+# qcolo_hang_cause: for a hung try, what the PVM's threads wait on, to
+# $QA/pri/locks (lock_waits.py); prints " (the PVM's NAME thread waits for
+# a lock it holds)" when that is what hangs it.
+qcolo_hang_cause()
+{
+	local pid
+	pid=$(cat "$QA/pri/pid" 2> /dev/null) && kill -0 "$pid" 2> /dev/null || return 0
+	python3 "$(dirname "${BASH_SOURCE[0]}")/lock_waits.py" "$pid" > "$QA/pri/locks" 2>&1
+	sed -n "s/^self-deadlock: [0-9]* (\(.*\))\$/ (the PVM's \1 thread waits for a lock it holds)/p" \
+		"$QA/pri/locks" | head -n 1
+}
 
 # qcolo_pauses: the pause of every STOP/RESUME pair of the PVM, in ms, one
 # per line, in order; the first pair is the initial migration (first sync).
@@ -195,7 +231,7 @@ print(r.get("normal", 0) + r.get("duplicate", 0))' 2> /dev/null
 qcolo_show_logs()
 {
 	local f
-	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events; do
+	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events pri/locks; do
 		[ -s "$QA/$f" ] || continue
 		echo "  --- QEMU COLO $f"
 		tail -n 8 "$QA/$f" | sed 's/^/  /'
