@@ -20,8 +20,10 @@ bg pri "$COLOCTL" proxy monitor -j > "$T/events"
 t_check "servers listen" wait_for 30 eval "listening pvm 8080 && listening svm 8080"
 t_check "traffic flows before the faults" nsx cli $PY clients 10.0.0.2 8080 4 20000
 
-# Long downloads keep frames in flight while the faults hit.
-nsx cli $PY clients 10.0.0.2 8080 6 20000000 > "$T/during.out" 2>&1 &
+# Long downloads keep frames in flight while the faults hit. Started
+# without nsx: $! of a function in the background is its subshell, and
+# killing that left the client running.
+ip netns exec cli $PY clients 10.0.0.2 8080 6 20000000 > "$T/during.out" 2>&1 &
 during=$!
 t_check "the primary holds frames under traffic" wait_for 30 stat_gt pri p-g held 0
 

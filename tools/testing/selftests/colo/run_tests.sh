@@ -54,7 +54,7 @@ TEST_TIMEOUT=${COLO_TEST_TIMEOUT:-600}
 # it can be stopped with all it started; exit status 124 when it timed out.
 run_script()
 {
-	local file=$1 log=$2 pid watchdog rc
+	local file=$1 log=$2 pid watchdog rc left
 	setsid bash "$file" > "$log" 2>&1 < /dev/null &
 	pid=$!
 	sleep "$TEST_TIMEOUT" &
@@ -81,11 +81,10 @@ run_script()
 	wait "$watchdog" 2>/dev/null
 	# What a script leaves running (a sender, a server) would go on into
 	# the scripts after it.
-	if pgrep -s "$pid" > /dev/null; then
-		{
-			echo "# left running after the script ended (stopped now):"
-			ps -s "$pid" -o pid,args | sed 's/^/# /'
-		} >> "$log"
+	left=$(ps -s "$pid" -o pid=,args=)
+	if [ -n "$left" ]; then
+		echo "# left running after the script ended (stopped now):" >> "$log"
+		sed 's/^/# /' <<< "$left" >> "$log"
 		pkill -KILL -s "$pid"
 	fi
 	return $rc
