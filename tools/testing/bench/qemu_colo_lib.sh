@@ -132,8 +132,8 @@ qcolo_start()
 		> "$QA/pri/setup.log" 2>&1 ||
 		{ QCOLO_WHY="the primary did not run from the snapshot: $(tail -n 1 "$QA/pri/setup.log")"; return 1; }
 	qcolo_watch_events
-	# The mirror drops what it cannot send: the SVM's input must be
-	# connected before the migration starts.
+	# The mirror drops what it cannot send: from the first sync on, the
+	# SVM must get every frame the PVM gets.
 	wait_for 60 qcolo_proxy_connected ||
 		{ QCOLO_WHY="the secondary never connected to the primary's mirror and compare"; return 1; }
 	qcolo_qmp pri human-monitor-command '{"command-line": "drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=192.168.77.2,file.port=9999,file.export=parent0,node-name=replication0"}' \
