@@ -25,12 +25,13 @@
 # of waiting for it, with the PVM's lock waits (lock_waits.py) when it
 # hangs. The hang found (2026-12-02): the PVM's migration thread waits
 # for the big QEMU lock (BQL) it already holds, right after the
-# secondary's "vmstate-loaded", and the main loop waits for it too. The cause, from QEMU 7.2's source: the checkpoint saves the
-# RAM (qemu_savevm_live_state) after dropping the BQL; the RAM's dirty
-# sync ends in tcg_log_global_after_sync, whose run_on_cpu waits on a
-# condition with the BQL's mutex it does not hold, and wakes up holding
-# it. That wait happens only when the vCPU has not yet run the request,
-# which on a busy emulated host is nearly always; KVM has no such step.
+# secondary's "vmstate-loaded", and the main loop waits for it too. The
+# cause, from QEMU 7.2's source: the checkpoint saves the RAM
+# (qemu_savevm_live_state) after dropping the BQL; the RAM's dirty sync
+# ends in tcg_log_global_after_sync, whose run_on_cpu waits on a condition
+# with the BQL's mutex it does not hold, and wakes up holding it. That
+# wait happens only when the vCPU has not yet run the request, which on a
+# busy emulated host is nearly always; KVM has no such step.
 #
 # The PVM's pause per checkpoint is taken from its QMP events: STOP (the
 # checkpoint stops the VM) to the RESUME that follows, as QEMU timestamps
