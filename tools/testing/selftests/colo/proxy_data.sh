@@ -840,8 +840,9 @@ t_check "... and the secondary requests a checkpoint" stat_gt sec s-g requests_t
 # under a flood that patch livelocks this emulated VM with no COLO module
 # at all (testing.rst, "Known limits"); run_tests.sh holds the counts for
 # the whole run as well, and this instance is also the one rmmod finds
-# left. The module goes once the senders are gone. They start without nsx: a function in the background is a
-# subshell, whose pid $! would be, and killing that left python running.
+# left. The module goes once the senders are gone. They start without
+# nsx: a function in the background is a subshell, whose pid $! would be,
+# and killing that left python running.
 netns_add keep
 ip -n keep link set lo up
 ip -n keep link add kd type dummy
