@@ -81,7 +81,8 @@ struct colo_pri {
 	 * The drain bound. total_bytes up to durable_bytes are on the
 	 * secondary's disk (a flush covered them); the rest of total_bytes is
 	 * acknowledged and unflushed. One background flush at a time
-	 * (flush_busy), covering total_bytes as of flush_mark; nr_flushes
+	 * (flush_busy), covering total_bytes as of flush_mark; a checkpoint
+	 * sends one (flush_wanted) as soon as none is in flight; nr_flushes
 	 * counts its bio until the end of its completion, for teardown.
 	 * A bandwidth measurement spans only the time the forward path was
 	 * working (nr_busy copies and flushes in flight): busy_ns adds up the
@@ -92,6 +93,7 @@ struct colo_pri {
 	struct cb_drain drain;
 	u64 durable_bytes;
 	u64 flush_mark;
+	u64 flush_wanted;		/* a checkpoint waits for this to be durable */
 	bool flush_busy;
 	unsigned int nr_flushes;
 	unsigned int nr_busy;
@@ -364,7 +366,8 @@ static void colo_pri_submit_work(struct work_struct *work)
 		list_add_tail(&f->batch, &batch);
 	}
 	if (p->state == COLO_PRI_ACTIVE && !p->flush_busy &&
-	    cb_drain_flush_due(&p->drain, colo_pri_unflushed(p))) {
+	    (p->durable_bytes < p->flush_wanted ||
+	     cb_drain_flush_due(&p->drain, colo_pri_unflushed(p)))) {
 		p->flush_busy = true;
 		p->nr_flushes++;
 		colo_pri_busy_begin(p);
@@ -655,9 +658,42 @@ void colo_pri_postsuspend(struct colo_c *cc)
 	       dm_table_device_name(p->ti->table));
 }
 
-static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
+/* Everything acknowledged up to mark is durable, or forwarding stopped. */
+static bool colo_pri_flushed(struct colo_pri *p, u64 mark)
 {
-	u64 seq, mark, start = ktime_get_ns(), now;
+	bool ret;
+
+	spin_lock_irq(&p->lock);
+	ret = p->durable_bytes >= mark || p->state != COLO_PRI_ACTIVE;
+	spin_unlock_irq(&p->lock);
+	return ret;
+}
+
+/*
+ * Waits for cond until *left (jiffies) runs out, taking what it used off
+ * *left. 0, -ERESTARTSYS on a fatal signal, -ETIMEDOUT.
+ */
+#define colo_pri_wait(p, cond, left)					\
+({									\
+	long __cpw_ret = wait_event_killable_timeout((p)->wait, cond,	\
+						     *(left));		\
+									\
+	if (__cpw_ret > 0)						\
+		*(left) = __cpw_ret;					\
+	__cpw_ret < 0 ? (int)__cpw_ret : __cpw_ret ? 0 : -ETIMEDOUT;	\
+})
+
+/*
+ * The copies issued so far are acknowledged, then made durable by a flush
+ * of the forward device. The flush goes out as the background flushes do
+ * (flush_wanted), so a checkpoint that gives up after timeout_ms leaves no
+ * waiter behind: what it started completes, or fails, later as any copy
+ * does, the primary still forwarding and its regions still in map[!cur].
+ */
+static int colo_pri_do_checkpoint(struct colo_pri *p, u64 timeout_ms, const char **why)
+{
+	long left = timeout_ms ? msecs_to_jiffies(timeout_ms) : MAX_SCHEDULE_TIMEOUT;
+	u64 seq, mark, start = ktime_get_ns();
 	bool durable = false;
 	int ret;
 
@@ -673,59 +709,58 @@ static int colo_pri_do_checkpoint(struct colo_pri *p, const char **why)
 		p->cur = !p->cur;
 	spin_unlock_irq(&p->lock);
 
-	ret = wait_event_killable(p->wait, colo_pri_drained(p, seq));
+	ret = colo_pri_wait(p, colo_pri_drained(p, seq), &left);
+	if (ret == -ETIMEDOUT) {
+		*why = "Timed out: the forward device has not acknowledged the writes";
+		return ret;
+	}
 	if (ret) {
 		*why = "Interrupted";
 		return ret;
 	}
-	if (READ_ONCE(p->state) != COLO_PRI_ACTIVE) {
-		*why = READ_ONCE(p->state) == COLO_PRI_DEGRADED ?
-		       "Degraded: the forward device failed" :
-		       "Forwarding was stopped by failover";
-		return -EIO;
-	}
 	/* the secondary holds the data once its replica has flushed it */
 	spin_lock_irq(&p->lock);
 	mark = p->total_bytes;
-	colo_pri_busy_begin(p);
+	if (p->state == COLO_PRI_ACTIVE && mark > p->flush_wanted)
+		p->flush_wanted = mark;
 	spin_unlock_irq(&p->lock);
-	ret = blkdev_issue_flush(p->fwd);
-	now = ktime_get_ns();
-	spin_lock_irq(&p->lock);
+	queue_work(p->wq, &p->submit_work);
+	ret = colo_pri_wait(p, colo_pri_flushed(p, mark), &left);
+	if (ret == -ETIMEDOUT) {
+		*why = "Timed out: the forward device has not completed the flush";
+		return ret;
+	}
 	if (ret) {
-		p->errors++;
-		colo_pri_stop(p, COLO_PRI_DEGRADED);
-	} else {
-		colo_pri_durable(p, mark, now);
-		p->last_drain_ns = now - start;
+		*why = "Interrupted";
+		return ret;
+	}
+	spin_lock_irq(&p->lock);
+	if (p->state == COLO_PRI_ACTIVE) {
+		p->last_drain_ns = ktime_get_ns() - start;
 		p->sent_bytes = 0;
 		p->event_raised = false;
 		p->checkpoints++;
 		/* a stop from now on leaves map[!cur] alone while it is cleared */
-		durable = p->state == COLO_PRI_ACTIVE;
-		p->closing_durable = durable;
+		durable = true;
+		p->closing_durable = true;
 	}
-	colo_pri_busy_end(p, now);
 	spin_unlock_irq(&p->lock);
-	/* writers waiting for unflushed data to go have room now */
-	wake_up_all(&p->wait);
-	if (ret) {
-		queue_work(p->wq, &p->event_work);
-		*why = "Degraded: flushing the forward device failed";
+	if (!durable) {
+		*why = READ_ONCE(p->state) == COLO_PRI_DEGRADED ?
+		       "Degraded: the forward device failed a copy or a flush" :
+		       "Forwarding was stopped by failover";
 		return -EIO;
 	}
-	if (durable) {
-		/* outside the lock: only this checkpoint touches map[!cur] now */
-		cb_regions_clear_all(&p->map[!p->cur]);
-		spin_lock_irq(&p->lock);
-		p->closing_durable = false;
-		spin_unlock_irq(&p->lock);
-	}
+	/* outside the lock: only this checkpoint touches map[!cur] now */
+	cb_regions_clear_all(&p->map[!p->cur]);
+	spin_lock_irq(&p->lock);
+	p->closing_durable = false;
+	spin_unlock_irq(&p->lock);
 	return 0;
 }
 
 /* A checkpoint drains what a hold kept: it releases it first. */
-int colo_pri_checkpoint(struct colo_c *cc, const char **why)
+int colo_pri_checkpoint(struct colo_c *cc, u64 timeout_ms, const char **why)
 {
 	struct colo_pri *p = cc->pri;
 	int ret;
@@ -735,7 +770,7 @@ int colo_pri_checkpoint(struct colo_c *cc, const char **why)
 		return -EINTR;
 	}
 	colo_pri_hold(cc, false);
-	ret = colo_pri_do_checkpoint(p, why);
+	ret = colo_pri_do_checkpoint(p, timeout_ms, why);
 	mutex_unlock(&p->ckpt_lock);
 	return ret;
 }

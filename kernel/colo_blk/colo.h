@@ -140,7 +140,7 @@ int colo_pri_ctr(struct colo_c *cc);
 void colo_pri_dtr(struct colo_c *cc);
 void colo_pri_postsuspend(struct colo_c *cc);
 int colo_pri_map(struct colo_c *cc, struct bio *bio);
-int colo_pri_checkpoint(struct colo_c *cc, const char **why);
+int colo_pri_checkpoint(struct colo_c *cc, u64 timeout_ms, const char **why);
 int colo_pri_failover(struct colo_c *cc, const char **why);
 void colo_pri_hold(struct colo_c *cc, bool hold);
 int colo_pri_written(struct colo_c *cc, u64 from, char *result,

@@ -286,6 +286,11 @@ static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 	} else if (!ret && cc->t.mode == CB_SECONDARY) {
 		switch (m.msg) {
 		case CB_MSG_CHECKPOINT:
+			if (m.timeout_ms) {
+				why = "Only a primary's checkpoint waits: the secondary's takes no timeout";
+				ret = -EINVAL;
+				break;
+			}
 			ret = colo_sec_checkpoint(cc, &why);
 			break;
 		case CB_MSG_FAILOVER:
@@ -304,7 +309,7 @@ static int colo_message(struct dm_target *ti, unsigned int argc, char **argv,
 	} else if (!ret) {
 		switch (m.msg) {
 		case CB_MSG_CHECKPOINT:
-			ret = colo_pri_checkpoint(cc, &why);
+			ret = colo_pri_checkpoint(cc, m.timeout_ms, &why);
 			break;
 		case CB_MSG_FAILOVER:
 			ret = colo_pri_failover(cc, &why);

@@ -307,9 +307,7 @@ int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 		*error = "Empty message";
 		return -EINVAL;
 	}
-	if (!strcmp(argv[0], "checkpoint"))
-		m->msg = CB_MSG_CHECKPOINT;
-	else if (!strcmp(argv[0], "failover"))
+	if (!strcmp(argv[0], "failover"))
 		m->msg = CB_MSG_FAILOVER;
 	else if (!strcmp(argv[0], "hold"))
 		m->msg = CB_MSG_HOLD;
@@ -318,12 +316,26 @@ int cb_parse_message(unsigned int argc, char **argv, struct cb_message *m,
 	else
 		goto with_arguments;
 	if (argc != 1) {
-		*error = "checkpoint, failover, hold and release take no arguments";
+		*error = "failover, hold and release take no arguments";
 		return -EINVAL;
 	}
 	return 0;
 
 with_arguments:
+	if (!strcmp(argv[0], "checkpoint")) {
+		m->msg = CB_MSG_CHECKPOINT;
+		if (argc > 2) {
+			*error = "Usage: checkpoint [<timeout_ms>]";
+			return -EINVAL;
+		}
+		if (argc == 2 &&
+		    (cb_parse_u64(argv[1], &m->timeout_ms) || !m->timeout_ms ||
+		     m->timeout_ms > CB_MAX_CHECKPOINT_TIMEOUT_MS)) {
+			*error = "Invalid checkpoint timeout (1..600000 ms)";
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!strcmp(argv[0], "written")) {
 		m->msg = CB_MSG_WRITTEN;
 		if (argc > 2) {

@@ -56,7 +56,7 @@ struct cb_table {
 #define CB_OPT_DRAIN_MS		(1U << 5)
 
 enum cb_msg {
-	CB_MSG_CHECKPOINT,
+	CB_MSG_CHECKPOINT,		/* timeout_ms: how long a primary waits (0: no bound) */
 	CB_MSG_FAILOVER,
 	CB_MSG_WRITTEN,			/* sector: where to start */
 	CB_MSG_CLEAR_WRITTEN,		/* sector, nr: the range (default: all) */
@@ -68,7 +68,11 @@ struct cb_message {
 	enum cb_msg msg;
 	u64 sector;
 	u64 nr;
+	u64 timeout_ms;
 };
+
+/* Longest bound a checkpoint message may set on its wait: ten minutes. */
+#define CB_MAX_CHECKPOINT_TIMEOUT_MS 600000
 
 /* Both return 0 or -EINVAL with *error set to a static message. */
 int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,

@@ -45,7 +45,10 @@ int main(void)
 	struct cb_message msg;
 	u64 v;
 	char *m1[] = { "checkpoint" }, *m2[] = { "failover" };
-	char *m3[] = { "rollback" }, *m4[] = { "checkpoint", "now" };
+	char *m3[] = { "rollback" }, *m4[] = { "failover", "now" };
+	char *k1[] = { "checkpoint", "500" }, *k2[] = { "checkpoint", "0" };
+	char *k3[] = { "checkpoint", "600001" }, *k4[] = { "checkpoint", "5s" };
+	char *k5[] = { "checkpoint", "5", "6" };
 	char *w1[] = { "written" }, *w2[] = { "written", "4096" };
 	char *w3[] = { "written", "-1" }, *w4[] = { "written", "1", "2" };
 	char *c1[] = { "clear_written" }, *c2[] = { "clear_written", "128", "256" };
@@ -158,6 +161,19 @@ int main(void)
 
 	tap_check(!cb_parse_message(1, m1, &msg, &err) && msg.msg == CB_MSG_CHECKPOINT,
 		  "message checkpoint");
+	tap_check(!cb_parse_message(1, m1, &msg, &err) && msg.timeout_ms == 0,
+		  "message checkpoint: no bound by default");
+	tap_check(!cb_parse_message(2, k1, &msg, &err) && msg.msg == CB_MSG_CHECKPOINT &&
+		  msg.timeout_ms == 500, "message checkpoint with a timeout");
+	tap_check(cb_parse_message(2, k2, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid checkpoint timeout"), "checkpoint timeout 0 rejected");
+	tap_check(cb_parse_message(2, k3, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid checkpoint timeout"),
+		  "checkpoint timeout over ten minutes rejected");
+	tap_check(cb_parse_message(2, k4, &msg, &err) == -EINVAL &&
+		  strstr(err, "Invalid checkpoint timeout"), "checkpoint timeout with a unit rejected");
+	tap_check(cb_parse_message(3, k5, &msg, &err) == -EINVAL &&
+		  strstr(err, "Usage: checkpoint"), "checkpoint with two arguments rejected");
 	tap_check(!cb_parse_message(1, m2, &msg, &err) && msg.msg == CB_MSG_FAILOVER,
 		  "message failover");
 	tap_check(!cb_parse_message(1, h1, &msg, &err) && msg.msg == CB_MSG_HOLD,

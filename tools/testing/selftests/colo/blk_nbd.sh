@@ -5,6 +5,7 @@
 # checkpoint makes all disks byte-identical (checksums) after mixed and
 # random overlapping writes, that the SVM keeps its pre-checkpoint view until
 # then, the sent-bytes event, that a FUA write is forwarded as such, and that
+# a checkpoint with a timeout gives up on a stalled secondary, and that
 # losing the secondary degrades the primary without failing guest writes.
 . "$(dirname "$0")/blk_lib.sh"
 
@@ -75,6 +76,48 @@ fua_reaches_base()
 t_check "FUA write (O_DSYNC) on the primary reaches the secondary's base without a checkpoint" \
 	fua_reaches_base
 t_check "FUA write left the SVM's view alone" "$BLK_IO" verify $SEC 24576 128 1
+
+# The secondary stalls (nbd-server stopped, the connection up): a
+# checkpoint with a timeout gives up, with the reason, before nbd-client's
+# own request timeout (10 s) would degrade the primary, and changes
+# nothing; once the secondary answers again the next checkpoint completes.
+# stalled_checkpoint WHAT SECTOR REASON: 64 sectors of pattern 11 written
+# at SECTOR, the secondary stalled before they are acknowledged
+# (WHAT=writes) or after (WHAT=flush: only the flush that makes them
+# durable is left); checkpoint 1000 must fail with "Timed out: the forward
+# device has not REASON" and leave the primary as it was.
+stalled_checkpoint()
+{
+	local why=$1 sector=$2 mark ckpts rc=0
+	ckpts=$(blk_field pri checkpoints)
+	if [ "$why" = flush ]; then
+		"$BLK_IO" fill $PRI "$sector" 64 11 || return 1
+		# acknowledged, not yet durable: only the flush is left
+		wait_for 30 eval "test \$(blk_field pri pending) = 0 -a \$(blk_field pri unflushed_bytes) -gt 0" ||
+			{ echo "not acknowledged: $(dmsetup status pri)"; return 1; }
+		kill -STOP "$NBD_PID" || return 1
+	else
+		kill -STOP "$NBD_PID" || return 1
+		"$BLK_IO" fill $PRI "$sector" 64 11 || rc=1
+	fi
+	mark=$(dmesg | wc -l)
+	dmsetup message pri 0 checkpoint 1000 > /dev/null 2>&1 && { echo "checkpoint succeeded"; rc=1; }
+	dmesg | tail -n +$((mark + 1)) | grep -q "Timed out: the forward device has not $3" ||
+		{ echo "no 'Timed out ... $3' in the kernel log"; rc=1; }
+	[ "$(blk_state pri) $(blk_field pri errors) $(blk_field pri checkpoints)" = "active 0 $ckpts" ] ||
+		{ echo "changed: $(dmsetup status pri)"; rc=1; }
+	kill -CONT "$NBD_PID" || return 1
+	[ $rc = 0 ] || return 1
+	dmsetup message pri 0 checkpoint || return 1
+	"$BLK_IO" verify "$BASE" "$sector" 64 11 &&
+		test "$(blk_field pri checkpoints)" = $((ckpts + 1))
+}
+t_check "a stalled secondary: checkpoint 1000 times out waiting for the writes, then completes" \
+	stalled_checkpoint writes 40000 "acknowledged the writes"
+t_check "a stalled secondary: checkpoint 1000 times out waiting for the flush, then completes" \
+	stalled_checkpoint flush 40100 "completed the flush"
+t_check "after both: the secondary base equals the primary's disk" \
+	test "$(blk_sum "$BASE")" = "$(blk_sum "$LOCAL")"
 
 # the secondary goes away
 blk_nbd_stop

@@ -99,11 +99,16 @@ bad_message()
 	fi
 }
 bad_message sec "an unknown message" "Unknown message" rollback
-bad_message sec "extra arguments" "checkpoint, failover, hold and release take no arguments" checkpoint now
+bad_message sec "extra arguments" "failover, hold and release take no arguments" failover now
+bad_message sec "a checkpoint timeout that is no number" "Invalid checkpoint timeout" checkpoint now
+bad_message pri "a checkpoint timeout of 0" "Invalid checkpoint timeout" checkpoint 0
+bad_message pri "a checkpoint timeout over ten minutes" "Invalid checkpoint timeout" checkpoint 600001
+bad_message sec "a checkpoint timeout" "the secondary's takes no timeout" checkpoint 500
 bad_message rep "messages" "The replica takes no messages" checkpoint
 t_check "secondary takes checkpoint" dmsetup message sec 0 checkpoint
 t_check "checkpoint counted" test "$(blk_field sec checkpoints)" = 1
 t_check "primary takes checkpoint" dmsetup message pri 0 checkpoint
+t_check "primary takes checkpoint with a timeout" dmsetup message pri 0 checkpoint 60000
 t_check "devices removed" dmsetup remove pri rep sec
 
 # Many create/write/remove cycles: slab objects must come back.
