@@ -75,7 +75,7 @@ enum key_id {
 	KEY_NAME, KEY_ROLE, KEY_RAM,
 	KEY_ADDRESS, KEY_PORT, KEY_LOCAL,
 	KEY_BINARY, KEY_ARGS, KEY_START_FROM, KEY_RUN_DIR,
-	KEY_DEVICE, KEY_BUFFER, KEY_NBD_PORT, KEY_NBD_TIMEOUT,
+	KEY_DEVICE, KEY_BUFFER, KEY_NBD_PORT, KEY_NBD_TIMEOUT, KEY_DRAIN_TIMEOUT,
 	KEY_TAP, KEY_MAC, KEY_PROXY_PORT,
 	KEY_MAX_INTERVAL, KEY_DIRTY_PAGES, KEY_DISK_BUFFER_PERCENT, KEY_PROXY_TIMEOUT,
 	KEY_COROSYNC, KEY_LINK_LOSS_WAIT, KEY_FENCE, KEY_FENCE_TIMEOUT,
@@ -124,6 +124,9 @@ static const struct key keys[NR_KEYS] = {
 	[KEY_NBD_TIMEOUT] = { "disk", "nbd_timeout", TYPE_DURATION, FIELD(nbd_timeout_ms),
 			      MS_PER_S, 3600 * MS_PER_S, .def = "30s",
 			      .only_role = COLOD_ROLE_PRIMARY },
+	/* the colo_blk primary's "checkpoint <timeout_ms>" range */
+	[KEY_DRAIN_TIMEOUT] = { "disk", "drain_timeout", TYPE_DURATION, FIELD(drain_timeout_ms),
+				10, 600 * MS_PER_S, .def = "5s", .only_role = COLOD_ROLE_PRIMARY },
 	[KEY_TAP] = { "net", "tap", TYPE_IFNAME, FIELD(tap), .required = true },
 	[KEY_MAC] = { "net", "mac", TYPE_MAC, FIELD(mac), .required = true },
 	[KEY_PROXY_PORT] = { "net", "proxy_port", TYPE_PORT, FIELD(proxy_port), .def = "7000" },
@@ -1133,7 +1136,7 @@ bool colod_config_equal(const struct colod_config *a, const struct colod_config 
 	    !same_string(a->start_from, b->start_from) || !same_string(a->run_dir, b->run_dir) ||
 	    !same_string(a->disk_device, b->disk_device) ||
 	    a->disk_buffer_size != b->disk_buffer_size || a->nbd_port != b->nbd_port ||
-	    a->nbd_timeout_ms != b->nbd_timeout_ms ||
+	    a->nbd_timeout_ms != b->nbd_timeout_ms || a->drain_timeout_ms != b->drain_timeout_ms ||
 	    strcmp(a->tap, b->tap) || memcmp(a->mac, b->mac, sizeof(a->mac)) ||
 	    a->proxy_port != b->proxy_port || a->max_interval_ms != b->max_interval_ms ||
 	    a->dirty_pages != b->dirty_pages || a->disk_buffer_percent != b->disk_buffer_percent ||

@@ -560,6 +560,25 @@ static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reas
 	d->last_ckpt_end_ns = now_ns();
 }
 
+/*
+ * The disk's drain (colo primary "checkpoint"), bounded by [disk]
+ * drain_timeout: a secondary that stops answering, or a link gone without
+ * a reset, costs that long rather than nbd-client's request timeout, and
+ * the agent goes on serving its socket and corosync's events.
+ */
+static int drain_disk(struct colod *d, char *err, size_t errlen)
+{
+	char msg[32];
+	int r;
+
+	snprintf(msg, sizeof(msg), "checkpoint %u", d->cfg.drain_timeout_ms);
+	r = dm_message(d->dm_name, msg, err, errlen);
+	if (r == -ETIMEDOUT)
+		snprintf(err, errlen, "the secondary's disk did not take the forwarded writes "
+			 "within [disk] drain_timeout (%u ms)", d->cfg.drain_timeout_ms);
+	return r;
+}
+
 /* A checkpoint given up: the input the proxy kept goes on to the VM. */
 static void release_input(struct colod *d)
 {
@@ -590,7 +609,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	 * Drain the writes forwarded so far while the VM still runs; the drain
 	 * after stop then waits only for what the VM wrote in between.
 	 */
-	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
+	r = drain_disk(d, err, sizeof(err));
 	if (r)
 		goto peer_failed;
 	/* The pause is the VM's: it starts here, after the drain while it runs. */
@@ -615,7 +634,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		goto vm_failed;
 	step_time(&d->last_step_ns[COLOD_STEP_STOP], &mark);
 	/* while QEMU saves its device state */
-	r = dm_message(d->dm_name, "checkpoint", err, sizeof(err));
+	r = drain_disk(d, err, sizeof(err));
 	if (!r)
 		r = dm_message(d->dm_name, "hold", err, sizeof(err));
 	if (r) {

@@ -247,6 +247,7 @@ static void test_defaults(void)
 	tap_check(c.max_interval_ms == 2000 && c.dirty_pages == 16384 &&
 		  c.proxy_timeout_ms == 2000, "checkpoint defaults 2s, 16384, 2s");
 	tap_check(c.nbd_timeout_ms == 30000, "a primary's nbd_timeout defaults to 30s");
+	tap_check(c.drain_timeout_ms == 5000, "a primary's drain_timeout defaults to 5s");
 	tap_check(!c.disk_buffer_size && !c.disk_buffer_percent,
 		  "a primary has no disk buffer settings");
 	colod_config_free(&c);
@@ -593,6 +594,22 @@ static void test_whole_file(void)
 	strcpy(text, primary_nbd_timeout);
 	strcat(text, "500ms\n");
 	refused("nbd_timeout below 1s", FILE_NAME ":10: nbd_timeout: ", "outside 1s..3600s");
+	build_line(19, "drain_timeout = 1s");
+	refused("drain_timeout on a secondary", FILE_NAME ":19: drain_timeout: ",
+		"only a primary uses it, and role is secondary");
+	strcpy(text, primary_buffer);
+	*strstr(text, "buffer = 1G") = '\0';
+	strcat(text, "drain_timeout = 250ms\n[net]\ntap = tap0\nmac = 52:54:00:00:00:01\n");
+	if (tap_check(!colod_config_parse_string(text, FILE_NAME, &c, err, sizeof(err)),
+		      "a primary's drain_timeout: %s", err)) {
+		tap_check(c.drain_timeout_ms == 250, "drain_timeout = 250ms: %u ms",
+			  c.drain_timeout_ms);
+		colod_config_free(&c);
+	}
+	strcpy(text, primary_buffer);
+	*strstr(text, "buffer = 1G") = '\0';
+	strcat(text, "drain_timeout = 601s\n");
+	refused("drain_timeout over 600s", FILE_NAME ":10: drain_timeout: ", "outside 10ms..600s");
 
 	build("local", "2001:db8::2");
 	refused("IPv6 local, IPv4 address", FILE_NAME ":10: ", "not both IPv4 or both IPv6");

@@ -63,7 +63,9 @@ corosync_start()
 		mount -t tmpfs none /run && mount -t tmpfs none /dev/shm &&
 		exec corosync -f" > "$W/corosync-$1.log" 2>&1 &
 	echo $! > "$W/corosync-$1.pid"
-	on_exit "kill $!"
+	# corosync takes a while to leave on SIGTERM: wait for it, so that it
+	# does not outlive the test (the test's own timeout bounds the wait)
+	on_exit "kill $!; wait $!"
 }
 
 # in_host NS COMMAND...: COMMAND in the namespaces of NS's corosync, and
