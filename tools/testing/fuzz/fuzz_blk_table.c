@@ -61,8 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cb_parse_message(argc, argv, &msg, &err)) {
 		if (!err)
 			abort();
-	} else if ((msg.msg == CB_MSG_CHECKPOINT || msg.msg == CB_MSG_FAILOVER ||
-		    msg.msg == CB_MSG_HOLD || msg.msg == CB_MSG_RELEASE) ?
+	} else if (msg.msg == CB_MSG_CHECKPOINT ?
+		   (argc == 1 ? msg.timeout_ms != 0 :
+		    argc != 2 || !msg.timeout_ms ||
+		    msg.timeout_ms > CB_MAX_CHECKPOINT_TIMEOUT_MS) :
+		   (msg.msg == CB_MSG_FAILOVER || msg.msg == CB_MSG_HOLD ||
+		    msg.msg == CB_MSG_RELEASE) ?
 		   argc != 1 :
 		   msg.msg == CB_MSG_WRITTEN ? argc > 2 || msg.nr :
 		   msg.msg != CB_MSG_CLEAR_WRITTEN || !msg.nr ||
