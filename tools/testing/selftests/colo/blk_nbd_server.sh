@@ -108,14 +108,8 @@ t_check "secondary checkpoint, then SVM disk == PVM disk" eval \
 t_check "nbd0 reads back what the base holds" test "$(blk_sum /dev/nbd0)" = "$(blk_sum "$BASE")"
 t_check "written bytes counted" test "$(blk_field rep nbd_written_bytes)" -ge $((17 << 20))
 
-fua_reaches_base()
-{
-	head -c 65536 /dev/urandom > "$BLK_DIR/fua.bin" &&
-	dd if="$BLK_DIR/fua.bin" of=$PRI bs=64k seek=192 oflag=direct,dsync conv=notrunc status=none &&
-	wait_for 10 eval "dd if=$BASE bs=64k skip=192 count=1 iflag=direct status=none |
-		cmp -s - $BLK_DIR/fua.bin"
-}
-t_check "FUA write on the primary reaches the base without a checkpoint" fua_reaches_base
+t_check "FUA write on the primary reaches the base without a checkpoint" \
+	blk_fua_reaches_base $PRI "$BASE"
 discarded()
 {
 	blkdiscard -o $((12000 * 512)) -l $((64 * 512)) $PRI &&
