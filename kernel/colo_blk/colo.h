@@ -97,6 +97,7 @@ struct colo_sec {
 };
 
 struct colo_pri;
+struct colo_nbd;
 
 struct colo_c {
 	struct dm_target *ti;
@@ -104,6 +105,7 @@ struct colo_c {
 	struct dm_dev *dev[2];		/* base; or local, forward */
 	struct colo_sec *sec;		/* secondary and replica */
 	struct colo_pri *pri;		/* primary */
+	struct colo_nbd *nbd;		/* replica with nbd_listen */
 };
 
 enum colo_bio_kind {
@@ -148,6 +150,14 @@ int colo_pri_written(struct colo_c *cc, u64 from, char *result,
 int colo_pri_clear_written(struct colo_c *cc, u64 sector, u64 nr,
 			   const char **why);
 void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
+		     unsigned int *sz);
+
+/* nbd-server.c */
+int colo_nbd_ctr(struct colo_c *cc);
+void colo_nbd_dtr(struct colo_c *cc);
+int colo_nbd_start(struct colo_c *cc);
+void colo_nbd_stop(struct colo_c *cc);
+void colo_nbd_status(struct colo_c *cc, char *result, unsigned int maxlen,
 		     unsigned int *sz);
 
 /* dm-colo.c */

@@ -145,7 +145,7 @@ static void colo_put_devs(struct colo_c *cc)
 /*
  * Construct a colo target. See Documentation/admin-guide/colo-blk.rst:
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> event_percent <p>]
- *   replica <name> <base_dev>
+ *   replica <name> <base_dev> [4 nbd_listen <addr>:<port> nbd_peer <addr>]
  *   primary <local_dev> <forward_dev> [<#opt_args> max_inflight <n>
  *           queue_bytes <n> event_bytes <n> region_size <n>]
  */
@@ -196,6 +196,11 @@ static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		break;
 	case CB_REPLICA:
 		ret = colo_rep_ctr(cc);
+		if (!ret && (cc->t.opt_given & CB_OPT_NBD)) {
+			ret = colo_nbd_ctr(cc);
+			if (ret)
+				colo_rep_dtr(cc);
+		}
 		break;
 	case CB_PRIMARY:
 		ret = colo_pri_ctr(cc);
@@ -221,6 +226,8 @@ static void colo_dtr(struct dm_target *ti)
 		colo_sec_dtr(cc);
 		break;
 	case CB_REPLICA:
+		if (cc->nbd)
+			colo_nbd_dtr(cc);
 		colo_rep_dtr(cc);
 		break;
 	case CB_PRIMARY:
@@ -261,6 +268,22 @@ static int colo_end_io(struct dm_target *ti, struct bio *bio,
 	if (cc->t.mode == CB_SECONDARY)
 		colo_sec_end_io(cc, bio);
 	return DM_ENDIO_DONE;
+}
+
+/* The replica's NBD server serves while the device is live. */
+static int colo_preresume(struct dm_target *ti)
+{
+	struct colo_c *cc = ti->private;
+
+	return cc->nbd ? colo_nbd_start(cc) : 0;
+}
+
+static void colo_presuspend(struct dm_target *ti)
+{
+	struct colo_c *cc = ti->private;
+
+	if (cc->nbd)
+		colo_nbd_stop(cc);
 }
 
 static void colo_postsuspend(struct dm_target *ti)
@@ -353,6 +376,8 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 			break;
 		case CB_REPLICA:
 			colo_rep_status(cc, result, maxlen, &sz);
+			if (cc->nbd)
+				colo_nbd_status(cc, result, maxlen, &sz);
 			break;
 		case CB_PRIMARY:
 			colo_pri_status(cc, result, maxlen, &sz);
@@ -369,6 +394,9 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 			break;
 		case CB_REPLICA:
 			DMEMIT("replica %s %s", t->name, cc->dev[0]->name);
+			if (t->opt_given & CB_OPT_NBD)
+				DMEMIT(" 4 nbd_listen %s nbd_peer %s", t->nbd_listen,
+				       t->nbd_peer);
 			break;
 		case CB_PRIMARY:
 			DMEMIT("primary %s %s", cc->dev[0]->name, cc->dev[1]->name);
@@ -440,13 +468,15 @@ static void colo_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type colo_target = {
 	.name = "colo",
-	.version = {1, 1, 0},
+	.version = {1, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = colo_ctr,
 	.dtr = colo_dtr,
 	.map = colo_map,
 	.end_io = colo_end_io,
+	.presuspend = colo_presuspend,
 	.postsuspend = colo_postsuspend,
+	.preresume = colo_preresume,
 	.message = colo_message,
 	.status = colo_status,
 	.iterate_devices = colo_iterate_devices,

@@ -170,16 +170,45 @@ static int cb_parse_secondary(unsigned int argc, char **argv,
 	return 0;
 }
 
+static int cb_copy_addr(const char *s, char *out, const char **error)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= CB_ADDR_MAX) {
+		*error = "Invalid address (1..47 characters)";
+		return -EINVAL;
+	}
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+/*
+ * The optional arguments name the replica's NBD server: both are needed,
+ * as nobody but the primary may write to the replica. The addresses
+ * themselves are parsed by the kernel glue.
+ */
 static int cb_parse_replica(unsigned int argc, char **argv, struct cb_table *t,
 			    const char **error)
 {
-	if (argc != 2) {
-		*error = "Wrong number of arguments: replica <name> <base_dev>";
+	if (argc != 2 && argc != 7) {
+		*error = "Wrong number of arguments: replica <name> <base_dev> "
+			 "[4 nbd_listen <addr>:<port> nbd_peer <addr>]";
 		return -EINVAL;
 	}
 	if (cb_parse_name(argv[0], t->name, error))
 		return -EINVAL;
 	t->dev[0] = argv[1];
+	if (argc == 2)
+		return 0;
+	if (strcmp(argv[2], "4") || strcmp(argv[3], "nbd_listen") ||
+	    strcmp(argv[5], "nbd_peer")) {
+		*error = "Optional replica arguments: 4 nbd_listen <addr>:<port> nbd_peer <addr>";
+		return -EINVAL;
+	}
+	if (cb_copy_addr(argv[4], t->nbd_listen, error) ||
+	    cb_copy_addr(argv[6], t->nbd_peer, error))
+		return -EINVAL;
+	t->opt_given |= CB_OPT_NBD;
 	return 0;
 }
 

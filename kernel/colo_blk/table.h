@@ -3,7 +3,7 @@
  * Constructor lines and messages of the "colo" target, parsed in plain C:
  *
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> [event_percent <p>]]
- *   replica   <name> <base_dev>
+ *   replica   <name> <base_dev> [4 nbd_listen <addr>:<port> nbd_peer <addr>]
  *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
  *                                   [region_size <n>] [drain_ms <ms>]]
@@ -18,6 +18,7 @@
 #include "drain.h"
 
 #define CB_NAME_MAX 32			/* including the terminating NUL */
+#define CB_ADDR_MAX 48			/* "[IPv6]:port", with the NUL */
 #define CB_MIN_LIMIT (64ULL << 10)
 #define CB_MAX_LIMIT (1ULL << 40)
 #define CB_DEF_EVENT_PERCENT 75U
@@ -45,6 +46,8 @@ struct cb_table {
 	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
 	u64 region_size;		/* primary: bytes per region of the written record */
 	u32 drain_ms;			/* primary: checkpoint drain bound, 0 = off */
+	char nbd_listen[CB_ADDR_MAX];	/* replica: its NBD server's address */
+	char nbd_peer[CB_ADDR_MAX];	/* replica: the one client address let in */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
 };
 
@@ -54,6 +57,7 @@ struct cb_table {
 #define CB_OPT_QUEUE_BYTES	(1U << 3)
 #define CB_OPT_REGION_SIZE	(1U << 4)
 #define CB_OPT_DRAIN_MS		(1U << 5)
+#define CB_OPT_NBD		(1U << 6)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,		/* timeout_ms: how long a primary waits (0: no bound) */

@@ -25,15 +25,25 @@ modprobe nbd nbds_max=2
 RAW=$(blk_loop raw $SIZE_MB)
 BASE=$(blk_loop base $SIZE_MB)
 LOCAL=$(blk_loop local $SIZE_MB)
+LOCAL_K=$(blk_loop local-k $SIZE_MB)
 S=$(blk_sectors "$BASE")
 # make every device fully allocated so no run measures tmpfs page allocation
-for d in "$RAW" "$BASE" "$LOCAL"; do
+for d in "$RAW" "$BASE" "$LOCAL" "$LOCAL_K"; do
 	dd if=/dev/zero of="$d" bs=1M count=$SIZE_MB oflag=direct status=none
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
-dmsetup create rep --table "0 $S colo replica bench $BASE"
+# The replica is served both ways at once: by nbd-server (10898, /dev/nbd0,
+# primary "pri") and by its own server in the kernel (10899, /dev/nbd1,
+# primary "kpri" over a local disk of its own), so that both forward paths
+# are measured in the same rounds.
+dmsetup create rep --table "0 $S colo replica bench $BASE 4 nbd_listen 127.0.0.1:10899 nbd_peer 127.0.0.1"
 blk_nbd_export /dev/mapper/rep 10898 "$NBD_CONNS" > /dev/null
 dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 64 queue_bytes 64m"
+nbd-client 127.0.0.1 10899 /dev/nbd1 -N bench -b 512 -t 10 -C "$NBD_CONNS" > /dev/null
+BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd1 > /dev/null 2>&1; $BLK_TEARDOWN_HOOK"
+# requests of up to 1 MiB, as colod sets them (the default is 128 KiB)
+echo 1024 > /sys/block/nbd1/queue/max_sectors_kb
+dmsetup create kpri --table "0 $S colo primary $LOCAL_K /dev/nbd1 4 max_inflight 64 queue_bytes 64m"
 # A DRBD pair that cannot be set up (or a run on it that fails) is shown as
 # failed in its table; the colo figures do not depend on it.
 on_exit drbd_down
@@ -140,13 +150,16 @@ echo "    /dev/nbd0 into the replica face, then a flush of nbd0) the same way: s
 echo "    primary writes cannot beat it. NBD: $NBD_CONNS connection(s) (nbd-client -C)."
 echo "    'rep' is the replica face alone (fio on it, direct I/O, each run after a secondary"
 echo "    checkpoint, so every sector's pre-image is saved once), a bound for both."
-printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' workload raw SVM ratio primary ratio "ckpt ms" \
-	"+ckpt" "nbd+fl" rep
+echo "    'k+ckpt' and 'knbd+fl' are '+ckpt' and 'nbd+fl' with the replica's own NBD server"
+echo "    in the kernel (replica option nbd_listen) in place of nbd-server."
+printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s %7s %7s\n' workload raw SVM ratio primary ratio \
+	"ckpt ms" "+ckpt" "nbd+fl" rep "k+ckpt" "knbd+fl"
 drbd_rows=()
 IFS=';' read -r -a workloads <<< "$WORKLOADS"
 for w in "${workloads[@]}"; do
 	set -- $w
 	raws=() svm=() pri=() ckpt=() prie=() prik=() nbde=() repd=() da=() dc=()
+	kpe=() kpk=() knbde=()
 	read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
 	raws+=("$r")
 	for i in $(seq "$ROUNDS"); do
@@ -172,6 +185,15 @@ for w in "${workloads[@]}"; do
 			read -r _ v <<< "$(fio_run /dev/nbd0 "$1" "$2" "$3")"
 			c=$(flush_ms /dev/nbd0)
 			nbde[-1]=$(sustained "$v" "$c")
+			dmsetup message sec 0 checkpoint
+			read -r _ v <<< "$(fio_run /dev/mapper/kpri "$1" "$2" "$3")"
+			read -r c k <<< "$(msg_ms kpri checkpoint)"
+			kpe+=("$(sustained "$v" "$c")")
+			[ "$k" = - ] && k=$c
+			kpk+=("$v $(sustained "$v" "${k%.*}")")
+			dmsetup message sec 0 checkpoint
+			read -r _ v <<< "$(fio_run /dev/nbd1 "$1" "$2" "$3")"
+			knbde+=("$(sustained "$v" "$(flush_ms /dev/nbd1)")")
 			for p in A C; do
 				d=$(drbd_run $p "$1" "$2" "$3" 2>> "$BLK_DIR/drbd.err")
 				[ "$d" != failed ] || DRBD_ERR=${DRBD_ERR:-$(tail -1 "$BLK_DIR/drbd.err")}
@@ -184,7 +206,7 @@ for w in "${workloads[@]}"; do
 		raws+=("$r")
 	done
 	# per round: device / mean of the raw runs around it
-	rs=() rp=() rpe=() rn=() rr=() bases=()
+	rs=() rp=() rpe=() rn=() rr=() rkpe=() rkn=() bases=()
 	for i in $(seq 0 $((ROUNDS - 1))); do
 		base=$(( (raws[i] + raws[i + 1]) / 2 ))
 		bases+=("$base")
@@ -193,18 +215,22 @@ for w in "${workloads[@]}"; do
 		rpe+=("$(ratio "${prie[i]}" "$base")")
 		[ "${nbde[i]}" = - ] || rn+=("$(ratio "${nbde[i]}" "$base")")
 		[ -z "${repd[i]:-}" ] || rr+=("$(ratio "${repd[i]}" "$base")")
+		[ -z "${kpe[i]:-}" ] || rkpe+=("$(ratio "${kpe[i]}" "$base")")
+		[ -z "${knbde[i]:-}" ] || rkn+=("$(ratio "${knbde[i]}" "$base")")
 	done
 	case "$1" in
-	*read) ck=- pe=- ne=- re=- ;;
-	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") re=$(median "${rr[@]}") ;;
+	*read) ck=- pe=- ne=- re=- kp=- kn=- ;;
+	*) ck=$(median "${ckpt[@]}") pe=$(median "${rpe[@]}") ne=$(median "${rn[@]}") re=$(median "${rr[@]}")
+	   kp=$(median "${rkpe[@]}") kn=$(median "${rkn[@]}") ;;
 	esac
-	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s\n' "$1 $2 qd$3" \
+	printf '%-16s %8s %8s %6s %8s %6s %7s %6s %7s %6s %7s %7s\n' "$1 $2 qd$3" \
 		"$(median "${raws[@]}")" "$(median "${svm[@]}")" "$(median "${rs[@]}")" \
-		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne" "$re"
+		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne" "$re" "$kp" "$kn"
 	case "$1" in
 	*write)
-		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s' "$1 $2 qd$3" \
-			"$(median "${raws[@]}")" $(cells "${prik[@]}") $(cells "${da[@]}") $(cells "${dc[@]}"))")
+		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s' \
+			"$1 $2 qd$3" "$(median "${raws[@]}")" $(cells "${prik[@]}") \
+			$(cells "${kpk[@]}") $(cells "${da[@]}") $(cells "${dc[@]}"))")
 		;;
 	esac
 done
@@ -214,10 +240,12 @@ echo "    127.0.0.1, DRBD's defaults), the same rounds as above: IOPS, ratios to
 echo "    'sust' counts the run's writes over run time plus the time until the secondary"
 echo "    holds them all: for colo the primary checkpoint's ioctl (the queue drained, the"
 echo "    replica flushed), for DRBD until the secondary has received and written all the"
-echo "    primary sent (protocol A completes writes before that; C only after)."
+echo "    primary sent (protocol A completes writes before that; C only after). 'colo' is"
+echo "    the primary forwarding through nbd-server, 'colo-k' through the replica's own"
+echo "    NBD server in the kernel."
 [ -z "$DRBD_ERR" ] || echo "    DRBD failed: $DRBD_ERR"
-printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo ratio sust \
-	drbd-A ratio sust drbd-C ratio sust
+printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo ratio sust \
+	colo-k ratio sust drbd-A ratio sust drbd-C ratio sust
 printf '%s\n' "${drbd_rows[@]}"
 drbd_down
 

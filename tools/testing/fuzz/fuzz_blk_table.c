@@ -51,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (i = 0; i < len; i++)
 				if (t.name[i] == '/' || t.name[i] == ' ')
 					abort();
+			if (t.mode == CB_REPLICA && (t.opt_given & CB_OPT_NBD) &&
+			    (!t.nbd_listen[0] || !t.nbd_peer[0] ||
+			     strnlen(t.nbd_listen, CB_ADDR_MAX) == CB_ADDR_MAX ||
+			     strnlen(t.nbd_peer, CB_ADDR_MAX) == CB_ADDR_MAX))
+				abort();
 			if (t.mode == CB_SECONDARY &&
 			    (t.limit < CB_MIN_LIMIT || t.limit > CB_MAX_LIMIT ||
 			     !t.event_percent || t.event_percent > 100))

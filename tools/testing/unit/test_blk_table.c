@@ -65,6 +65,10 @@ int main(void)
 		  t.limit == 1048576 && t.event_percent == 90 &&
 		  t.opt_given == CB_OPT_EVENT_PERCENT,
 		  "secondary with event_percent");
+	tap_check(!parse("replica disk0 /dev/loop0 4 nbd_listen [::1]:10809 nbd_peer ::1", &t,
+			 &err) && t.mode == CB_REPLICA && (t.opt_given & CB_OPT_NBD) &&
+		  !strcmp(t.nbd_listen, "[::1]:10809") && !strcmp(t.nbd_peer, "::1"),
+		  "replica with its NBD server");
 	tap_check(!parse("replica disk0 /dev/loop0", &t, &err) &&
 		  t.mode == CB_REPLICA && !strcmp(t.name, "disk0"),
 		  "replica");
@@ -120,6 +124,14 @@ int main(void)
 	bad("replica d", "Wrong number of arguments");
 	bad("replica d b c", "Wrong number of arguments");
 	bad("replica d$ b", "Invalid name");
+	bad("replica d b 4 nbd_listen 127.0.0.1:10809", "Wrong number of arguments");
+	bad("replica d b 2 nbd_listen 127.0.0.1:10809 x y", "Optional replica arguments");
+	bad("replica d b 4 nbd_peer 127.0.0.1 nbd_listen 127.0.0.1:10809",
+	    "Optional replica arguments");
+	bad("replica d b 4 nbd_listen 127.0.0.1:10809 nbd_allow 127.0.0.1",
+	    "Optional replica arguments");
+	bad("replica d b 4 nbd_listen [2001:0db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:108090 nbd_peer ::1",
+	    "Invalid address");
 	bad("primary a", "Not enough arguments");
 	bad("primary a b 1", "Optional argument count");
 	bad("primary a b 2 max_inflight 0", "Invalid max_inflight");

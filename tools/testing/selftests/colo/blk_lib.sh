@@ -168,6 +168,17 @@ blk_pair_start()
 	blk_replicated_pair "$2" "$3"
 }
 
+# blk_fua_reaches_base PRIMARY BASE: a FUA write (O_DSYNC) of 64 KiB of
+# random data at sector 24576 on PRIMARY is on BASE within 10 s, without a
+# checkpoint.
+blk_fua_reaches_base()
+{
+	head -c 65536 /dev/urandom > "$BLK_DIR/fua.bin" &&
+	dd if="$BLK_DIR/fua.bin" of="$1" bs=64k seek=192 oflag=direct,dsync conv=notrunc status=none &&
+	wait_for 10 eval "dd if=$2 bs=64k skip=192 count=1 iflag=direct status=none |
+		cmp -s - $BLK_DIR/fua.bin"
+}
+
 # blk_field DM_NAME KEY: value of KEY=value in the target's status line.
 blk_field()
 {

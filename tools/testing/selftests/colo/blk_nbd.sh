@@ -65,16 +65,9 @@ t_check "forwarded bytes counted" test "$(blk_field pri total_bytes)" -gt $((24 
 
 # FUA travels with the copy: nbd-server (fua = true) writes such a request
 # through the replica at once, where a plain write waits in its page cache
-# for the checkpoint flush. 64 KiB at sector 24576 (64 KiB unit 192).
-fua_reaches_base()
-{
-	head -c 65536 /dev/urandom > "$BLK_DIR/fua.bin" &&
-	dd if="$BLK_DIR/fua.bin" of=$PRI bs=64k seek=192 oflag=direct,dsync conv=notrunc status=none &&
-	wait_for 10 eval "dd if=$BASE bs=64k skip=192 count=1 iflag=direct status=none |
-		cmp -s - $BLK_DIR/fua.bin"
-}
+# for the checkpoint flush.
 t_check "FUA write (O_DSYNC) on the primary reaches the secondary's base without a checkpoint" \
-	fua_reaches_base
+	blk_fua_reaches_base $PRI "$BASE"
 t_check "FUA write left the SVM's view alone" "$BLK_IO" verify $SEC 24576 128 1
 
 # The secondary stalls (nbd-server stopped, the connection up): a
