@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * colod: the COLO agent, one process per protected VM and host. It owns the
- * VM's QEMU, its RAM object (colo_ckpt), its colo dm devices, its proxy
- * instance (colo_proxy) and, on the secondary, the nbd-server of the
- * replica face; the two hosts' agents run the checkpoint protocol
+ * VM's QEMU, its RAM object (colo_ckpt), its colo dm devices (the
+ * secondary's replica serves the primary over NBD itself) and its proxy
+ * instance (colo_proxy); the two hosts' agents run the checkpoint protocol
  * (proto.h) over one TCP connection.
  */
 #ifndef COLOD_H
@@ -126,7 +126,6 @@ struct colod {
 	char dm_name[64], dm_path[64];		/* the VM's disk */
 	char replica_name[64], replica_path[64];	/* secondary */
 	char nbd_dev[32];			/* primary: the forward device */
-	pid_t nbd_server_pid;
 	uint32_t dm_event_nr;			/* the VM disk's dm events seen so far */
 	uint64_t disk_events;			/* ... and how many of them were ours */
 	uint64_t disk_requests;			/* REQUESTs sent (secondary) or taken (primary) */

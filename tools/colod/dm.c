@@ -47,7 +47,7 @@ int dm_create(const char *name, uint64_t sectors, const char *params, char *path
 
 /*
  * Removes a device; a device still open (a process that held it, such as
- * nbd-server's connection process, exiting just now) is retried for a while.
+ * a QEMU exiting just now) is retried for a while.
  */
 int dm_remove(const char *name)
 {

@@ -8,12 +8,12 @@
  *              (local disk + that NBD device)
  *   secondary: RAM objects NAME-svm and NAME-cache (the RAM cache); colo dm
  *              devices colo-NAME-svm (secondary: the replica VM's disk) and
- *              colo-NAME-replica over the base disk; nbd-server exporting
- *              the replica face to the primary's address only; tap +
+ *              colo-NAME-replica over the base disk, serving its face over
+ *              NBD itself to the primary's address only (nbd_listen); tap +
  *              colo_proxy instance (secondary); the agent's listening socket
  *
- * Setting up is not on the checkpoint path, so it may spawn nbd-server and
- * nbd-client, which are the tools made for that job.
+ * Setting up is not on the checkpoint path, so it may spawn nbd-client,
+ * the tool made for that job.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -176,87 +176,6 @@ static pid_t pid_in_file(const char *path)
 	return pid;
 }
 
-static int nbd_server_start(struct colod *d, char *err, size_t errlen)
-{
-	char conf[300], allow[300], pidfile[300], local[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
-	FILE *f;
-	int tries;
-	pid_t pid;
-
-	addr_string(&d->cfg.local_addr, local, sizeof(local));
-	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
-	snprintf(allow, sizeof(allow), "%s/nbd.allow", d->cfg.run_dir);
-	snprintf(conf, sizeof(conf), "%s/nbd-server.conf", d->cfg.run_dir);
-	f = fopen(allow, "w");
-	if (!f || fprintf(f, "%s\n", peer) < 0 || fclose(f)) {
-		snprintf(err, errlen, "%s: %s", allow, strerror(errno));
-		return -EIO;
-	}
-	/* flush: the primary's checkpoint flush pushes every forwarded write
-	 * through the replica face (colo-blk guide) */
-	f = fopen(conf, "w");
-	if (!f || fprintf(f, "[generic]\n\tlistenaddr = %s\n\tport = %u\n\tallowlist = false\n"
-			  "[%s]\n\texportname = %s\n\tauthfile = %s\n\tflush = true\n"
-			  "\tfua = true\n\ttrim = true\n\tsplice = true\n",
-			  local, d->cfg.nbd_port, d->cfg.name, d->replica_path, allow) < 0 ||
-	    fclose(f)) {
-		snprintf(err, errlen, "%s: %s", conf, strerror(errno));
-		return -EIO;
-	}
-	/*
-	 * nbd-server daemonizes and forks a process per connection; in its
-	 * foreground mode (-d) it would serve a single connection and exit, and
-	 * a primary that has to reconnect would find nobody listening.
-	 */
-	snprintf(pidfile, sizeof(pidfile), "%s/nbd-server.pid", d->cfg.run_dir);
-	unlink(pidfile);
-	{
-		char *argv[] = { "nbd-server", "-C", conf, "-p", pidfile, NULL };
-
-		if (run(argv)) {
-			snprintf(err, errlen, "nbd-server did not start (config %s)", conf);
-			return -EIO;
-		}
-	}
-	/* the file may exist a moment before the daemon has written its pid */
-	for (tries = 0, pid = 0; tries < 1200 && pid <= 0; tries++) {
-		pid = pid_in_file(pidfile);
-		if (pid <= 0)
-			usleep(50000);
-	}
-	if (pid <= 0) {
-		snprintf(err, errlen, "nbd-server wrote no pid to %s within 60 s (it logs to "
-			 "syslog; is its port %u free?)", pidfile, d->cfg.nbd_port);
-		return -EIO;
-	}
-	d->nbd_server_pid = pid;
-	log_info("nbd-server (pid %d) exports %s as '%s' on %s:%u to %s only", pid,
-		 d->replica_path, d->cfg.name, local, d->cfg.nbd_port, peer);
-	return 0;
-}
-
-/*
- * nbd-server runs in a session of its own with a process per connection,
- * each holding the replica face open: end the whole process group, and wait
- * (bounded) until it is gone so that the face can be removed.
- */
-static void nbd_server_stop(struct colod *d)
-{
-	int tries;
-
-	kill(-d->nbd_server_pid, SIGTERM);
-	for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
-		usleep(50000);
-	if (!kill(-d->nbd_server_pid, 0)) {
-		log_warn("nbd-server (pid %d) outlived SIGTERM: killing it", d->nbd_server_pid);
-		kill(-d->nbd_server_pid, SIGKILL);
-		/* until its listening socket is gone: a new nbd-server binds the port */
-		for (tries = 0; tries < 100 && !kill(-d->nbd_server_pid, 0); tries++)
-			usleep(50000);
-	}
-	d->nbd_server_pid = 0;
-}
-
 /* /proc/PID/FILE into buf, NUL-terminated; its length, or -1. */
 static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t len)
 {
@@ -302,12 +221,12 @@ static void add_to_list(char *list, size_t len, const char *what)
 /*
  * What an earlier colod of this VM left on this host when it was killed
  * (SIGKILL, a crash, the OOM killer) instead of stopped: its QEMU processes
- * died with it (PR_SET_PDEATHSIG), but its proxy instance, dm devices, NBD
- * connection and nbd-server stay and would make this start fail. Holding
- * RUN_DIR/lock proves that no other colod of this VM runs, so they are
- * removed here, each only if it is this VM's (names derived from the VM's,
- * an NBD or nbd-server process whose arguments name it). RAM objects are
- * replaced where they are created (ram.c).
+ * died with it (PR_SET_PDEATHSIG), but its proxy instance, dm devices (with
+ * the replica's NBD server) and NBD connection stay and would make this
+ * start fail. Holding RUN_DIR/lock proves that no other colod of this VM
+ * runs, so they are removed here, each only if it is this VM's (names
+ * derived from the VM's, an nbd-client whose arguments name it). RAM
+ * objects are replaced where they are created (ram.c).
  *
  * The VM's disk device still open means a QEMU still runs the guest (the
  * one that held it is given 10 s to finish dying): then nothing is touched,
@@ -320,7 +239,6 @@ static int remove_leftovers(struct colod *d, char *err, size_t errlen)
 	char vm_disk[80], replica[80], path[300], other[300], dev[32] = "", removed[400] = "";
 	int32_t open_count = 0;
 	int tries;
-	pid_t pid;
 	FILE *f;
 
 	snprintf(vm_disk, sizeof(vm_disk), primary ? "colo-%s" : "colo-%s-svm", d->cfg.name);
@@ -354,14 +272,6 @@ static int remove_leftovers(struct colod *d, char *err, size_t errlen)
 			fclose(f);
 		unlink(path);
 	} else {
-		snprintf(path, sizeof(path), "%s/nbd-server.pid", d->cfg.run_dir);
-		snprintf(other, sizeof(other), "%s/nbd-server.conf", d->cfg.run_dir);
-		pid = pid_in_file(path);
-		if (process_runs(pid, "nbd-server", other)) {
-			d->nbd_server_pid = pid;
-			nbd_server_stop(d);
-			add_to_list(removed, sizeof(removed), "nbd-server");
-		}
 		snprintf(replica, sizeof(replica), "colo-%s-replica", d->cfg.name);
 		if (!dm_open_count(replica, &open_count) && !dm_remove(replica))
 			add_to_list(removed, sizeof(removed), replica);
@@ -451,7 +361,8 @@ static int common_setup(struct colod *d, int proxy_role, char *err, size_t errle
 
 int host_setup(struct colod *d, char *err, size_t errlen)
 {
-	char params[600];
+	char params[600], local[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
+	bool v6;
 	int ret;
 
 	if (d->cfg.role == COLOD_ROLE_PRIMARY)
@@ -480,18 +391,48 @@ int host_setup(struct colod *d, char *err, size_t errlen)
 	}
 	dm_event_nr(d->dm_name, &d->dm_event_nr);
 	snprintf(d->replica_name, sizeof(d->replica_name), "colo-%s-replica", d->cfg.name);
-	snprintf(params, sizeof(params), "replica %s %s", d->cfg.name, d->cfg.disk_device);
+	/*
+	 * The replica serves its face over NBD itself, to the primary's
+	 * address alone: forwarded writes become bios on it without a
+	 * userspace copy or a page cache to write back at the checkpoint
+	 * (colo-blk.rst, The replica's NBD server).
+	 */
+	addr_string(&d->cfg.local_addr, local, sizeof(local));
+	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
+	v6 = d->cfg.local_addr.ss_family == AF_INET6;
+	snprintf(params, sizeof(params), "replica %s %s 4 nbd_listen %s%s%s:%u nbd_peer %s",
+		 d->cfg.name, d->cfg.disk_device, v6 ? "[" : "", local, v6 ? "]" : "",
+		 d->cfg.nbd_port, peer);
 	ret = dm_create(d->replica_name, d->disk_bytes / 512, params, d->replica_path,
 			sizeof(d->replica_path), err, errlen);
 	if (ret) {
 		d->replica_name[0] = '\0';
 		return ret;
 	}
-	ret = nbd_server_start(d, err, errlen);
-	if (ret)
-		return ret;
+	log_info("%s serves the replica over NBD on %s%s%s:%u to %s only", d->replica_name,
+		 v6 ? "[" : "", local, v6 ? "]" : "", d->cfg.nbd_port, peer);
 	d->listen_fd = agent_listen(d, err, errlen);
 	return d->listen_fd < 0 ? d->listen_fd : 0;
+}
+
+/*
+ * Requests of up to 1 MiB on the forward device (the nbd driver's default
+ * is 128 KiB): the replica's server then forwards large writes 1.5 times
+ * as fast (colo-blk guide, "The replica's NBD server"). Only speed depends
+ * on it, so a failure is logged and setting up goes on.
+ */
+static void set_max_request(const char *dev)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/max_sectors_kb", dev + strlen("/dev/"));
+	f = fopen(path, "w");
+	if (!f || fputs("1024\n", f) == EOF || fclose(f)) {
+		log_warn("%s: %s: requests stay at the nbd driver's size", path, strerror(errno));
+		if (f)
+			fclose(f);
+	}
 }
 
 static int nbd_free_device(char *dev, size_t len)
@@ -544,11 +485,9 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 	for (attempt = 0;; attempt++) {
 		/* -L: the ioctl interface; the nbd generic netlink family exists
 		 * in the initial network namespace only. -C 2: two connections,
-		 * each a hardware queue of the nbd device and a process of
-		 * nbd-server (which forks one per connection), so that forwarded
-		 * writes are served two at a time; with one connection the
-		 * forward path alone wrote at about half the rate (colo-blk
-		 * guide, "The forward path against DRBD"). */
+		 * each a hardware queue of the nbd device and a thread of the
+		 * replica's server, so that forwarded writes are served two at
+		 * a time (colo-blk guide, "The forward path against DRBD"). */
 		char *argv[] = { "nbd-client", peer, port, d->nbd_dev, "-N", d->cfg.name,
 				 "-b", "512", "-t", timeout, "-L", "-C", "2", NULL };
 
@@ -579,6 +518,7 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 		}
 		usleep(50000);
 	}
+	set_max_request(d->nbd_dev);
 	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s", d->cfg.name);
 	snprintf(params, sizeof(params), "primary %s %s", d->cfg.disk_device, d->nbd_dev);
 	ret = dm_create(d->dm_name, d->disk_bytes / 512, params, d->dm_path, sizeof(d->dm_path),
@@ -622,8 +562,6 @@ void host_teardown(struct colod *d)
 			unlink(path);
 		}
 	} else {
-		if (d->nbd_server_pid > 0)
-			nbd_server_stop(d);
 		if (d->replica_name[0])
 			dm_remove(d->replica_name);
 		if (d->dm_name[0])

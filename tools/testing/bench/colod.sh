@@ -128,7 +128,7 @@ pair_start()
 }
 
 # pair_stop: the primary first, so that its NBD client is gone before the
-# secondary's nbd-server.
+# secondary's replica (and its NBD server).
 pair_stop()
 {
 	local role

@@ -32,14 +32,15 @@ S=$(blk_sectors "$BASE")
 "$BLK_IO" fill "$LOCAL" 0 "$S" 1
 echo "Two 16 MiB disks with the same content: secondary $BASE, primary $LOCAL."
 echo
-echo "Secondary host: the SVM's disk and the replica face bound to it by name."
+echo "Secondary host: the SVM's disk and the replica face bound to it by name,"
+echo "which serves itself over NBD to the primary's address alone."
 show dmsetup create svm --table "0 $S colo secondary vm1 $BASE 8m 2 event_percent 50"
-show dmsetup create svm-replica --table "0 $S colo replica vm1 $BASE"
-echo "  (nbd-server exports /dev/mapper/svm-replica as \"disk0\" on 127.0.0.1:10897, flush = true)"
+show dmsetup create svm-replica --table "0 $S colo replica vm1 $BASE 4 nbd_listen 127.0.0.1:10897 nbd_peer 127.0.0.1"
 echo
 echo "Primary host: nbd-client, then the PVM's disk forwarding to it."
-echo "  \$ nbd-client 127.0.0.1 10897 /dev/nbd0 -N disk0 -b 512"
-blk_nbd_export /dev/mapper/svm-replica 10897 > /dev/null
+modprobe nbd nbds_max=2
+BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd0 > /dev/null 2>&1"
+show nbd-client 127.0.0.1 10897 /dev/nbd0 -N vm1 -b 512 -C 2
 show dmsetup create pvm --table "0 $S colo primary $LOCAL /dev/nbd0 2 max_inflight 32"
 echo
 echo "The PVM writes 1 MiB (pattern 2); the SVM writes 64 KiB elsewhere (pattern 3)."
@@ -47,6 +48,7 @@ echo "The PVM writes 1 MiB (pattern 2); the SVM writes 64 KiB elsewhere (pattern
 "$BLK_IO" fill /dev/mapper/svm 8192 128 3
 show dmsetup message pvm 0 checkpoint
 show dmsetup status pvm
+show dmsetup status svm-replica
 show dmsetup status svm
 echo "  checksums: primary disk $(sum "$LOCAL"), secondary base $(sum "$BASE"), SVM view $(sum /dev/mapper/svm)"
 echo "  the base already has the PVM's data; the SVM still sees the last checkpoint plus its own write."

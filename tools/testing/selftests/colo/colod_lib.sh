@@ -55,8 +55,10 @@ colod_topology()
 
 # colod_write_config ROLE LOCAL PEER DISK: the VM's configuration on one
 # host; COLOD_DISK_BUFFER and COLOD_DISK_PERCENT set the secondary's disk
-# buffer and its event threshold, COLOD_NBD_TIMEOUT the primary's
-# nbd_timeout. The proxy's hold timeout is below the
+# buffer and its event threshold, COLOD_NBD_TIMEOUT and COLOD_DRAIN_TIMEOUT
+# the primary's nbd_timeout and drain_timeout (60 s here: an emulated host
+# sharing two CPUs stalls a drain for seconds at times, which is no lost
+# link). The proxy's hold timeout is below the
 # checkpoint interval: a nondeterministic answer asks for a checkpoint, by
 # mismatch or, when the replica (emulated twice over) is slower than that,
 # by timeout, before the timer would take one anyway.
@@ -83,6 +85,7 @@ run_dir = $dir/run
 device = $4
 $([ "$role" = secondary ] && echo "buffer = ${COLOD_DISK_BUFFER:-32M}")
 $([ "$role" = primary ] && [ -n "${COLOD_NBD_TIMEOUT:-}" ] && echo "nbd_timeout = $COLOD_NBD_TIMEOUT")
+$([ "$role" = primary ] && echo "drain_timeout = ${COLOD_DRAIN_TIMEOUT:-60s}")
 [net]
 tap = tap0
 mac = $GUEST_MAC

@@ -157,8 +157,6 @@ leftovers_remove()
 		dmsetup remove colo-vm0
 		"$COLOCTL" ram destroy vm0
 	else
-		pkill -f "nbd-server.*$W/secondary"
-		wait_for 30 sh -c "! pgrep -f 'nbd-server.*$W/secondary'"
 		dmsetup remove colo-vm0-replica
 		dmsetup remove colo-vm0-svm
 		"$COLOCTL" ram destroy vm0-svm

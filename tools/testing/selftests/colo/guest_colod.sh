@@ -3,9 +3,9 @@
 # One VM replicated end to end by two colods, namespaces as the hosts
 # (colod_lib.sh draws them).
 #
-# Each colod sets up its host (RAM objects, colo dm devices, nbd-server or
-# nbd-client, the proxy instance on tap0), runs QEMU from the guest's
-# snapshot (primary) or from the checkpoints (secondary). Checks: the
+# Each colod sets up its host (RAM objects, colo dm devices, the replica's
+# NBD server or nbd-client, the proxy instance on tap0), runs QEMU from the
+# guest's snapshot (primary) or from the checkpoints (secondary). Checks: the
 # secondary refuses strangers and bad protocol before the primary comes;
 # the first sync; the client's deterministic stream and echo byte-exact
 # through the pair; timer, proxy and disk-buffer checkpoints; a freeze

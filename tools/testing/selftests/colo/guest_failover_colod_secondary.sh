@@ -6,8 +6,8 @@
 # agent's process ended, and the primary goes on alone; the download
 # completes byte-exact with no stall longer than detection and a
 # checkpoint. A colod started again on the secondary (as systemd's Restart=
-# would) removes what the killed one left (nbd-server, the dm devices, the
-# proxy instance) and waits; the primary goes on alone until both are
+# would) removes what the killed one left (the dm devices, the replica's
+# NBD server with them, the proxy instance) and waits; the primary goes on alone until both are
 # restarted (resynchronising is not automatic). Topology: failover_lib.sh.
 . "$(dirname "$0")/failover_lib.sh"
 
@@ -32,7 +32,7 @@ mv "$W/secondary.log" "$W/secondary-killed.log"
 colod_start secondary sec
 t_check "a colod started again on the secondary removes what the killed one left" \
 	wait_for 120 log_has secondary \
-	"removed what an earlier colod of this VM left: the proxy instance, nbd-server, colo-vm0-replica, colo-vm0-svm$"
+	"removed what an earlier colod of this VM left: the proxy instance, colo-vm0-replica, colo-vm0-svm$"
 t_check "... and waits for a primary" wait_state secondary waiting-for-peer 120 || show_all
 t_check "the primary still serves alone" state_is primary peer-lost
 t_check "... new connections too" ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 52 65536

@@ -7,11 +7,11 @@
 # the primary, and the client's download completes byte-exact.
 # nbd-client's request timeout is 600 s here: a checkpoint under way when
 # the link goes must give up its disk drain after [disk] drain_timeout
-# (5 s), not wait for NBD, for the primary to go on alone in time.
+# (20 s here), not wait for NBD, for the primary to go on alone in time.
 # Topology: failover_lib.sh.
 . "$(dirname "$0")/failover_lib.sh"
 
-COLOD_NBD_TIMEOUT=600s
+COLOD_NBD_TIMEOUT=600s COLOD_DRAIN_TIMEOUT=20s
 failover_test_start fail
 ip netns exec cli env COLO_GUEST_CTL_TIMEOUT=120 "$GUEST_CTL" stream 10.0.0.2 41 $((4 << 20)) > "$W/stream.out" 2>&1 &
 stream=$!
