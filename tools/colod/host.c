@@ -403,8 +403,8 @@ int host_setup(struct colod *d, char *err, size_t errlen)
 	snprintf(params, sizeof(params), "replica %s %s 4 nbd_listen %s%s%s:%u nbd_peer %s",
 		 d->cfg.name, d->cfg.disk_device, v6 ? "[" : "", local, v6 ? "]" : "",
 		 d->cfg.nbd_port, peer);
-	ret = dm_create(d->replica_name, d->disk_bytes / 512, params, d->replica_path,
-			sizeof(d->replica_path), err, errlen);
+	/* nothing opens the replica by path: its server is in the kernel */
+	ret = dm_create(d->replica_name, d->disk_bytes / 512, params, NULL, 0, err, errlen);
 	if (ret) {
 		d->replica_name[0] = '\0';
 		return ret;
