@@ -175,6 +175,15 @@ static int colo_nbd_xfer_data(struct socket *sock, struct colo_nbd_io *io, bool 
 	return 0;
 }
 
+/* Gives back what colo_nbd_try_reserve() took for a request of `bytes`. */
+static void colo_nbd_unreserve(struct colo_nbd_conn *c, u64 bytes)
+{
+	spin_lock(&c->lock);
+	c->nr_reqs--;
+	c->nr_bytes -= bytes;
+	spin_unlock(&c->lock);
+}
+
 /* Replies to a request; the data of a READ follows its header. */
 static void colo_nbd_reply_work(struct work_struct *work)
 {
@@ -192,10 +201,7 @@ static void colo_nbd_reply_work(struct work_struct *work)
 	if (ret)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
 
-	spin_lock(&c->lock);
-	c->nr_reqs--;
-	c->nr_bytes -= (u64)io->nr_pages << PAGE_SHIFT;
-	spin_unlock(&c->lock);
+	colo_nbd_unreserve(c, (u64)io->nr_pages << PAGE_SHIFT);
 	colo_nbd_io_free(io);
 	/* last: the connection's thread may return once nothing is in flight */
 	wake_up_all(&c->wait);
@@ -306,6 +312,7 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 	const char *why;
 	blk_opf_t opf;
 	bool data;
+	u64 bytes;
 	int ret;
 
 	ret = colo_nbd_recv(c->sock, hdr, sizeof(hdr));
@@ -329,15 +336,14 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 	spin_unlock(&srv->lock);
 
 	data = !r.error && (r.type == CB_NBD_CMD_READ || r.type == CB_NBD_CMD_WRITE);
+	/* the request's pages, as its reply gives them back */
+	bytes = data ? round_up((u64)r.len, PAGE_SIZE) : 0;
 	/* reading stops here until replies have made room */
-	wait_event(c->wait, colo_nbd_try_reserve(c, data ? round_up((u64)r.len, PAGE_SIZE) : 0));
+	wait_event(c->wait, colo_nbd_try_reserve(c, bytes));
 	io = colo_nbd_io_alloc(c, &r, data);
 	if (!io) {
 		/* the reservation goes back with a reply that cannot be made */
-		spin_lock(&c->lock);
-		c->nr_reqs--;
-		c->nr_bytes -= data ? round_up((u64)r.len, PAGE_SIZE) : 0;
-		spin_unlock(&c->lock);
+		colo_nbd_unreserve(c, bytes);
 		return -ENOMEM;
 	}
 	INIT_WORK(&io->work, colo_nbd_reply_work);
@@ -351,7 +357,7 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 	case CB_NBD_CMD_WRITE:
 		ret = colo_nbd_xfer_data(c->sock, io, true);
 		if (ret) {
-			/* no reply: the connection is going */
+			/* its error reply fails too: the connection is going */
 			io->error = CB_NBD_EIO;
 			colo_nbd_io_put(io);
 			return ret;
