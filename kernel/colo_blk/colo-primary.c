@@ -16,7 +16,8 @@
  * copies acknowledged but not yet flushed on the secondary) is also kept
  * under what the forward path makes durable in drain_ms (drain.h): the
  * primary flushes the forward device in the background as acknowledged data
- * piles up, and measures the bandwidth from those flushes.
+ * piles up, and measures how fast copies are acknowledged and how fast
+ * flushes make them durable.
  *
  * Once forwarding has stopped, the primary keeps a record of the regions
  * the secondary may be missing (see struct colo_pri.map), for a later
@@ -84,22 +85,28 @@ struct colo_pri {
 	 * (flush_busy), covering total_bytes as of flush_mark; a checkpoint
 	 * sends one (flush_wanted) as soon as none is in flight; nr_flushes
 	 * counts its bio until the end of its completion, for teardown.
-	 * A bandwidth measurement spans only the time the forward path was
-	 * working (nr_busy copies and flushes in flight): busy_ns adds up the
-	 * periods, from busy_start while one is open; sampled_ns is where the
-	 * last measurement ended. Idle time between a guest's bursts, with
-	 * data acknowledged and left unflushed, is not the path's slowness.
+	 *
+	 * The send rate is measured from ack to ack while copies are in
+	 * flight: send_since is the later of the last ack and the submission
+	 * that found none in flight. Idle time between a guest's bursts is not
+	 * the path's slowness. A flush goes out behind the copies already
+	 * submitted (up to submitted_seq, then flush_ahead_seq) and on the
+	 * same connections, and waits for them first: that wait is the send
+	 * step's. So its own time, for the flush rate, runs from flush_start:
+	 * its sending, moved to the ack of the last copy ahead of it if that
+	 * comes later (flush_behind while some are unacknowledged).
 	 */
 	struct cb_drain drain;
 	u64 durable_bytes;
 	u64 flush_mark;
 	u64 flush_wanted;		/* a checkpoint waits for this to be durable */
+	u64 flush_ahead_seq;
+	u64 flush_start;
+	bool flush_behind;
 	bool flush_busy;
 	unsigned int nr_flushes;
-	unsigned int nr_busy;
-	u64 busy_start;
-	u64 busy_ns;
-	u64 sampled_ns;
+	u64 submitted_seq;
+	u64 send_since;
 	u64 last_drain_ns;		/* duration of the last checkpoint */
 
 	/*
@@ -130,11 +137,12 @@ static void colo_fwd_free(struct colo_fwd *f)
 {
 	if (f->bio) {
 		if (f->own_pages) {
-			struct bvec_iter_all iter;
 			struct bio_vec *bv;
+			int i;
 
-			bio_for_each_segment_all(bv, f->bio, iter)
-				__free_page(bv->bv_page);
+			/* one bvec per allocation, compound beyond a page */
+			bio_for_each_bvec_all(bv, f->bio, i)
+				put_page(bv->bv_page);
 		}
 		bio_put(f->bio);
 	}
@@ -181,41 +189,17 @@ static u64 colo_pri_unflushed(struct colo_pri *p)
 	return p->total_bytes - p->durable_bytes;
 }
 
-/* A copy or a flush goes to the forward device (p->lock held). */
-static void colo_pri_busy_begin(struct colo_pri *p)
-{
-	lockdep_assert_held(&p->lock);
-	if (!p->nr_busy++)
-		p->busy_start = ktime_get_ns();
-}
-
-/* It came back at `now`, or at 0: read the clock only when needed. */
-static void colo_pri_busy_end(struct colo_pri *p, u64 now)
-{
-	lockdep_assert_held(&p->lock);
-	if (--p->nr_busy)
-		return;
-	if (!now)
-		now = ktime_get_ns();
-	p->busy_ns += now - p->busy_start;
-}
-
 /*
  * A flush that covered total_bytes up to `mark` completed at `now` (p->lock
- * held, the flush still counted busy): that data is durable, and the
- * working time since the last measurement measures the forward path.
+ * held): that data is durable, and the flush's time measures the flush rate.
  */
 static void colo_pri_durable(struct colo_pri *p, u64 mark, u64 now)
 {
-	u64 busy = p->busy_ns + now - p->busy_start;
-
 	lockdep_assert_held(&p->lock);
-	if (mark > p->durable_bytes) {
-		cb_drain_sample(&p->drain, mark - p->durable_bytes,
-				busy - p->sampled_ns);
-		p->durable_bytes = mark;
-	}
-	p->sampled_ns = busy;
+	if (mark <= p->durable_bytes)
+		return;
+	cb_drain_flushed(&p->drain, mark - p->durable_bytes, now - p->flush_start);
+	p->durable_bytes = mark;
 }
 
 static void colo_pri_flush_end_io(struct bio *bio)
@@ -227,6 +211,7 @@ static void colo_pri_flush_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->flush_busy = false;
+	p->flush_behind = false;
 	if (bio->bi_status) {
 		/* acknowledged copies may never reach the secondary's disk */
 		p->errors++;
@@ -234,7 +219,6 @@ static void colo_pri_flush_end_io(struct bio *bio)
 	} else {
 		colo_pri_durable(p, p->flush_mark, now);
 	}
-	colo_pri_busy_end(p, now);
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	bio_put(bio);
@@ -268,6 +252,15 @@ static void colo_pri_send_flush(struct colo_pri *p)
 	submit_bio_noacct(bio);
 }
 
+/* Is every copy numbered up to seq acknowledged (p->lock held)? */
+static bool colo_pri_acked_up_to(struct colo_pri *p, u64 seq)
+{
+	struct colo_fwd *f = list_first_entry_or_null(&p->pending, struct colo_fwd, list);
+
+	lockdep_assert_held(&p->lock);
+	return !f || f->seq > seq;
+}
+
 static void colo_fwd_end_io(struct bio *bio)
 {
 	struct colo_fwd *f = bio->bi_private;
@@ -278,7 +271,6 @@ static void colo_fwd_end_io(struct bio *bio)
 
 	spin_lock_irqsave(&p->lock, flags);
 	list_del(&f->list);
-	colo_pri_busy_end(p, 0);
 	p->nr_inflight--;
 	p->inflight_bytes -= bytes;
 	p->queued_bytes -= bytes;
@@ -287,6 +279,14 @@ static void colo_fwd_end_io(struct bio *bio)
 		p->errors++;
 		event = colo_pri_stop(p, COLO_PRI_DEGRADED);
 	} else {
+		u64 now = ktime_get_ns();
+
+		cb_drain_sent(&p->drain, bytes, now - p->send_since);
+		p->send_since = now;
+		if (p->flush_behind && colo_pri_acked_up_to(p, p->flush_ahead_seq)) {
+			p->flush_behind = false;
+			p->flush_start = now;
+		}
 		p->sent_bytes += bytes;
 		p->total_bytes += bytes;
 		if (p->event_bytes && !p->event_raised &&
@@ -360,8 +360,9 @@ static void colo_pri_submit_work(struct work_struct *work)
 		if (p->holding || !colo_fwd_ready(p, f))
 			break;
 		f->submitted = true;
-		colo_pri_busy_begin(p);
-		p->nr_inflight++;
+		p->submitted_seq = f->seq;
+		if (!p->nr_inflight++)
+			p->send_since = ktime_get_ns();
 		p->inflight_bytes += (u64)f->nr << SECTOR_SHIFT;
 		list_add_tail(&f->batch, &batch);
 	}
@@ -370,7 +371,9 @@ static void colo_pri_submit_work(struct work_struct *work)
 	     cb_drain_flush_due(&p->drain, colo_pri_unflushed(p)))) {
 		p->flush_busy = true;
 		p->nr_flushes++;
-		colo_pri_busy_begin(p);
+		p->flush_start = ktime_get_ns();
+		p->flush_ahead_seq = p->submitted_seq;
+		p->flush_behind = !colo_pri_acked_up_to(p, p->submitted_seq);
 		p->flush_mark = p->total_bytes;
 		flush = true;
 	}
@@ -389,6 +392,27 @@ static void colo_pri_submit_work(struct work_struct *work)
 		colo_pri_send_flush(p);
 }
 
+/*
+ * A copy's data go into chunks of up to 64 KiB (one bvec each, the block
+ * layer's default segment size) rather than single pages: a 1 MiB copy
+ * then costs 16 allocations and bvecs instead of 256, which shows under
+ * emulation. When memory is fragmented, smaller orders down to a single
+ * page are tried without reclaim; only a single page waits for memory.
+ */
+#define COLO_FWD_ORDER 4
+
+static struct page *colo_fwd_alloc_pages(unsigned int *order)
+{
+	for (; *order; (*order)--) {
+		struct page *page = alloc_pages(GFP_NOIO | __GFP_COMP | __GFP_NORETRY |
+						__GFP_NOWARN, *order);
+
+		if (page)
+			return page;
+	}
+	return alloc_page(GFP_NOIO);
+}
+
 /* Copy of a guest write, discard or flush, made while the guest bio is mapped. */
 static struct colo_fwd *colo_fwd_alloc(struct colo_pri *p, struct bio *bio)
 {
@@ -397,7 +421,6 @@ static struct colo_fwd *colo_fwd_alloc(struct colo_pri *p, struct bio *bio)
 	bool data = bio_op(bio) == REQ_OP_WRITE && nr;
 	struct bvec_iter iter = bio->bi_iter;
 	struct colo_fwd *f;
-	unsigned int i;
 
 	f = kzalloc(sizeof(*f), GFP_NOIO);
 	if (!f)
@@ -420,12 +443,15 @@ static struct colo_fwd *colo_fwd_alloc(struct colo_pri *p, struct bio *bio)
 		f->bio->bi_iter.bi_size = bytes;
 		return f;
 	}
-	for (i = 0; i < nr_pages; i++) {
-		unsigned int len = min_t(unsigned int, bytes, PAGE_SIZE);
-		struct page *page = alloc_page(GFP_NOIO);
+	while (bytes) {
+		unsigned int order = min_t(unsigned int, get_order(bytes), COLO_FWD_ORDER);
+		struct page *page;
+		unsigned int len;
 
+		page = colo_fwd_alloc_pages(&order);
 		if (!page)
 			goto bad;
+		len = min_t(unsigned int, bytes, PAGE_SIZE << order);
 		colo_bio_copy(bio, &iter, page_address(page), len, false);
 		__bio_add_page(f->bio, page, len, 0);
 		bytes -= len;
@@ -612,12 +638,10 @@ void colo_pri_dtr(struct colo_c *cc)
 /* Every copy numbered up to seq has been acknowledged (or dropped). */
 static bool colo_pri_drained(struct colo_pri *p, u64 seq)
 {
-	struct colo_fwd *f;
 	bool ret;
 
 	spin_lock_irq(&p->lock);
-	f = list_first_entry_or_null(&p->pending, struct colo_fwd, list);
-	ret = !f || f->seq > seq || p->state != COLO_PRI_ACTIVE;
+	ret = colo_pri_acked_up_to(p, seq) || p->state != COLO_PRI_ACTIVE;
 	spin_unlock_irq(&p->lock);
 	return ret;
 }
@@ -886,13 +910,15 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu last_drain_us=%llu holding=%d",
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu drain_flush_bw=%llu drain_estimate_us=%llu last_drain_us=%llu holding=%d",
 	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
 	       p->checkpoints,
 	       p->state == COLO_PRI_ACTIVE ? 0ULL : p->map[p->cur].nr_set,
 	       (u64)SECTOR_SIZE << p->map[0].shift, colo_pri_unflushed(p),
-	       p->drain.limit, p->drain.bw, div_u64(p->last_drain_ns, 1000), p->holding);
+	       p->drain.limit, p->drain.send.bw, p->drain.flush.bw,
+	       cb_drain_estimate_us(&p->drain, p->queued_bytes, colo_pri_unflushed(p)),
+	       div_u64(p->last_drain_ns, 1000), p->holding);
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

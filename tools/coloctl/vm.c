@@ -181,9 +181,10 @@ static void print_status(struct json_object *s)
 	if (disk && json_object_object_length(disk))
 		printf("  disk %s: %s\n", str(disk, "device"), str(disk, "status"));
 	if (disk && json_object_object_get_ex(disk, "last_drain_us", NULL))
-		printf("  disk drain: last checkpoint %.1f ms, bound %.0f KiB at %.1f MiB/s\n",
-		       num(disk, "last_drain_us") / 1000, num(disk, "drain_limit") / 1024,
-		       num(disk, "drain_bw") / 1048576);
+		printf("  disk drain: last checkpoint %.1f ms, now %.1f ms; sends %.1f MiB/s, flushes %.1f MiB/s, limit %.0f KiB\n",
+		       num(disk, "last_drain_us") / 1000, num(disk, "drain_estimate_us") / 1000,
+		       num(disk, "drain_bw") / 1048576, num(disk, "drain_flush_bw") / 1048576,
+		       num(disk, "drain_limit") / 1024);
 	if (disk && num(disk, "written_regions") > 0)
 		printf("  disk written alone: %.0f regions of %.0f KiB (dmsetup message %s 0 written)\n",
 		       num(disk, "written_regions"), num(disk, "region_size") / 1024,

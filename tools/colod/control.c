@@ -72,11 +72,14 @@ static void add_written(struct json_object *disk, const char *status)
 
 /*
  * The primary's drain bound (colo-blk.rst, "The drain bound"): how long its
- * last checkpoint waited for forwarded writes, and the limit it keeps.
+ * last checkpoint waited for forwarded writes, how long one would wait now,
+ * and the rates and limit behind that estimate.
  */
 static void add_drain(struct json_object *disk, const char *status)
 {
-	static const char * const keys[] = { "last_drain_us", "drain_limit", "drain_bw" };
+	static const char * const keys[] = {
+		"last_drain_us", "drain_estimate_us", "drain_limit", "drain_bw", "drain_flush_bw",
+	};
 	char pat[32];
 	const char *v;
 	size_t i;
@@ -94,7 +97,7 @@ static void add_drain(struct json_object *disk, const char *status)
 
 static void add_disk(struct colod *d, struct json_object *o)
 {
-	char status[512];
+	char status[1024];
 	struct json_object *disk = json_object_new_object();
 
 	if (d->dm_name[0] && !dm_status(d->dm_name, status, sizeof(status))) {

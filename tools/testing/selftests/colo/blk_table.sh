@@ -75,8 +75,8 @@ bad_table "second replica" "The secondary already has a replica" "0 $S colo repl
 t_check "primary created" blk_create pri "0 $S colo primary $OTHER $BASE 6 event_bytes 1m max_inflight 8 queue_bytes 2m"
 t_check "status TABLE echoes the primary line" \
 	test "$(dmsetup table pri)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 6 max_inflight 8 queue_bytes 2097152 event_bytes 1048576"
-t_check "drain bound before any measurement: 16 MiB/s for the default 100 ms, nothing drained yet" \
-	test "$(blk_field pri drain_limit) $(blk_field pri drain_bw) $(blk_field pri unflushed_bytes) $(blk_field pri last_drain_us)" = "1677721 16777216 0 0"
+t_check "drain bound before any measurement: 16 MiB/s for both rates, 75 ms of it (3/4 of the default 100), nothing drained yet" \
+	test "$(blk_field pri drain_limit) $(blk_field pri drain_bw) $(blk_field pri drain_flush_bw) $(blk_field pri unflushed_bytes) $(blk_field pri drain_estimate_us) $(blk_field pri last_drain_us)" = "1258291 16777216 16777216 0 0 0"
 t_check "primary with all five options created" blk_create pri2 \
 	"0 $S colo primary $OTHER $BASE 10 drain_ms 0 region_size 4k max_inflight 8 queue_bytes 2m event_bytes 1m"
 t_check "status TABLE echoes drain_ms" \
