@@ -16,6 +16,7 @@
  * the tool made for that job.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -468,12 +469,93 @@ static void record_nbd_device(struct colod *d)
 			 strerror(errno));
 }
 
-/* Primary, once the secondary's agent answered (so its export is up): the
- * forward device and the VM's disk over it. */
-int host_primary_attach(struct colod *d, char *err, size_t errlen)
+/* Disconnects the NBD device and forgets it. */
+static void nbd_detach(struct colod *d)
 {
-	char peer[INET6_ADDRSTRLEN], port[8], timeout[16], params[600];
-	int attempt, ret;
+	char *argv[] = { "nbd-client", "-d", d->nbd_dev, NULL };
+	char path[300];
+
+	run(argv);
+	snprintf(path, sizeof(path), "%s/nbd-device", d->cfg.run_dir);
+	unlink(path);
+	d->nbd_dev[0] = '\0';
+}
+
+/*
+ * Linux 6.1's nbd driver reads each connection's replies in a work item of
+ * its own on a WQ_MEM_RECLAIM workqueue. When the kernel is slow to start
+ * a worker for them (a loaded host), that workqueue's rescuer thread takes
+ * every pending work item and runs them one after the other; the first
+ * connection's reader only returns at disconnect, so the replies on the
+ * second go unread: its requests wait for nbd's timeout, then the driver
+ * drops that connection ("Connection timed out, retrying (2/2 alive)",
+ * later "Unexpected reply"). A forwarded write stalled that long fails
+ * the checkpoint's drain. The rescuer, a kernel thread named after the
+ * workqueue ("nbdN-recv"), is watched for a while after connecting, and a
+ * reader running there means: connect again (by then the worker exists).
+ */
+#define NBD_RESCUER_WATCH_MS 1000
+#define NBD_RESCUER_POLL_MS 20
+#define NBD_RECONNECTS 3
+
+/*
+ * The pid of the workqueue thread named comm (a kernel thread has no
+ * command line), or 0. While such a thread runs or has run a work item,
+ * the kernel shows its name followed by '+' or '-' and the workqueue's.
+ */
+static pid_t kthread_pid(const char *comm)
+{
+	DIR *dir = opendir("/proc");
+	size_t len = strlen(comm);
+	struct dirent *e;
+	char buf[64];
+	pid_t pid = 0;
+
+	if (!dir)
+		return 0;
+	while (!pid && (e = readdir(dir))) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+
+		if (*end || v <= 0 || read_proc(v, "comm", buf, sizeof(buf)) < 0)
+			continue;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (!strncmp(buf, comm, len) &&
+		    (buf[len] == '\0' || buf[len] == '+' || buf[len] == '-') &&
+		    read_proc(v, "cmdline", buf, sizeof(buf)) == 0)
+			pid = v;
+	}
+	closedir(dir);
+	return pid;
+}
+
+/* Whether dev's replies are read on its workqueue's rescuer (see above). */
+static bool nbd_readers_rescued(const char *dev)
+{
+	char comm[32], stack[4096];
+	unsigned int waited;
+	pid_t pid;
+
+	snprintf(comm, sizeof(comm), "%s-recv", dev + strlen("/dev/"));
+	pid = kthread_pid(comm);
+	/* another kernel may name or run it differently: nothing to watch */
+	if (!pid)
+		return false;
+	for (waited = 0; waited < NBD_RESCUER_WATCH_MS; waited += NBD_RESCUER_POLL_MS) {
+		if (read_proc(pid, "stack", stack, sizeof(stack)) < 0)
+			return false;
+		if (strstr(stack, "recv_work"))
+			return true;
+		usleep(NBD_RESCUER_POLL_MS * 1000);
+	}
+	return false;
+}
+
+/* A free NBD device connected to the secondary's replica, with its size. */
+static int nbd_attach(struct colod *d, char *err, size_t errlen)
+{
+	char peer[INET6_ADDRSTRLEN], port[8], timeout[16];
+	int attempt;
 
 	if (nbd_free_device(d->nbd_dev, sizeof(d->nbd_dev))) {
 		snprintf(err, errlen, "no free NBD device (is the nbd module loaded?)");
@@ -509,7 +591,7 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 		char why[256];
 
 		if (!device_bytes(d->nbd_dev, &bytes, why, sizeof(why)) && bytes >= d->disk_bytes)
-			break;
+			return 0;
 		if (attempt == NBD_CONNECT_ATTEMPTS * 4) {
 			snprintf(err, errlen, "%s stays smaller (%llu bytes) than the disk (%llu)",
 				 d->nbd_dev, (unsigned long long)bytes,
@@ -517,6 +599,30 @@ int host_primary_attach(struct colod *d, char *err, size_t errlen)
 			return -EIO;
 		}
 		usleep(50000);
+	}
+}
+
+/* Primary, once the secondary's agent answered (so its export is up): the
+ * forward device and the VM's disk over it. */
+int host_primary_attach(struct colod *d, char *err, size_t errlen)
+{
+	char params[600];
+	int reconnects, ret;
+
+	for (reconnects = 0;; reconnects++) {
+		ret = nbd_attach(d, err, errlen);
+		if (ret)
+			return ret;
+		if (!nbd_readers_rescued(d->nbd_dev))
+			break;
+		if (reconnects == NBD_RECONNECTS) {
+			log_warn("%s: the nbd driver still reads both connections' replies on its workqueue's rescuer after %d reconnects: requests on the second connection will wait for nbd's timeout, then it goes on with one",
+				 d->nbd_dev, NBD_RECONNECTS);
+			break;
+		}
+		log_warn("%s: the nbd driver reads both connections' replies on one thread, its workqueue's rescuer (a kernel worker was slow to start): connecting again",
+			 d->nbd_dev);
+		nbd_detach(d);
 	}
 	set_max_request(d->nbd_dev);
 	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s", d->cfg.name);
@@ -544,7 +650,6 @@ bool disk_event_pending(struct colod *d)
 
 void host_teardown(struct colod *d)
 {
-
 	qemu_kill(&d->next);
 	qemu_kill(&d->vm);
 	if (d->proxy_added)
@@ -553,14 +658,8 @@ void host_teardown(struct colod *d)
 	if (d->cfg.role == COLOD_ROLE_PRIMARY) {
 		if (d->dm_name[0])
 			dm_remove(d->dm_name);
-		if (d->nbd_dev[0]) {
-			char *argv[] = { "nbd-client", "-d", d->nbd_dev, NULL };
-			char path[300];
-
-			run(argv);
-			snprintf(path, sizeof(path), "%s/nbd-device", d->cfg.run_dir);
-			unlink(path);
-		}
+		if (d->nbd_dev[0])
+			nbd_detach(d);
 	} else {
 		if (d->replica_name[0])
 			dm_remove(d->replica_name);

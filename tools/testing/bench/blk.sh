@@ -39,7 +39,7 @@ dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
 dmsetup create rep --table "0 $S colo replica bench $BASE 4 nbd_listen 127.0.0.1:10899 nbd_peer 127.0.0.1"
 blk_nbd_export /dev/mapper/rep 10898 "$NBD_CONNS" > /dev/null
 dmsetup create pri --table "0 $S colo primary $LOCAL /dev/nbd0 4 max_inflight 64 queue_bytes 64m"
-nbd-client 127.0.0.1 10899 /dev/nbd1 -N bench -b 512 -t 10 -C "$NBD_CONNS" > /dev/null
+blk_nbd_connect /dev/nbd1 127.0.0.1 10899 -N bench -b 512 -t 10 -C "$NBD_CONNS" > /dev/null
 BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd1 > /dev/null 2>&1; $BLK_TEARDOWN_HOOK"
 # requests of up to 1 MiB, as colod sets them (the default is 128 KiB)
 echo 1024 > /sys/block/nbd1/queue/max_sectors_kb
