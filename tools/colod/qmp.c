@@ -160,13 +160,12 @@ static void dispatch(struct qmp *q, struct json_object *msg, size_t bytes)
 	if (!json_object_is_type(msg, json_type_object)) {
 		broken(q, -EPROTO, "QEMU sent JSON that is not an object: %.*s",
 		       QMP_QUOTE_MAX, quote(msg));
-	} else if (!q->greeting) {
-		if (json_object_object_get_ex(msg, "QMP", NULL)) {
-			q->greeting = msg;
-			return;
-		}
-		broken(q, -EPROTO, "not a QMP greeting: %.*s", QMP_QUOTE_MAX, quote(msg));
 	} else if (json_object_object_get_ex(msg, "event", &value)) {
+		/*
+		 * Even before the greeting: QEMU 7.2 was seen sending RESUME
+		 * ahead of it to a client that connected as the VM started.
+		 * It is queued like any other event.
+		 */
 		if (json_object_is_type(value, json_type_string)) {
 			if (q->wanted_event && !q->event && event_is(msg, q->wanted_event))
 				q->event = msg;
@@ -176,6 +175,12 @@ static void dispatch(struct qmp *q, struct json_object *msg, size_t bytes)
 		}
 		broken(q, -EPROTO, "QMP event name is not a string: %.*s", QMP_QUOTE_MAX,
 		       quote(msg));
+	} else if (!q->greeting) {
+		if (json_object_object_get_ex(msg, "QMP", NULL)) {
+			q->greeting = msg;
+			return;
+		}
+		broken(q, -EPROTO, "not a QMP greeting: %.*s", QMP_QUOTE_MAX, quote(msg));
 	} else if (json_object_object_get_ex(msg, "return", NULL) ||
 		   json_object_object_get_ex(msg, "error", NULL)) {
 		/* Anything but the awaited reply answers a call that timed out */

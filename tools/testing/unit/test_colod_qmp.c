@@ -880,6 +880,7 @@ static void test_fake_bad_messages(void)
 static void test_fake_open(void)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct json_object *ev;
 	char path[200], stale[108];
 	struct fake f;
 	struct qmp *q;
@@ -889,6 +890,16 @@ static void test_fake_open(void)
 	q = fake_open(&f, "{\"hello\": 1}\r\n", NULL);
 	tap_check(!q && strstr(err, "not a QMP greeting: {\"hello\":1}"),
 		  "a server that does not greet in QMP: %s", err);
+	fake_close(&f, q);
+
+	q = fake_open(&f, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+			  "\"event\": \"RESUME\"}\r\n" GREETING, CAPS_REPLY);
+	ev = q ? qmp_next_event(q) : NULL;
+	tap_check(q && ev && !strcmp(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN),
+				    "{\"timestamp\":{\"seconds\":1,\"microseconds\":2},\"event\":\"RESUME\"}"),
+		  "an event before the greeting (QEMU 7.2 at start) is queued, then the greeting: %s",
+		  q ? "" : err);
+	json_object_put(ev);
 	fake_close(&f, q);
 
 	q = fake_open(&f, GREETING, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, "
