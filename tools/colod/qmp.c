@@ -394,15 +394,16 @@ int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
 	return 0;
 }
 
-int qmp_call_finish(struct qmp *q, const char *command, struct json_object **ret,
-		    int timeout_ms, char *err, size_t errlen)
+/* Waits for the reply until deadline; timeout_ms is the call's, for the message. */
+static int call_finish_by(struct qmp *q, const char *command, struct json_object **ret,
+			  int64_t deadline, int timeout_ms, char *err, size_t errlen)
 {
 	struct json_object *reply, *value;
 	int r;
 
 	if (ret)
 		*ret = NULL;
-	r = wait_for(q, &q->reply, deadline_after(timeout_ms));
+	r = wait_for(q, &q->reply, deadline);
 	q->call_id = 0;
 	reply = q->reply;
 	q->reply = NULL;
@@ -425,6 +426,13 @@ int qmp_call_finish(struct qmp *q, const char *command, struct json_object **ret
 	return r;
 }
 
+int qmp_call_finish(struct qmp *q, const char *command, struct json_object **ret,
+		    int timeout_ms, char *err, size_t errlen)
+{
+	return call_finish_by(q, command, ret, deadline_after(timeout_ms), timeout_ms, err,
+			      errlen);
+}
+
 int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 	     struct json_object **ret, int timeout_ms, char *err, size_t errlen)
 {
@@ -437,7 +445,7 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 	if (r)
 		return r;
 	/* one bound for both halves */
-	return qmp_call_finish(q, command, ret, ms_left(deadline), err, errlen);
+	return call_finish_by(q, command, ret, deadline, timeout_ms, err, errlen);
 }
 
 int qmp_read_events(struct qmp *q, char *err, size_t errlen)
