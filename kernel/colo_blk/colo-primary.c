@@ -19,6 +19,15 @@
  * piles up, and measures how fast copies are acknowledged and how fast
  * flushes make them durable.
  *
+ * With sync_from, a write of that size or more is not copied: it is
+ * forwarded from the guest's own pages, and the guest's write completes
+ * once both the local device and the forward device have acknowledged it,
+ * as writes do in QEMU's own COLO (quorum waits for both children). That
+ * saves the copy and its memory, and costs the guest the secondary's
+ * latency, which large writes mind least. While a hold keeps copies back,
+ * large writes are copied too, so that the guest does not wait for the
+ * release.
+ *
  * Once forwarding has stopped, the primary keeps a record of the regions
  * the secondary may be missing (see struct colo_pri.map), for a later
  * resynchronisation to copy.
@@ -43,6 +52,7 @@ struct colo_fwd {
 	struct list_head batch;		/* submission batch of the worker */
 	struct colo_pri *p;
 	struct bio *bio;
+	struct bio *parent;		/* sync_from: the guest's write, ended with the forward */
 	u64 seq;
 	sector_t sector;
 	unsigned int nr;
@@ -60,6 +70,8 @@ struct colo_pri {
 	unsigned int nr_pending;
 	unsigned int nr_inflight;
 	unsigned int max_inflight;
+	unsigned int sync_from;
+	u64 sync_writes;		/* forwarded uncopied (sync_from) */
 	u64 queued_bytes;		/* data held by pending copies */
 	u64 seq;
 	enum colo_pri_state state;
@@ -133,6 +145,12 @@ struct colo_pri {
 	struct bio_set bs;
 };
 
+/*
+ * A copy is done with: its pages go, or, for a write forwarded from the
+ * guest's pages, the guest's write may complete as far as forwarding is
+ * concerned (bio_endio drops the count taken in colo_fwd_alloc_uncopied;
+ * a forward error never reaches the guest).
+ */
 static void colo_fwd_free(struct colo_fwd *f)
 {
 	if (f->bio) {
@@ -146,6 +164,8 @@ static void colo_fwd_free(struct colo_fwd *f)
 		}
 		bio_put(f->bio);
 	}
+	if (f->parent)
+		bio_endio(f->parent);
 	kfree(f);
 }
 
@@ -357,7 +377,14 @@ static void colo_pri_submit_work(struct work_struct *work)
 			list_add_tail(&f->batch, &drop);
 			continue;
 		}
-		if (p->holding || !colo_fwd_ready(p, f))
+		/*
+		 * A hold keeps back what was queued since it began: copies only,
+		 * as large writes are copied meanwhile. A guest write still
+		 * waiting to be forwarded uncopied was queued before the hold
+		 * (and so before every held copy): it goes, or the guest, and a
+		 * suspend waiting for it, would wait for the release.
+		 */
+		if ((p->holding && !f->parent) || !colo_fwd_ready(p, f))
 			break;
 		f->submitted = true;
 		p->submitted_seq = f->seq;
@@ -411,6 +438,34 @@ static struct page *colo_fwd_alloc_pages(unsigned int *order)
 			return page;
 	}
 	return alloc_page(GFP_NOIO);
+}
+
+/*
+ * A guest write forwarded from its own pages: the forward bio shares the
+ * guest bio's vector, and the guest bio's completion waits for the forward's
+ * (the remaining count taken here is dropped in colo_fwd_free).
+ */
+static struct colo_fwd *colo_fwd_alloc_uncopied(struct colo_pri *p, struct bio *bio)
+{
+	struct colo_fwd *f;
+
+	f = kzalloc(sizeof(*f), GFP_NOIO);
+	if (!f)
+		return NULL;
+	f->p = p;
+	f->sector = bio->bi_iter.bi_sector;
+	f->nr = bio_sectors(bio);
+	f->bio = bio_alloc_clone(p->fwd, bio, GFP_NOIO, &p->bs);
+	if (!f->bio) {
+		kfree(f);
+		return NULL;
+	}
+	f->bio->bi_opf = bio->bi_opf & (REQ_OP_MASK | REQ_PREFLUSH | REQ_FUA);
+	f->bio->bi_private = f;
+	f->bio->bi_end_io = colo_fwd_end_io;
+	bio_inc_remaining(bio);
+	f->parent = bio;
+	return f;
 }
 
 /* Copy of a guest write, discard or flush, made while the guest bio is mapped. */
@@ -478,12 +533,14 @@ static bool colo_pri_has_room(struct colo_pri *p, u64 bytes)
 static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 {
 	u64 bytes = (u64)bio_sectors(bio) << SECTOR_SHIFT;
+	bool event = false, uncopied;
 	struct colo_fwd *f;
-	bool event = false;
 
 	/* back-pressure: the guest waits while the queue is full */
 	wait_event(p->wait, colo_pri_has_room(p, bytes));
-	f = colo_fwd_alloc(p, bio);
+	uncopied = p->sync_from && bio_op(bio) == REQ_OP_WRITE &&
+		   bytes >= p->sync_from && !READ_ONCE(p->holding);
+	f = uncopied ? colo_fwd_alloc_uncopied(p, bio) : colo_fwd_alloc(p, bio);
 
 	spin_lock_irq(&p->lock);
 	if (!f && p->state == COLO_PRI_ACTIVE) {
@@ -508,6 +565,7 @@ static void colo_pri_forward(struct colo_pri *p, struct bio *bio)
 	f->seq = ++p->seq;
 	list_add_tail(&f->list, &p->pending);
 	p->nr_pending++;
+	p->sync_writes += uncopied;
 	p->queued_bytes += bytes;
 	spin_unlock_irq(&p->lock);
 	queue_work(p->wq, &p->submit_work);
@@ -562,6 +620,7 @@ int colo_pri_ctr(struct colo_c *cc)
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->max_inflight = cc->t.max_inflight;
+	p->sync_from = cc->t.sync_from;
 	cb_drain_init(&p->drain, cc->t.drain_ms, cc->t.queue_bytes);
 	p->event_bytes = cc->t.event_bytes;
 	init_waitqueue_head(&p->wait);
@@ -910,7 +969,7 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	unsigned int sz = *psz;
 
 	spin_lock_irq(&p->lock);
-	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu drain_flush_bw=%llu drain_estimate_us=%llu last_drain_us=%llu holding=%d",
+	DMEMIT("primary %s pending=%u queued_bytes=%llu inflight=%u inflight_bytes=%llu sent_bytes=%llu total_bytes=%llu errors=%llu checkpoints=%llu written_regions=%llu region_size=%llu unflushed_bytes=%llu drain_limit=%llu drain_bw=%llu drain_flush_bw=%llu drain_estimate_us=%llu last_drain_us=%llu holding=%d sync_writes=%llu",
 	       names[p->state], p->nr_pending, p->queued_bytes, p->nr_inflight,
 	       p->inflight_bytes, p->sent_bytes, p->total_bytes, p->errors,
 	       p->checkpoints,
@@ -918,7 +977,7 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	       (u64)SECTOR_SIZE << p->map[0].shift, colo_pri_unflushed(p),
 	       p->drain.limit, p->drain.send.bw, p->drain.flush.bw,
 	       cb_drain_estimate_us(&p->drain, p->queued_bytes, colo_pri_unflushed(p)),
-	       div_u64(p->last_drain_ns, 1000), p->holding);
+	       div_u64(p->last_drain_ns, 1000), p->holding, p->sync_writes);
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

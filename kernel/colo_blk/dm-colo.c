@@ -415,6 +415,8 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 				       (unsigned long long)t->region_size);
 			if (t->opt_given & CB_OPT_DRAIN_MS)
 				DMEMIT(" drain_ms %u", t->drain_ms);
+			if (t->opt_given & CB_OPT_SYNC_FROM)
+				DMEMIT(" sync_from %u", t->sync_from);
 			break;
 		}
 		break;

@@ -20,7 +20,7 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 10, "Invalid number of optional primary arguments"
+	0, 12, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
@@ -36,6 +36,9 @@ static const struct cb_arg cb_arg_event_bytes = {
 };
 static const struct cb_arg cb_arg_drain_ms = {
 	0, CB_MAX_DRAIN_MS, "Invalid drain_ms (0..60000, 0 = off)"
+};
+static const struct cb_arg cb_arg_sync_from = {
+	0, CB_MAX_SYNC_FROM, "Invalid sync_from (0..32m bytes, 0 = off)"
 };
 static const struct cb_arg cb_arg_region_size = {
 	CB_MIN_REGION_SIZE, CB_MAX_REGION_SIZE,
@@ -291,6 +294,16 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 					error))
 				return -EINVAL;
 			t->drain_ms = (u32)v;
+		} else if (!strcmp(argv[i], "sync_from")) {
+			if (t->opt_given & CB_OPT_SYNC_FROM) {
+				*error = "sync_from given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_SYNC_FROM;
+			if (cb_read_arg(&cb_arg_sync_from, argv[i + 1], true,
+					&v, error))
+				return -EINVAL;
+			t->sync_from = (u32)v;
 		} else {
 			*error = "Unrecognised optional primary argument";
 			return -EINVAL;

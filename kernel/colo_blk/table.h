@@ -6,7 +6,8 @@
  *   replica   <name> <base_dev> [4 nbd_listen <addr>:<port> nbd_peer <addr>]
  *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
- *                                   [region_size <n>] [drain_ms <ms>]]
+ *                                   [region_size <n>] [drain_ms <ms>]
+ *                                   [sync_from <n>]]
  *
  * Messages: "checkpoint", "failover", "written [<from_sector>]",
  * "clear_written [<sector> <nr_sectors>]".
@@ -28,6 +29,7 @@
 #define CB_DEF_REGION_SIZE (64ULL << 10)
 #define CB_MIN_REGION_SIZE (4ULL << 10)
 #define CB_MAX_REGION_SIZE (1ULL << 30)
+#define CB_MAX_SYNC_FROM (32ULL << 20)
 
 enum cb_mode {
 	CB_SECONDARY,
@@ -46,6 +48,7 @@ struct cb_table {
 	u64 event_bytes;		/* primary: event when forwarded bytes pass this */
 	u64 region_size;		/* primary: bytes per region of the written record */
 	u32 drain_ms;			/* primary: checkpoint drain bound, 0 = off */
+	u32 sync_from;			/* primary: writes this large forwarded uncopied, 0 = off */
 	char nbd_listen[CB_ADDR_MAX];	/* replica: its NBD server's address */
 	char nbd_peer[CB_ADDR_MAX];	/* replica: the one client address let in */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
@@ -58,6 +61,7 @@ struct cb_table {
 #define CB_OPT_REGION_SIZE	(1U << 4)
 #define CB_OPT_DRAIN_MS		(1U << 5)
 #define CB_OPT_NBD		(1U << 6)
+#define CB_OPT_SYNC_FROM	(1U << 7)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,		/* timeout_ms: how long a primary waits (0: no bound) */

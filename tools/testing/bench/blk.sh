@@ -26,9 +26,10 @@ RAW=$(blk_loop raw $SIZE_MB)
 BASE=$(blk_loop base $SIZE_MB)
 LOCAL=$(blk_loop local $SIZE_MB)
 LOCAL_K=$(blk_loop local-k $SIZE_MB)
+LOCAL_S=$(blk_loop local-s $SIZE_MB)
 S=$(blk_sectors "$BASE")
 # make every device fully allocated so no run measures tmpfs page allocation
-for d in "$RAW" "$BASE" "$LOCAL" "$LOCAL_K"; do
+for d in "$RAW" "$BASE" "$LOCAL" "$LOCAL_K" "$LOCAL_S"; do
 	dd if=/dev/zero of="$d" bs=1M count=$SIZE_MB oflag=direct status=none
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
@@ -44,6 +45,10 @@ BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd1 > /dev/null 2>&1; $BLK_TEARDOWN_HOOK"
 # requests of up to 1 MiB, as colod sets them (the default is 128 KiB)
 echo 1024 > /sys/block/nbd1/queue/max_sectors_kb
 dmsetup create kpri --table "0 $S colo primary $LOCAL_K /dev/nbd1 4 max_inflight 64 queue_bytes 64m"
+# "kprs": kpri with sync_from 64k (writes of 64 KiB and more forwarded from
+# the guest's pages, completing once the replica has them), over the same
+# nbd1; the runs take turns, so the two never forward at once.
+dmsetup create kprs --table "0 $S colo primary $LOCAL_S /dev/nbd1 6 max_inflight 64 queue_bytes 64m sync_from 64k"
 # A DRBD pair that cannot be set up (or a run on it that fails) is shown as
 # failed in its table; the colo figures do not depend on it.
 on_exit drbd_down
@@ -159,7 +164,7 @@ IFS=';' read -r -a workloads <<< "$WORKLOADS"
 for w in "${workloads[@]}"; do
 	set -- $w
 	raws=() svm=() pri=() ckpt=() prie=() prik=() nbde=() repd=() da=() dc=()
-	kpe=() kpk=() knbde=()
+	kpe=() kpk=() knbde=() kps=()
 	read -r _ r <<< "$(fio_run "$RAW" "$1" "$2" "$3")"
 	raws+=("$r")
 	for i in $(seq "$ROUNDS"); do
@@ -191,6 +196,11 @@ for w in "${workloads[@]}"; do
 			kpe+=("$(sustained "$v" "$c")")
 			[ "$k" = - ] && k=$c
 			kpk+=("$v $(sustained "$v" "${k%.*}")")
+			dmsetup message sec 0 checkpoint
+			read -r _ v <<< "$(fio_run /dev/mapper/kprs "$1" "$2" "$3")"
+			read -r c k <<< "$(msg_ms kprs checkpoint)"
+			[ "$k" = - ] && k=$c
+			kps+=("$v $(sustained "$v" "${k%.*}")")
 			dmsetup message sec 0 checkpoint
 			read -r _ v <<< "$(fio_run /dev/nbd1 "$1" "$2" "$3")"
 			knbde+=("$(sustained "$v" "$(flush_ms /dev/nbd1)")")
@@ -228,9 +238,9 @@ for w in "${workloads[@]}"; do
 		"$(median "${pri[@]}")" "$(median "${rp[@]}")" "$ck" "$pe" "$ne" "$re" "$kp" "$kn"
 	case "$1" in
 	*write)
-		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s' \
+		drbd_rows+=("$(printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s' \
 			"$1 $2 qd$3" "$(median "${raws[@]}")" $(cells "${prik[@]}") \
-			$(cells "${kpk[@]}") $(cells "${da[@]}") $(cells "${dc[@]}"))")
+			$(cells "${kpk[@]}") $(cells "${kps[@]}") $(cells "${da[@]}") $(cells "${dc[@]}"))")
 		;;
 	esac
 done
@@ -242,10 +252,11 @@ echo "    holds them all: for colo the primary checkpoint's ioctl (the queue dra
 echo "    replica flushed), for DRBD until the secondary has received and written all the"
 echo "    primary sent (protocol A completes writes before that; C only after). 'colo' is"
 echo "    the primary forwarding through nbd-server, 'colo-k' through the replica's own"
-echo "    NBD server in the kernel."
+echo "    NBD server in the kernel, 'colo-s' the same with sync_from 64k (writes of 64 KiB"
+echo "    and more forwarded without a copy, completing once the replica has them)."
 [ -z "$DRBD_ERR" ] || echo "    DRBD failed: $DRBD_ERR"
-printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo ratio sust \
-	colo-k ratio sust drbd-A ratio sust drbd-C ratio sust
+printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo \
+	ratio sust colo-k ratio sust colo-s ratio sust drbd-A ratio sust drbd-C ratio sust
 printf '%s\n' "${drbd_rows[@]}"
 drbd_down
 

@@ -98,6 +98,11 @@ int main(void)
 		  t.opt_given == (CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES | CB_OPT_QUEUE_BYTES |
 				  CB_OPT_REGION_SIZE | CB_OPT_DRAIN_MS),
 		  "primary with all five options");
+	tap_check(!parse("primary a b 2 sync_from 64k", &t, &err) && t.sync_from == 65536 &&
+		  t.opt_given == CB_OPT_SYNC_FROM, "sync_from 64k");
+	tap_check(!parse("primary a b 2 sync_from 32m", &t, &err) && t.sync_from == 32U << 20,
+		  "sync_from 32m");
+	tap_check(!parse("primary a b", &t, &err) && t.sync_from == 0, "sync_from is off by default");
 	tap_check(!parse("primary a b 2 drain_ms 0", &t, &err) && t.drain_ms == 0 &&
 		  t.opt_given == CB_OPT_DRAIN_MS, "drain_ms 0 (off)");
 	tap_check(!parse("primary a b 2 drain_ms 60000", &t, &err) && t.drain_ms == 60000,
@@ -155,7 +160,13 @@ int main(void)
 	bad("primary a b 10 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m x y",
 	    "Unrecognised optional primary");
 	bad("primary a b 12 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 x y",
+	    "Unrecognised optional primary");
+	bad("primary a b 14 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m x y",
 	    "Invalid number of optional");
+	bad("primary a b 2 sync_from 33m", "Invalid sync_from");
+	bad("primary a b 2 sync_from -1", "Invalid sync_from");
+	bad("primary a b 2 sync_from 1x", "Invalid sync_from");
+	bad("primary a b 4 sync_from 1m sync_from 2m", "sync_from given twice");
 	bad("primary a b 2 drain_ms 60001", "Invalid drain_ms");
 	bad("primary a b 2 drain_ms 1s", "Invalid drain_ms");
 	bad("primary a b 2 drain_ms -1", "Invalid drain_ms");

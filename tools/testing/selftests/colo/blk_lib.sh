@@ -86,6 +86,7 @@ blk_teardown()
 # so the forwarded writes are served in parallel) nbd-server must run as
 # the daemon that forks a process per connection; NBD_PID is then that
 # daemon, the leader of its own process group. Sets the teardown hook.
+# nbd-client's request timeout is BLK_NBD_TIMEOUT seconds (default 10).
 # Call it directly (not via t_check).
 blk_nbd_export()
 {
@@ -118,9 +119,10 @@ EOC
 	fi
 	wait_for 20 eval "ss -ltn | grep -q '127.0.0.1:$2 '" || return 1
 	if [ "$conns" = 1 ]; then
-		nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t 10
+		nbd-client 127.0.0.1 "$2" /dev/nbd0 -N disk0 -b 512 -t "${BLK_NBD_TIMEOUT:-10}"
 	else
-		blk_nbd_connect /dev/nbd0 127.0.0.1 "$2" -N disk0 -b 512 -t 10 -C "$conns"
+		blk_nbd_connect /dev/nbd0 127.0.0.1 "$2" -N disk0 -b 512 -t "${BLK_NBD_TIMEOUT:-10}" \
+			-C "$conns"
 	fi
 }
 

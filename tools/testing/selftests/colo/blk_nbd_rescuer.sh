@@ -49,10 +49,12 @@ sleep 1
 kill "${hogs[@]}"
 wait "${hogs[@]}" 2> /dev/null
 
+# read_from_cpu CPU SECONDS [BLOCK]: one direct 4 KiB read of nbd0 issued
+# from CPU (at BLOCK, or a random one), bounded by SECONDS (0: no bound)
 read_from_cpu()
 {
 	timeout "$2" taskset -c "$1" dd if=/dev/nbd0 of=/dev/null iflag=direct bs=4k count=1 \
-		skip=$((RANDOM % (S / 8))) status=none
+		skip="${3:-$((RANDOM % (S / 8)))}" status=none
 }
 # reads_pending PID...: some of those processes still run
 reads_pending()
@@ -70,8 +72,7 @@ if blk_nbd_readers_rescued /dev/nbd0; then
 	# the device disconnects.
 	pids=() stalled=
 	for ((c = 0; c < CPUS; c++)); do
-		taskset -c $c dd if=/dev/nbd0 of=/dev/null iflag=direct bs=4k count=1 \
-			skip=$((7 + c)) status=none 2> /dev/null &
+		read_from_cpu $c 0 $((7 + c)) 2> /dev/null &
 		pids+=($!)
 	done
 	if ! wait_for 3 eval "! reads_pending ${pids[*]}"; then

@@ -55,7 +55,9 @@ bad_table "primary duplicate option" "max_inflight given twice" "0 $S colo prima
 bad_table "primary drain_ms too long" "Invalid drain_ms" "0 $S colo primary $BASE $OTHER 2 drain_ms 60001"
 bad_table "primary drain_ms not a number" "Invalid drain_ms" "0 $S colo primary $BASE $OTHER 2 drain_ms 100ms"
 bad_table "primary drain_ms twice" "drain_ms given twice" "0 $S colo primary $BASE $OTHER 4 drain_ms 1 drain_ms 2"
-bad_table "primary with five options and one more" "Invalid number of optional primary arguments" "0 $S colo primary $BASE $OTHER 12 max_inflight 8 queue_bytes 2m event_bytes 1m region_size 4k drain_ms 5 drain_ms 6"
+bad_table "primary with six options and one more" "Invalid number of optional primary arguments" "0 $S colo primary $BASE $OTHER 14 max_inflight 8 queue_bytes 2m event_bytes 1m region_size 4k drain_ms 5 sync_from 1m drain_ms 6"
+bad_table "primary sync_from too large" "Invalid sync_from" "0 $S colo primary $BASE $OTHER 2 sync_from 64m"
+bad_table "primary sync_from twice" "sync_from given twice" "0 $S colo primary $BASE $OTHER 4 sync_from 1m sync_from 2m"
 bad_table "primary local = forward" "Local and forward devices must differ" "0 $S colo primary $BASE $BASE"
 bad_table "primary forward too small" "Device is smaller than the target" "0 $S colo primary $BASE $SMALL"
 
@@ -77,10 +79,10 @@ t_check "status TABLE echoes the primary line" \
 	test "$(dmsetup table pri)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 6 max_inflight 8 queue_bytes 2097152 event_bytes 1048576"
 t_check "drain bound before any measurement: 16 MiB/s for both rates, 75 ms of it (3/4 of the default 100), nothing drained yet" \
 	test "$(blk_field pri drain_limit) $(blk_field pri drain_bw) $(blk_field pri drain_flush_bw) $(blk_field pri unflushed_bytes) $(blk_field pri drain_estimate_us) $(blk_field pri last_drain_us)" = "1258291 16777216 16777216 0 0 0"
-t_check "primary with all five options created" blk_create pri2 \
-	"0 $S colo primary $OTHER $BASE 10 drain_ms 0 region_size 4k max_inflight 8 queue_bytes 2m event_bytes 1m"
-t_check "status TABLE echoes drain_ms" \
-	test "$(dmsetup table pri2)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 10 max_inflight 8 queue_bytes 2097152 event_bytes 1048576 region_size 4096 drain_ms 0"
+t_check "primary with all six options created" blk_create pri2 \
+	"0 $S colo primary $OTHER $BASE 12 drain_ms 0 sync_from 128k region_size 4k max_inflight 8 queue_bytes 2m event_bytes 1m"
+t_check "status TABLE echoes drain_ms and sync_from" \
+	test "$(dmsetup table pri2)" = "0 $S colo primary $(lsblk -dno MAJ:MIN "$OTHER" | tr -d ' ') $BASE_ID 12 max_inflight 8 queue_bytes 2097152 event_bytes 1048576 region_size 4096 drain_ms 0 sync_from 131072"
 t_check "drain_ms 0: queue_bytes alone bounds the queue" test "$(blk_field pri2 drain_limit)" = 2097152
 t_check "primary with drain_ms removed" dmsetup remove pri2
 
