@@ -440,6 +440,29 @@ static struct page *colo_fwd_alloc_pages(unsigned int *order)
 	return alloc_page(GFP_NOIO);
 }
 
+/* The flags a forward bio keeps of the guest's: the operation, flush and FUA. */
+#define COLO_FWD_OPF (REQ_OP_MASK | REQ_PREFLUSH | REQ_FUA)
+
+/* The forward of the guest bio `bio`, still without its own bio. */
+static struct colo_fwd *colo_fwd_new(struct colo_pri *p, struct bio *bio)
+{
+	struct colo_fwd *f = kzalloc(sizeof(*f), GFP_NOIO);
+
+	if (f) {
+		f->p = p;
+		f->sector = bio->bi_iter.bi_sector;
+		f->nr = bio_sectors(bio);
+	}
+	return f;
+}
+
+static void colo_fwd_set_bio(struct colo_fwd *f, struct bio *bio)
+{
+	bio->bi_private = f;
+	bio->bi_end_io = colo_fwd_end_io;
+	f->bio = bio;
+}
+
 /*
  * A guest write forwarded from its own pages: the forward bio shares the
  * guest bio's vector, and the guest bio's completion waits for the forward's
@@ -447,22 +470,18 @@ static struct page *colo_fwd_alloc_pages(unsigned int *order)
  */
 static struct colo_fwd *colo_fwd_alloc_uncopied(struct colo_pri *p, struct bio *bio)
 {
-	struct colo_fwd *f;
+	struct colo_fwd *f = colo_fwd_new(p, bio);
+	struct bio *clone;
 
-	f = kzalloc(sizeof(*f), GFP_NOIO);
 	if (!f)
 		return NULL;
-	f->p = p;
-	f->sector = bio->bi_iter.bi_sector;
-	f->nr = bio_sectors(bio);
-	f->bio = bio_alloc_clone(p->fwd, bio, GFP_NOIO, &p->bs);
-	if (!f->bio) {
+	clone = bio_alloc_clone(p->fwd, bio, GFP_NOIO, &p->bs);
+	if (!clone) {
 		kfree(f);
 		return NULL;
 	}
-	f->bio->bi_opf = bio->bi_opf & (REQ_OP_MASK | REQ_PREFLUSH | REQ_FUA);
-	f->bio->bi_private = f;
-	f->bio->bi_end_io = colo_fwd_end_io;
+	clone->bi_opf = bio->bi_opf & COLO_FWD_OPF;
+	colo_fwd_set_bio(f, clone);
 	bio_inc_remaining(bio);
 	f->parent = bio;
 	return f;
@@ -475,24 +494,19 @@ static struct colo_fwd *colo_fwd_alloc(struct colo_pri *p, struct bio *bio)
 	unsigned int nr_pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
 	bool data = bio_op(bio) == REQ_OP_WRITE && nr;
 	struct bvec_iter iter = bio->bi_iter;
-	struct colo_fwd *f;
+	struct colo_fwd *f = colo_fwd_new(p, bio);
+	struct bio *copy;
 
-	f = kzalloc(sizeof(*f), GFP_NOIO);
 	if (!f)
 		return NULL;
-	f->p = p;
-	f->sector = bio->bi_iter.bi_sector;
-	f->nr = nr;
 	f->flush = !nr;
 	f->own_pages = data;
-	f->bio = bio_alloc_bioset(p->fwd, data ? nr_pages : 0,
-				  bio->bi_opf & (REQ_OP_MASK | REQ_PREFLUSH | REQ_FUA),
-				  GFP_NOIO, &p->bs);
-	if (!f->bio)
+	copy = bio_alloc_bioset(p->fwd, data ? nr_pages : 0, bio->bi_opf & COLO_FWD_OPF,
+				GFP_NOIO, &p->bs);
+	if (!copy)
 		goto bad;
-	f->bio->bi_iter.bi_sector = f->sector;
-	f->bio->bi_private = f;
-	f->bio->bi_end_io = colo_fwd_end_io;
+	copy->bi_iter.bi_sector = f->sector;
+	colo_fwd_set_bio(f, copy);
 	if (!data) {
 		/* discards carry a size and no data */
 		f->bio->bi_iter.bi_size = bytes;

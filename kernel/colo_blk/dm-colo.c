@@ -278,12 +278,20 @@ static int colo_preresume(struct dm_target *ti)
 	return cc->nbd ? colo_nbd_start(cc) : 0;
 }
 
+/*
+ * A suspend releases a primary's hold before device-mapper waits for the
+ * guest's bios: a large write forwarded uncopied (sync_from) that went into
+ * the queue behind held copies completes only once it is sent. (Postsuspend
+ * releases again a hold that came in between.)
+ */
 static void colo_presuspend(struct dm_target *ti)
 {
 	struct colo_c *cc = ti->private;
 
 	if (cc->nbd)
 		colo_nbd_stop(cc);
+	if (cc->t.mode == CB_PRIMARY)
+		colo_pri_hold(cc, false);
 }
 
 static void colo_postsuspend(struct dm_target *ti)

@@ -26,10 +26,9 @@ RAW=$(blk_loop raw $SIZE_MB)
 BASE=$(blk_loop base $SIZE_MB)
 LOCAL=$(blk_loop local $SIZE_MB)
 LOCAL_K=$(blk_loop local-k $SIZE_MB)
-LOCAL_S=$(blk_loop local-s $SIZE_MB)
 S=$(blk_sectors "$BASE")
 # make every device fully allocated so no run measures tmpfs page allocation
-for d in "$RAW" "$BASE" "$LOCAL" "$LOCAL_K" "$LOCAL_S"; do
+for d in "$RAW" "$BASE" "$LOCAL" "$LOCAL_K"; do
 	dd if=/dev/zero of="$d" bs=1M count=$SIZE_MB oflag=direct status=none
 done
 dmsetup create sec --table "0 $S colo secondary bench $BASE 1g"
@@ -47,8 +46,8 @@ echo 1024 > /sys/block/nbd1/queue/max_sectors_kb
 dmsetup create kpri --table "0 $S colo primary $LOCAL_K /dev/nbd1 4 max_inflight 64 queue_bytes 64m"
 # "kprs": kpri with sync_from 64k (writes of 64 KiB and more forwarded from
 # the guest's pages, completing once the replica has them), over the same
-# nbd1; the runs take turns, so the two never forward at once.
-dmsetup create kprs --table "0 $S colo primary $LOCAL_S /dev/nbd1 6 max_inflight 64 queue_bytes 64m sync_from 64k"
+# local disk and nbd1; the runs take turns, so the two never write at once.
+dmsetup create kprs --table "0 $S colo primary $LOCAL_K /dev/nbd1 6 max_inflight 64 queue_bytes 64m sync_from 64k"
 # A DRBD pair that cannot be set up (or a run on it that fails) is shown as
 # failed in its table; the colo figures do not depend on it.
 on_exit drbd_down
