@@ -378,11 +378,12 @@ static void colo_pri_submit_work(struct work_struct *work)
 			continue;
 		}
 		/*
-		 * A hold keeps back what was queued since it began: copies only,
-		 * as large writes are copied meanwhile. A guest write still
-		 * waiting to be forwarded uncopied was queued before the hold
-		 * (and so before every held copy): it goes, or the guest, and a
-		 * suspend waiting for it, would wait for the release.
+		 * A hold keeps back copies only: large writes are copied while
+		 * it is on. A guest write waiting here to be forwarded uncopied
+		 * was queued before the hold began (or raced with its start,
+		 * colo_pri_forward reads the flag unlocked): it goes, or the
+		 * guest, and a suspend waiting for it, would wait for the
+		 * release.
 		 */
 		if ((p->holding && !f->parent) || !colo_fwd_ready(p, f))
 			break;
