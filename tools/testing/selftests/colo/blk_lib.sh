@@ -207,6 +207,14 @@ blk_pair_start()
 	blk_replicated_pair "$2" "$3"
 }
 
+# blk_holds FILE SECTOR DEV: DEV holds FILE's bytes from SECTOR on (read
+# around the page cache)
+blk_holds()
+{
+	dd if="$3" bs="$(stat -c %s "$1")" skip="$(($2 * 512))" count=1 \
+		iflag=direct,skip_bytes status=none | cmp -s - "$1"
+}
+
 # blk_fua_reaches_base PRIMARY BASE: a FUA write (O_DSYNC) of 64 KiB of
 # random data at sector 24576 on PRIMARY is on BASE within 10 s, without a
 # checkpoint.
@@ -214,8 +222,7 @@ blk_fua_reaches_base()
 {
 	head -c 65536 /dev/urandom > "$BLK_DIR/fua.bin" &&
 	dd if="$BLK_DIR/fua.bin" of="$1" bs=64k seek=192 oflag=direct,dsync conv=notrunc status=none &&
-	wait_for 10 eval "dd if=$2 bs=64k skip=192 count=1 iflag=direct status=none |
-		cmp -s - $BLK_DIR/fua.bin"
+	wait_for 10 blk_holds "$BLK_DIR/fua.bin" 24576 "$2"
 }
 
 # blk_field DM_NAME KEY: value of KEY=value in the target's status line.

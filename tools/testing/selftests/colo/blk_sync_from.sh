@@ -33,15 +33,9 @@ write_at()
 	dd if="$1" of=$PRI bs="$(stat -c %s "$1")" seek="$(($2 * 512))" \
 		oflag=direct,seek_bytes conv=notrunc status=none
 }
-# holds FILE SECTOR DEV: DEV holds FILE at SECTOR
-holds()
-{
-	dd if="$3" bs="$(stat -c %s "$1")" skip="$(($2 * 512))" count=1 \
-		iflag=direct,skip_bytes status=none | cmp -s - "$1"
-}
 
 t_check "a 1 MiB write is on the replica's face once it completes, before any checkpoint" eval \
-	"write_at $BLK_DIR/big.bin 2048 && holds $BLK_DIR/big.bin 2048 /dev/mapper/rep"
+	"write_at $BLK_DIR/big.bin 2048 && blk_holds $BLK_DIR/big.bin 2048 /dev/mapper/rep"
 t_check "... forwarded uncopied: sync_writes=1" test "$(blk_field pri sync_writes)" = 1
 
 kill -STOP "$NBD_PID"
@@ -55,7 +49,7 @@ t_check "... the 1 MiB write is still waiting" kill -0 $dd_pid
 kill -CONT "$NBD_PID"
 wait $dd_pid
 t_check "nbd-server resumed: the 1 MiB write completes" test $? = 0
-t_check "... it is on the replica's face" holds "$BLK_DIR/big.bin" 8192 /dev/mapper/rep
+t_check "... it is on the replica's face" blk_holds "$BLK_DIR/big.bin" 8192 /dev/mapper/rep
 t_check "... two writes went uncopied" test "$(blk_field pri sync_writes)" = 2
 
 t_check "hold" dmsetup message pri 0 hold
@@ -64,7 +58,7 @@ t_check "while held, a 1 MiB write completes at once (copied, kept back)" eval \
 	 [ \"\$(blk_field pri inflight)\" = 0 ] && [ \"\$(blk_field pri sync_writes)\" = 2 ]"
 t_check "release, checkpoint: it is on the base" eval \
 	"dmsetup message pri 0 release && dmsetup message pri 0 checkpoint &&
-	 holds $BLK_DIR/big.bin 12288 $BASE"
+	 blk_holds $BLK_DIR/big.bin 12288 $BASE"
 
 t_check "writes of both sizes, then a checkpoint" eval \
 	"$BLK_IO fill $PRI 16384 4096 5 && write_at $BLK_DIR/small.bin 20000 &&
@@ -84,7 +78,7 @@ kill -KILL "$NBD_PID"
 t_check "nbd-server killed, nbd0 disconnected" nbd-client -d /dev/nbd0
 wait $dd_pid
 t_check "... the waiting write completes without an error" test $? = 0
-t_check "... it is on the primary's disk" holds "$BLK_DIR/big.bin" 28672 "$LOCAL"
+t_check "... it is on the primary's disk" blk_holds "$BLK_DIR/big.bin" 28672 "$LOCAL"
 t_check "... the primary is degraded" wait_for 30 eval '[ "$(blk_state pri)" = degraded ]'
 t_check "... and its record holds the region" eval \
 	"dmsetup message pri 0 written | grep -q '^28672+'"
