@@ -63,7 +63,8 @@ struct colo_fwd {
 
 struct colo_pri {
 	struct dm_target *ti;
-	struct block_device *fwd;
+	struct block_device *fwd;	/* the forward device, or NULL with nbdc */
+	struct colo_nbdc *nbdc;		/* the own NBD client (nbd:// forward) */
 
 	spinlock_t lock;		/* everything below */
 	struct list_head pending;	/* not yet acknowledged */
@@ -254,6 +255,15 @@ static void colo_pri_flush_end_io(struct bio *bio)
 	spin_unlock_irqrestore(&p->lock, flags);
 }
 
+/* A copy, an uncopied guest write or a flush on its way to the secondary. */
+static void colo_pri_issue(struct colo_pri *p, struct bio *bio)
+{
+	if (p->nbdc)
+		colo_nbdc_submit(p->nbdc, bio);
+	else
+		submit_bio_noacct(bio);
+}
+
 /*
  * Background flush of the forward device: what it acknowledged so far
  * reaches the secondary's disk now rather than at the checkpoint. Not a
@@ -269,7 +279,7 @@ static void colo_pri_send_flush(struct colo_pri *p)
 			       &p->bs);
 	bio->bi_private = p;
 	bio->bi_end_io = colo_pri_flush_end_io;
-	submit_bio_noacct(bio);
+	colo_pri_issue(p, bio);
 }
 
 /* Is every copy numbered up to seq acknowledged (p->lock held)? */
@@ -414,7 +424,7 @@ static void colo_pri_submit_work(struct work_struct *work)
 	/* one plug: contiguous copies reach the forward device merged */
 	blk_start_plug(&plug);
 	list_for_each_entry_safe(f, tmp, &batch, batch)
-		submit_bio_noacct(f->bio);
+		colo_pri_issue(p, f->bio);
 	blk_finish_plug(&plug);
 	if (flush)
 		colo_pri_send_flush(p);
@@ -621,7 +631,7 @@ int colo_pri_ctr(struct colo_c *cc)
 	u32 shift;
 	int ret, i;
 
-	if (cc->dev[0]->bdev == cc->dev[1]->bdev) {
+	if (cc->dev[1] && cc->dev[0]->bdev == cc->dev[1]->bdev) {
 		ti->error = "Local and forward devices must differ";
 		return -EINVAL;
 	}
@@ -631,7 +641,7 @@ int colo_pri_ctr(struct colo_c *cc)
 		return -ENOMEM;
 	}
 	p->ti = ti;
-	p->fwd = cc->dev[1]->bdev;
+	p->fwd = cc->dev[1] ? cc->dev[1]->bdev : NULL;
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->max_inflight = cc->t.max_inflight;
@@ -666,10 +676,17 @@ int colo_pri_ctr(struct colo_c *cc)
 		ret = -ENOMEM;
 		goto bad_wq;
 	}
+	if (cc->t.nbd_connect[0]) {
+		ret = colo_nbdc_open(cc, &p->nbdc);
+		if (ret)
+			goto bad_nbdc;
+	}
 	ti->num_write_zeroes_bios = 0;
 	cc->pri = p;
 	return 0;
 
+bad_nbdc:
+	destroy_workqueue(p->wq);
 bad_wq:
 	bioset_exit(&p->bs);
 bad_map:
@@ -698,11 +715,15 @@ void colo_pri_dtr(struct colo_c *cc)
 	spin_unlock_irq(&p->lock);
 	/*
 	 * Unsent copies are dropped by the worker, sent ones and a background
-	 * flush must come back.
+	 * flush must come back: the own client fails them at once.
 	 */
+	if (p->nbdc)
+		colo_nbdc_shutdown(p->nbdc);
 	queue_work(p->wq, &p->submit_work);
 	wait_event(p->wait, colo_pri_idle(p));
 	destroy_workqueue(p->wq);
+	if (p->nbdc)
+		colo_nbdc_close(p->nbdc);
 	cb_regions_destroy(&p->map[0]);
 	cb_regions_destroy(&p->map[1]);
 	bioset_exit(&p->bs);
@@ -892,6 +913,9 @@ int colo_pri_failover(struct colo_c *cc, const char **why)
 	if (!colo_pri_stop(p, COLO_PRI_STOPPED))
 		p->state = COLO_PRI_STOPPED;
 	spin_unlock_irq(&p->lock);
+	/* what is in flight to the old secondary fails now, not at a timeout */
+	if (p->nbdc)
+		colo_nbdc_shutdown(p->nbdc);
 	queue_work(p->wq, &p->submit_work);
 	wake_up_all(&p->wait);
 	return 0;
@@ -993,6 +1017,8 @@ void colo_pri_status(struct colo_c *cc, char *result, unsigned int maxlen,
 	       p->drain.limit, p->drain.send.bw, p->drain.flush.bw,
 	       cb_drain_estimate_us(&p->drain, p->queued_bytes, colo_pri_unflushed(p)),
 	       div_u64(p->last_drain_ns, 1000), p->holding, p->sync_writes);
+	if (p->nbdc)
+		DMEMIT(" nbd=%s", colo_nbdc_connected(p->nbdc) ? "connected" : "closed");
 	spin_unlock_irq(&p->lock);
 	*psz = sz;
 }

@@ -13,6 +13,8 @@
 #include <linux/workqueue.h>
 #include <linux/wait.h>
 #include <linux/bio.h>
+#include <linux/net.h>
+#include <linux/socket.h>
 
 #include "regions.h"
 #include "sectormap.h"
@@ -159,6 +161,20 @@ int colo_nbd_start(struct colo_c *cc);
 void colo_nbd_stop(struct colo_c *cc);
 void colo_nbd_status(struct colo_c *cc, char *result, unsigned int maxlen,
 		     unsigned int *sz);
+
+/* nbd-server.c: socket helpers the client shares */
+int colo_nbd_recv(struct socket *sock, void *buf, size_t len);
+int colo_nbd_send(struct socket *sock, struct kvec *v, size_t nr, size_t len);
+int colo_nbd_send_buf(struct socket *sock, const void *buf, size_t len);
+int colo_nbd_parse_addr(const char *s, bool with_port, struct sockaddr_storage *a);
+
+/* nbd-client.c: the primary's forward to nbd://<addr>:<port>/<export> */
+struct colo_nbdc;
+int colo_nbdc_open(struct colo_c *cc, struct colo_nbdc **out);
+void colo_nbdc_submit(struct colo_nbdc *c, struct bio *bio);
+void colo_nbdc_shutdown(struct colo_nbdc *c);
+void colo_nbdc_close(struct colo_nbdc *c);
+bool colo_nbdc_connected(struct colo_nbdc *c);
 
 /* dm-colo.c */
 void colo_bound_write(struct bio *bio);

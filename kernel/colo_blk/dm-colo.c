@@ -146,7 +146,8 @@ static void colo_put_devs(struct colo_c *cc)
  * Construct a colo target. See Documentation/admin-guide/colo-blk.rst:
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> event_percent <p>]
  *   replica <name> <base_dev> [4 nbd_listen <addr>:<port> nbd_peer <addr>]
- *   primary <local_dev> <forward_dev> [<#opt_args> max_inflight <n>
+ *   primary <local_dev> <forward_dev>|nbd://<addr>:<port>/<export>
+ *           [<#opt_args> max_inflight <n>
  *           queue_bytes <n> event_bytes <n> region_size <n>]
  */
 static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -176,7 +177,7 @@ static int colo_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			   "Cannot open local device" : "Cannot open base device");
 	if (ret)
 		goto bad;
-	if (cc->t.mode == CB_PRIMARY) {
+	if (cc->t.mode == CB_PRIMARY && cc->t.dev[1]) {
 		ret = colo_get_dev(cc, 1, cc->t.dev[1],
 				   "Cannot open forward device");
 		if (ret)
@@ -407,7 +408,11 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 				       t->nbd_peer);
 			break;
 		case CB_PRIMARY:
-			DMEMIT("primary %s %s", cc->dev[0]->name, cc->dev[1]->name);
+			if (cc->dev[1])
+				DMEMIT("primary %s %s", cc->dev[0]->name, cc->dev[1]->name);
+			else
+				DMEMIT("primary %s nbd://%s/%s", cc->dev[0]->name,
+				       t->nbd_connect, t->name);
 			if (t->opt_given)
 				DMEMIT(" %u", 2 * hweight32(t->opt_given));
 			if (t->opt_given & CB_OPT_MAX_INFLIGHT)

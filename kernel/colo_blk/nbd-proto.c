@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NBD wire format for the replica's in-kernel server (nbd-proto.h). Every
- * length a client sends is checked here before the server trusts it.
+ * NBD wire format for the replica's in-kernel server and the primary's
+ * client (nbd-proto.h). Every length a client sends is checked here before
+ * the server trusts it; every reply a server sends, before the client does.
  */
 #include "nbd-proto.h"
 
@@ -188,4 +189,63 @@ void cb_nbd_reply(u8 *buf, u32 error, u64 handle)
 	put32(buf, CB_NBD_REPLY_MAGIC);
 	put32(buf + 4, error);
 	put64(buf + 8, handle);
+}
+
+int cb_nbd_parse_greeting(const u8 *buf, u16 *flags, const char **why)
+{
+	if (get64(buf) != CB_NBD_MAGIC || get64(buf + 8) != CB_NBD_IHAVEOPT) {
+		*why = "not a newstyle NBD server";
+		return -EPROTO;
+	}
+	*flags = get16(buf + 16);
+	if (!(*flags & CB_NBD_FLAG_FIXED_NEWSTYLE)) {
+		*why = "the server does not speak fixed newstyle";
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void cb_nbd_client_flags(u8 *buf, u32 flags)
+{
+	put32(buf, flags);
+}
+
+void cb_nbd_export_name_option(u8 *buf, u32 name_len)
+{
+	put64(buf, CB_NBD_IHAVEOPT);
+	put32(buf + 8, CB_NBD_OPT_EXPORT_NAME);
+	put32(buf + 12, name_len);
+}
+
+int cb_nbd_parse_export_name_reply(const u8 *buf, u64 *size, u16 *flags,
+				   const char **why)
+{
+	*size = get64(buf);
+	*flags = get16(buf + 8);
+	if (!(*flags & CB_NBD_FLAG_HAS_FLAGS)) {
+		*why = "the export's flags are not valid (no NBD_FLAG_HAS_FLAGS)";
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void cb_nbd_request(u8 *buf, u16 flags, u16 type, u64 handle, u64 offset, u32 len)
+{
+	put32(buf, CB_NBD_REQUEST_MAGIC);
+	put16(buf + 4, flags);
+	put16(buf + 6, type);
+	put64(buf + 8, handle);
+	put64(buf + 16, offset);
+	put32(buf + 24, len);
+}
+
+int cb_nbd_parse_reply(const u8 *buf, u32 *error, u64 *handle, const char **why)
+{
+	if (get32(buf) != CB_NBD_REPLY_MAGIC) {
+		*why = "bad reply magic";
+		return -EPROTO;
+	}
+	*error = get32(buf + 4);
+	*handle = get64(buf + 8);
+	return 0;
 }

@@ -4,8 +4,10 @@
  * the protocol document of the NBD project): the fixed-newstyle handshake
  * with the options NBD_OPT_EXPORT_NAME, NBD_OPT_INFO, NBD_OPT_GO and
  * NBD_OPT_ABORT, then simple replies to READ, WRITE, FLUSH, TRIM,
- * WRITE_ZEROES and DISC. Plain C, so that the unit tests and the fuzzer
- * run the code that parses what a client sends; everything on the wire is
+ * WRITE_ZEROES and DISC. And the client's side the primary speaks
+ * (nbd-client.c): the handshake with NBD_OPT_EXPORT_NAME, then WRITE,
+ * FLUSH and TRIM. Plain C, so that the unit tests and the fuzzer run the
+ * code that parses what a peer sends; everything on the wire is
  * big-endian.
  */
 #ifndef COLO_BLK_NBD_PROTO_H
@@ -20,6 +22,8 @@
 #define CB_NBD_EXPORT_NAME_REPLY_SIZE 10 /* size, flags (no zero padding) */
 #define CB_NBD_REQUEST_SIZE	28
 #define CB_NBD_REPLY_SIZE	16
+/* what a server that does not take NO_ZEROES sends after the export's flags */
+#define CB_NBD_EXPORT_ZEROES_SIZE 124
 
 /* Longest option data a client may send: a name and a few info requests. */
 #define CB_NBD_MAX_OPT_LEN	4096U
@@ -116,5 +120,19 @@ void cb_nbd_export_name_reply(u8 *buf, u64 size, u16 flags);
 int cb_nbd_parse_request(const u8 *buf, u64 size, struct cb_nbd_request *r,
 			 const char **why);
 void cb_nbd_reply(u8 *buf, u32 error, u64 handle);
+
+/* The client's side. */
+
+/* A server's greeting: 0 with its handshake flags, or -EPROTO with *why. */
+int cb_nbd_parse_greeting(const u8 *buf, u16 *flags, const char **why);
+void cb_nbd_client_flags(u8 *buf, u32 flags);
+/* The header of NBD_OPT_EXPORT_NAME; the name follows, unterminated. */
+void cb_nbd_export_name_option(u8 *buf, u32 name_len);
+/* The answer to NBD_OPT_EXPORT_NAME: 0, or -EPROTO with *why. */
+int cb_nbd_parse_export_name_reply(const u8 *buf, u64 *size, u16 *flags,
+				   const char **why);
+void cb_nbd_request(u8 *buf, u16 flags, u16 type, u64 handle, u64 offset, u32 len);
+/* A simple reply: 0, or -EPROTO with *why (a bad magic: the stream is lost). */
+int cb_nbd_parse_reply(const u8 *buf, u32 *error, u64 *handle, const char **why);
 
 #endif

@@ -88,7 +88,7 @@ struct colo_nbd {
 	u64 accepted, refused, requests, written_bytes, errors;
 };
 
-static int colo_nbd_recv(struct socket *sock, void *buf, size_t len)
+int colo_nbd_recv(struct socket *sock, void *buf, size_t len)
 {
 	while (len) {
 		struct kvec v = { .iov_base = buf, .iov_len = len };
@@ -103,7 +103,7 @@ static int colo_nbd_recv(struct socket *sock, void *buf, size_t len)
 	return 0;
 }
 
-static int colo_nbd_send(struct socket *sock, struct kvec *v, size_t nr, size_t len)
+int colo_nbd_send(struct socket *sock, struct kvec *v, size_t nr, size_t len)
 {
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	int n = kernel_sendmsg(sock, &msg, v, nr, len);
@@ -114,7 +114,7 @@ static int colo_nbd_send(struct socket *sock, struct kvec *v, size_t nr, size_t 
 	return n == len ? 0 : -EIO;
 }
 
-static int colo_nbd_send_buf(struct socket *sock, const void *buf, size_t len)
+int colo_nbd_send_buf(struct socket *sock, const void *buf, size_t len)
 {
 	struct kvec v = { .iov_base = (void *)buf, .iov_len = len };
 
@@ -618,7 +618,7 @@ static int colo_nbd_acceptor(void *arg)
 }
 
 /* "a.b.c.d:port" or "[v6]:port" (with_port), or an address alone. */
-static int colo_nbd_parse_addr(const char *s, bool with_port, struct sockaddr_storage *a)
+int colo_nbd_parse_addr(const char *s, bool with_port, struct sockaddr_storage *a)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)a;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)a;

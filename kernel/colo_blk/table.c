@@ -215,6 +215,39 @@ static int cb_parse_replica(unsigned int argc, char **argv, struct cb_table *t,
 	return 0;
 }
 
+#define CB_NBD_URI "nbd://"
+
+/*
+ * The forward is a block device (the nbd driver's, connected by
+ * nbd-client), or the replica's export as nbd://<addr>:<port>/<export>,
+ * which the primary's own client connects to. The address itself is parsed
+ * by the kernel glue.
+ */
+static int cb_parse_forward(const char *s, struct cb_table *t, const char **error)
+{
+	const char *slash;
+	size_t len;
+
+	if (strncmp(s, CB_NBD_URI, strlen(CB_NBD_URI))) {
+		t->dev[1] = s;
+		return 0;
+	}
+	s += strlen(CB_NBD_URI);
+	slash = strchr(s, '/');
+	if (!slash) {
+		*error = "NBD forward without an export name: nbd://<addr>:<port>/<export>";
+		return -EINVAL;
+	}
+	len = slash - s;
+	if (!len || len >= CB_ADDR_MAX) {
+		*error = "Invalid address (1..47 characters)";
+		return -EINVAL;
+	}
+	memcpy(t->nbd_connect, s, len);
+	t->nbd_connect[len] = '\0';
+	return cb_parse_name(slash + 1, t->name, error);
+}
+
 static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 			    const char **error)
 {
@@ -222,11 +255,12 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 	unsigned int i;
 
 	if (argc < 2) {
-		*error = "Not enough arguments: primary <local_dev> <forward_dev> [<#opt_args> ...]";
+		*error = "Not enough arguments: primary <local_dev> <forward_dev>|nbd://<addr>:<port>/<export> [<#opt_args> ...]";
 		return -EINVAL;
 	}
 	t->dev[0] = argv[0];
-	t->dev[1] = argv[1];
+	if (cb_parse_forward(argv[1], t, error))
+		return -EINVAL;
 	argc -= 2;
 	argv += 2;
 	if (!argc)

@@ -4,7 +4,8 @@
  *
  *   secondary <name> <base_dev> <buffer_limit> [<#opt_args> [event_percent <p>]]
  *   replica   <name> <base_dev> [4 nbd_listen <addr>:<port> nbd_peer <addr>]
- *   primary   <local_dev> <forward_dev> [<#opt_args> [max_inflight <n>]
+ *   primary   <local_dev> <forward_dev>|nbd://<addr>:<port>/<export>
+ *                                   [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
  *                                   [region_size <n>] [drain_ms <ms>]
  *                                   [sync_from <n>]]
@@ -39,8 +40,9 @@ enum cb_mode {
 
 struct cb_table {
 	enum cb_mode mode;
-	char name[CB_NAME_MAX];		/* secondary, replica */
+	char name[CB_NAME_MAX];		/* secondary, replica; primary: the NBD export */
 	const char *dev[2];		/* base; or local, forward (points into argv) */
+	char nbd_connect[CB_ADDR_MAX];	/* primary: the NBD server, when not a device */
 	u64 limit;			/* secondary: buffer limit in bytes */
 	u32 event_percent;		/* secondary: event when buffers pass this share */
 	u32 max_inflight;		/* primary: forwarded writes in flight */

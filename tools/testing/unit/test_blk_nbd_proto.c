@@ -4,7 +4,9 @@
  * bytes it sends, checked byte for byte against the protocol, and what it
  * makes of what a client sends. The client's side is written out here with
  * a big-endian helper of its own, so that the codec's byte order is checked
- * rather than assumed.
+ * rather than assumed. The primary's client side (what it sends, what it
+ * makes of a server's answers) is checked the same way, and against the
+ * server's own parser.
  */
 #include <string.h>
 
@@ -132,6 +134,92 @@ static void fatal(const char *what, u32 magic, u16 type, u32 len, const char *wa
 
 	tap_check(ret == -EPROTO && has(why, want), "%s ends the connection: %s",
 		  what, why ? why : "(accepted)");
+}
+
+static void client_side(void)
+{
+	static const u8 export_name_opt[] = {
+		'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T', 0, 0, 0, 1, 0, 0, 1, 2,
+	};
+	static const u8 write_req[] = {
+		0x25, 0x60, 0x95, 0x13, 0, 1, 0, 1, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+		0, 0, 0, 1, 0, 0, 0, 0, 0, 0x10, 0, 0,
+	};
+	u8 buf[64], greeting[CB_NBD_GREETING_SIZE], flags_buf[4];
+	struct cb_nbd_request r;
+	const char *why = NULL;
+	u32 error, cflags = 0;
+	u64 handle, size;
+	u16 flags;
+	int ret;
+
+	cb_nbd_greeting(greeting);
+	ret = cb_nbd_parse_greeting(greeting, &flags, &why);
+	tap_check(!ret && flags == (CB_NBD_FLAG_FIXED_NEWSTYLE | CB_NBD_FLAG_NO_ZEROES),
+		  "client: the server's own greeting parses, with its flags");
+	greeting[0] ^= 1;
+	why = NULL;
+	tap_check(cb_nbd_parse_greeting(greeting, &flags, &why) == -EPROTO &&
+		  has(why, "not a newstyle"), "client: a greeting with a bad magic is refused");
+	cb_nbd_greeting(greeting);
+	be(greeting + 8, 0x0000420281861253ULL, 8);
+	why = NULL;
+	tap_check(cb_nbd_parse_greeting(greeting, &flags, &why) == -EPROTO &&
+		  has(why, "not a newstyle"), "client: an oldstyle greeting is refused");
+	cb_nbd_greeting(greeting);
+	be(greeting + 16, CB_NBD_FLAG_NO_ZEROES, 2);
+	why = NULL;
+	tap_check(cb_nbd_parse_greeting(greeting, &flags, &why) == -EPROTO &&
+		  has(why, "fixed newstyle"), "client: a server without fixed newstyle is refused");
+
+	cb_nbd_client_flags(flags_buf, CB_NBD_FLAG_FIXED_NEWSTYLE | CB_NBD_FLAG_NO_ZEROES);
+	why = NULL;
+	tap_check(!cb_nbd_parse_client_flags(flags_buf, &cflags, &why) &&
+		  cflags == (CB_NBD_FLAG_FIXED_NEWSTYLE | CB_NBD_FLAG_NO_ZEROES),
+		  "client: its flags parse on the server's side");
+
+	memset(buf, 0xee, sizeof(buf));
+	cb_nbd_export_name_option(buf, 0x102);
+	tap_check(!memcmp(buf, export_name_opt, sizeof(export_name_opt)) &&
+		  buf[sizeof(export_name_opt)] == 0xee,
+		  "client: NBD_OPT_EXPORT_NAME header: IHAVEOPT, option 1, name length");
+
+	cb_nbd_export_name_reply(buf, 0x0102030405060708ULL,
+				 CB_NBD_FLAG_HAS_FLAGS | CB_NBD_FLAG_SEND_FLUSH);
+	why = NULL;
+	ret = cb_nbd_parse_export_name_reply(buf, &size, &flags, &why);
+	tap_check(!ret && size == 0x0102030405060708ULL &&
+		  flags == (CB_NBD_FLAG_HAS_FLAGS | CB_NBD_FLAG_SEND_FLUSH),
+		  "client: the server's export reply gives back size and flags");
+	cb_nbd_export_name_reply(buf, 1 << 20, CB_NBD_FLAG_SEND_FLUSH);
+	why = NULL;
+	tap_check(cb_nbd_parse_export_name_reply(buf, &size, &flags, &why) == -EPROTO &&
+		  has(why, "HAS_FLAGS"), "client: export flags without HAS_FLAGS are refused");
+
+	memset(buf, 0xee, sizeof(buf));
+	cb_nbd_request(buf, CB_NBD_CMD_FLAG_FUA, CB_NBD_CMD_WRITE, HANDLE, 1ULL << 32, 1 << 20);
+	tap_check(!memcmp(buf, write_req, sizeof(write_req)) && buf[sizeof(write_req)] == 0xee,
+		  "client: WRITE request: magic, flags, type, handle, offset, length");
+	why = NULL;
+	ret = cb_nbd_parse_request(buf, 8ULL << 30, &r, &why);
+	tap_check(!ret && !r.error && r.type == CB_NBD_CMD_WRITE && r.flags == CB_NBD_CMD_FLAG_FUA &&
+		  r.handle == HANDLE && r.offset == 1ULL << 32 && r.len == 1 << 20,
+		  "client: its WRITE request is served by the server's parser as sent");
+	cb_nbd_request(buf, 0, CB_NBD_CMD_FLUSH, 7, 0, 0);
+	why = NULL;
+	ret = cb_nbd_parse_request(buf, 1 << 20, &r, &why);
+	tap_check(!ret && !r.error && r.type == CB_NBD_CMD_FLUSH && r.handle == 7,
+		  "client: its FLUSH request is served");
+
+	cb_nbd_reply(buf, CB_NBD_ENOSPC, HANDLE);
+	why = NULL;
+	ret = cb_nbd_parse_reply(buf, &error, &handle, &why);
+	tap_check(!ret && error == CB_NBD_ENOSPC && handle == HANDLE,
+		  "client: the server's reply gives back error and handle");
+	be(buf, 0x668e33efU, 4);	/* the structured reply magic, never negotiated */
+	why = NULL;
+	tap_check(cb_nbd_parse_reply(buf, &error, &handle, &why) == -EPROTO &&
+		  has(why, "bad reply magic"), "client: a structured reply is refused");
 }
 
 int main(void)
@@ -326,5 +414,6 @@ int main(void)
 	refused("READ of 32 MiB + 512 from a 1 MiB export", 0, CB_NBD_CMD_READ, 0,
 		CB_NBD_MAX_REQUEST + 512, MiB, CB_NBD_EINVAL);
 
+	client_side();
 	return tap_done();
 }

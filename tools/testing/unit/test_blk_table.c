@@ -137,6 +137,22 @@ int main(void)
 	    "Optional replica arguments");
 	bad("replica d b 4 nbd_listen [2001:0db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:108090 nbd_peer ::1",
 	    "Invalid address");
+	tap_check(!parse("primary /dev/loop1 nbd://127.0.0.1:10809/rep 2 sync_from 64k", &t, &err) &&
+		  !t.dev[1] && !strcmp(t.nbd_connect, "127.0.0.1:10809") &&
+		  !strcmp(t.name, "rep") && t.sync_from == 65536,
+		  "primary forwarding to an NBD export: address and export name, no device");
+	tap_check(!parse("primary a nbd://[fd00::2]:10809/rep.1", &t, &err) &&
+		  !strcmp(t.nbd_connect, "[fd00::2]:10809") && !strcmp(t.name, "rep.1"),
+		  "primary forwarding to an NBD export over IPv6");
+	tap_check(!parse("primary a nbdx://1.2.3.4:1/rep", &t, &err) &&
+		  !strcmp(t.dev[1], "nbdx://1.2.3.4:1/rep") && !t.nbd_connect[0],
+		  "a forward not starting with nbd:// is a device path");
+	bad("primary a nbd://127.0.0.1:10809", "without an export name");
+	bad("primary a nbd:///rep", "Invalid address");
+	bad("primary a nbd://127.0.0.1:10809/", "Invalid name");
+	bad("primary a nbd://127.0.0.1:10809/a/b", "Invalid name");
+	bad("primary a nbd://127.0.0.1:1234567890123456789012345678901234567890123456789/rep",
+	    "Invalid address");
 	bad("primary a", "Not enough arguments");
 	bad("primary a b 1", "Optional argument count");
 	bad("primary a b 2 max_inflight 0", "Invalid max_inflight");
