@@ -162,6 +162,18 @@ void colo_nbd_stop(struct colo_c *cc);
 void colo_nbd_status(struct colo_c *cc, char *result, unsigned int maxlen,
 		     unsigned int *sz);
 
+/* page-pool.c */
+struct colo_page_pool {
+	spinlock_t lock;
+	struct list_head pages;		/* free, linked by page->lru */
+	unsigned int nr, max;
+};
+
+void colo_page_pool_init(struct colo_page_pool *pp, unsigned int max);
+struct page *colo_page_pool_get(struct colo_page_pool *pp, gfp_t gfp);
+void colo_page_pool_put(struct colo_page_pool *pp, struct page *page);
+void colo_page_pool_destroy(struct colo_page_pool *pp);
+
 /* nbd-server.c: socket helpers the client shares */
 int colo_nbd_recv(struct socket *sock, void *buf, size_t len);
 int colo_nbd_send(struct socket *sock, struct kvec *v, size_t nr, size_t len);

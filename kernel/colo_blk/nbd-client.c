@@ -4,8 +4,9 @@
  *
  * Two reasons not to go through the nbd driver. It copies every write into
  * its socket (sock_sendmsg of the data), where this client hands the pages
- * of the forward bio to TCP as they are (sendpage, or MSG_SPLICE_PAGES on
- * kernels that have it): a copy per forwarded byte less. And the
+ * of the forward bio to TCP as they are (kernel_sendpage, or
+ * MSG_SPLICE_PAGES on kernels without it, 6.5 on; see Kbuild): a copy per
+ * forwarded byte less. And the
  * connection belongs to the target: failover and removal shut it, which
  * fails what is in flight at once, where the nbd driver holds a request
  * until its timeout over a link that is gone, and its disconnect can wait
@@ -114,7 +115,13 @@ static int colo_nbdc_send_page(struct socket *sock, const struct bio_vec *bv, bo
 	int n;
 
 	while (left) {
-#ifdef MSG_SPLICE_PAGES
+#ifdef COLO_HAVE_KERNEL_SENDPAGE
+		/* slab pages must be copied: TCP would hold them by reference */
+		if (sendpage_ok(page))
+			n = kernel_sendpage(sock, page, off, left, flags);
+		else
+			n = sock_no_sendpage(sock, page, off, left, flags);
+#else
 		struct msghdr msg = {
 			.msg_flags = flags | (sendpage_ok(page) ? MSG_SPLICE_PAGES : 0),
 		};
@@ -123,12 +130,6 @@ static int colo_nbdc_send_page(struct socket *sock, const struct bio_vec *bv, bo
 		bvec_set_page(&one, page, left, off);
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &one, 1, left);
 		n = sock_sendmsg(sock, &msg);
-#else
-		/* slab pages must be copied: TCP would hold them by reference */
-		if (sendpage_ok(page))
-			n = kernel_sendpage(sock, page, off, left, flags);
-		else
-			n = sock_no_sendpage(sock, page, off, left, flags);
 #endif
 		if (n <= 0)
 			return n ? n : -EIO;

@@ -7,7 +7,19 @@
  *
  * One thread accepts; one thread per connection reads requests and
  * submits their bios; replies go out from a work queue as the bios
- * complete, so that a connection has many requests in flight. Everything
+ * complete, so that a connection has many requests in flight.
+ *
+ * Plain writes (no FUA) are answered as soon as their data are in and
+ * their bios submitted, as a disk with a write cache answers: the
+ * primary's next write, and a guest waiting for one forwarded uncopied
+ * (sync_from), then wait for the network alone, not for the replica's
+ * pre-image read and write. A FLUSH is answered once every write answered
+ * before it has reached the replica (on any connection, as the export
+ * offers NBD_FLAG_CAN_MULTI_CONN), with an error if one of them failed:
+ * the primary's checkpoint ends with such a flush. A request that overlaps
+ * a write answered early and still in flight waits for it first, so that
+ * two writes to a sector never reach the replica together, in either
+ * order, and a read sees what was answered. Everything
  * a client can make the server hold is bounded: connections
  * (COLO_NBD_MAX_CONNS), requests and bytes in flight per connection (the
  * reader stops reading until replies have gone), the handshake's options
@@ -41,6 +53,8 @@
 /* a client that stalls the handshake, or stops reading replies, is dropped */
 #define COLO_NBD_HANDSHAKE_TIMEOUT (30 * HZ)
 #define COLO_NBD_SEND_TIMEOUT (30 * HZ)
+/* free pages kept for the next requests' data (page-pool.c): 16 MiB */
+#define COLO_NBD_POOL_PAGES 4096
 
 struct colo_nbd_conn {
 	struct colo_nbd *srv;
@@ -61,6 +75,10 @@ struct colo_nbd_io {
 	u64 handle;
 	u16 type;
 	u32 len;
+	u64 offset;
+	bool early;			/* answered at submission, in srv->early */
+	u64 early_seq;
+	struct list_head early_list;
 	atomic_t pending;		/* bios, plus one while submitting */
 	u32 error;			/* NBD error of the first failed bio */
 	unsigned int nr_pages;
@@ -80,12 +98,23 @@ struct colo_nbd {
 	struct socket *lsock;
 	struct task_struct *acceptor;
 	struct workqueue_struct *wq;
+	struct colo_page_pool pool;
 
-	spinlock_t lock;		/* conns, nr_conns, nr_live, counters */
+	spinlock_t lock;		/* conns, nr_conns, nr_live, counters, early */
 	struct list_head conns;
 	unsigned int nr_conns;		/* in the list, until reaped */
 	unsigned int nr_live;		/* whose thread still runs */
 	u64 accepted, refused, requests, written_bytes, errors;
+
+	/*
+	 * Writes answered early and not completed, in the order they were
+	 * answered (early_seq); the first error one of them had, for the
+	 * next FLUSH. Bounded by the connections' bounds.
+	 */
+	struct list_head early;
+	u64 early_seq;
+	u32 early_error;
+	wait_queue_head_t early_wait;
 };
 
 int colo_nbd_recv(struct socket *sock, void *buf, size_t len)
@@ -126,7 +155,7 @@ static void colo_nbd_io_free(struct colo_nbd_io *io)
 	unsigned int i;
 
 	for (i = 0; i < io->nr_pages; i++)
-		__free_page(io->bvec[i].bv_page);
+		colo_page_pool_put(&io->c->srv->pool, io->bvec[i].bv_page);
 	kvfree(io);
 }
 
@@ -147,7 +176,7 @@ static struct colo_nbd_io *colo_nbd_io_alloc(struct colo_nbd_conn *c,
 	io->len = r->len;
 	atomic_set(&io->pending, 1);
 	for (i = 0; i < nr; i++) {
-		struct page *page = alloc_page(GFP_KERNEL);
+		struct page *page = colo_page_pool_get(&c->srv->pool, GFP_KERNEL);
 
 		if (!page) {
 			colo_nbd_io_free(io);
@@ -184,6 +213,65 @@ static void colo_nbd_unreserve(struct colo_nbd_conn *c, u64 bytes)
 	spin_unlock(&c->lock);
 }
 
+/* Sends a reply from the reading thread; a failure closes the connection. */
+static void colo_nbd_reply_now(struct colo_nbd_conn *c, u32 error, u64 handle)
+{
+	u8 hdr[CB_NBD_REPLY_SIZE];
+	int ret;
+
+	cb_nbd_reply(hdr, error, handle);
+	mutex_lock(&c->send_lock);
+	ret = colo_nbd_send_buf(c->sock, hdr, sizeof(hdr));
+	mutex_unlock(&c->send_lock);
+	if (ret)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+}
+
+/* Does a write answered early and in flight overlap [offset, offset + len)? */
+static bool colo_nbd_early_clear(struct colo_nbd *srv, u64 offset, u32 len)
+{
+	struct colo_nbd_io *io;
+	bool clear = true;
+
+	spin_lock(&srv->lock);
+	list_for_each_entry(io, &srv->early, early_list) {
+		if (io->offset < offset + len && offset < io->offset + io->len) {
+			clear = false;
+			break;
+		}
+	}
+	spin_unlock(&srv->lock);
+	return clear;
+}
+
+/* Have the writes answered early before `seq` all completed? */
+static bool colo_nbd_early_done_before(struct colo_nbd *srv, u64 seq)
+{
+	struct colo_nbd_io *io;
+	bool done;
+
+	spin_lock(&srv->lock);
+	io = list_first_entry_or_null(&srv->early, struct colo_nbd_io, early_list);
+	done = !io || io->early_seq >= seq;
+	spin_unlock(&srv->lock);
+	return done;
+}
+
+static void colo_nbd_early_done(struct colo_nbd_io *io)
+{
+	struct colo_nbd *srv = io->c->srv;
+
+	spin_lock(&srv->lock);
+	list_del(&io->early_list);
+	if (io->error) {
+		srv->errors++;
+		if (!srv->early_error)
+			srv->early_error = io->error;
+	}
+	spin_unlock(&srv->lock);
+	wake_up_all(&srv->early_wait);
+}
+
 /* Replies to a request; the data of a READ follows its header. */
 static void colo_nbd_reply_work(struct work_struct *work)
 {
@@ -192,6 +280,10 @@ static void colo_nbd_reply_work(struct work_struct *work)
 	u8 hdr[CB_NBD_REPLY_SIZE];
 	int ret;
 
+	if (io->early) {
+		colo_nbd_early_done(io);
+		goto out;
+	}
 	cb_nbd_reply(hdr, io->error, io->handle);
 	mutex_lock(&c->send_lock);
 	ret = colo_nbd_send_buf(c->sock, hdr, sizeof(hdr));
@@ -200,6 +292,7 @@ static void colo_nbd_reply_work(struct work_struct *work)
 	mutex_unlock(&c->send_lock);
 	if (ret)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+out:
 
 	colo_nbd_unreserve(c, (u64)io->nr_pages << PAGE_SHIFT);
 	colo_nbd_io_free(io);
@@ -312,7 +405,7 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 	const char *why;
 	blk_opf_t opf;
 	bool data;
-	u64 bytes;
+	u64 bytes, seq;
 	int ret;
 
 	ret = colo_nbd_recv(c->sock, hdr, sizeof(hdr));
@@ -374,6 +467,18 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 		break;
 	case CB_NBD_CMD_FLUSH:
 		opf = REQ_OP_WRITE | REQ_PREFLUSH;
+		spin_lock(&srv->lock);
+		seq = srv->early_seq;
+		spin_unlock(&srv->lock);
+		wait_event(srv->early_wait, colo_nbd_early_done_before(srv, seq));
+		spin_lock(&srv->lock);
+		io->error = srv->early_error;
+		spin_unlock(&srv->lock);
+		if (io->error) {
+			/* a write answered early failed: the replica misses data */
+			colo_nbd_io_put(io);
+			return 0;
+		}
 		break;
 	case CB_NBD_CMD_TRIM:
 		opf = REQ_OP_DISCARD;
@@ -384,7 +489,19 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 			opf |= REQ_NOUNMAP;
 		break;
 	}
+	if (r.type != CB_NBD_CMD_FLUSH)
+		wait_event(srv->early_wait, colo_nbd_early_clear(srv, r.offset, r.len));
+	if (opf == REQ_OP_WRITE) {
+		io->early = true;
+		io->offset = r.offset;
+		spin_lock(&srv->lock);
+		io->early_seq = srv->early_seq++;
+		list_add_tail(&io->early_list, &srv->early);
+		spin_unlock(&srv->lock);
+	}
 	colo_nbd_submit(io, opf, r.offset);
+	if (io->early)
+		colo_nbd_reply_now(c, 0, io->handle);
 	colo_nbd_io_put(io);
 	return 0;
 }
@@ -687,6 +804,9 @@ int colo_nbd_ctr(struct colo_c *cc)
 	strscpy(srv->name, cc->t.name, sizeof(srv->name));
 	spin_lock_init(&srv->lock);
 	INIT_LIST_HEAD(&srv->conns);
+	INIT_LIST_HEAD(&srv->early);
+	init_waitqueue_head(&srv->early_wait);
+	colo_page_pool_init(&srv->pool, COLO_NBD_POOL_PAGES);
 	srv->net = get_net(current->nsproxy->net_ns);
 	cc->nbd = srv;
 	return 0;
@@ -765,6 +885,8 @@ void colo_nbd_stop(struct colo_c *cc)
 	colo_nbd_reap(srv, true);
 	destroy_workqueue(srv->wq);
 	srv->wq = NULL;
+	/* no request holds a page now: the pool goes while the device is down */
+	colo_page_pool_destroy(&srv->pool);
 	sock_release(srv->lsock);
 	srv->lsock = NULL;
 }

@@ -13,7 +13,9 @@
 # writes, discard; both disks equal after a checkpoint), that failover fails
 # what waits on a silent server at once, and that a server breaking the
 # protocol (an unknown handle, a bad magic) or going away costs the
-# connection and degrades the primary, never an error to the guest.
+# connection and degrades the primary, never an error to the guest; and
+# that a write the replica fails after its server answered it fails the
+# next flush, and so the primary's checkpoint.
 # nbd_server_fake.py plays the misbehaving servers.
 . "$(dirname "$0")/blk_lib.sh"
 
@@ -145,6 +147,27 @@ hostile()
 hostile unknown "answers a request it was not sent" \
 	"the NBD server answered a request it was not sent"
 hostile badmagic "answers with a bad magic" "bad reply magic"
+
+# The replica's server answers a plain write before it is on the replica
+# (blk_nbd_server.sh checks the order); a write that then fails there makes
+# the next flush fail, so the primary's checkpoint does not succeed over it.
+t_check "replica and secondary removed" eval "dmsetup remove rep && dmsetup remove sec"
+ERRBASE=$(blk_loop errbase 8)
+ES=$(blk_sectors "$ERRBASE")
+t_check "a base whose last 4 KiB fail (dm error), a replica on it" eval \
+	"printf '0 %d linear %s 0\n%d 8 error\n' $((ES - 8)) $ERRBASE $((ES - 8)) |
+	 dmsetup create errbase &&
+	 blk_create sec '0 $ES colo secondary disk0 /dev/mapper/errbase 16m' &&
+	 blk_create rep '0 $ES colo replica disk0 /dev/mapper/errbase 4 nbd_listen 127.0.0.1:$PORT nbd_peer 127.0.0.1'"
+t_check "a write there is answered, the flush after it fails with EIO" \
+	python3 "$(dirname "$0")/nbd_client.py" 127.0.0.1 $PORT flush-error $(((ES - 8) * 512))
+t_check "primary over it: a 4 KiB write there completes" eval \
+	"blk_create pri '0 $ES colo primary $LOCAL $FWD' &&
+	 write_at $BLK_DIR/small.bin $((ES - 8))"
+t_check "... its checkpoint fails: degraded" eval \
+	"! dmsetup message pri 0 checkpoint 2> /dev/null && [ \"\$(blk_state pri)\" = degraded ]"
+t_check "devices over the failing base removed" eval \
+	"dmsetup remove pri && dmsetup remove rep && dmsetup remove sec && dmsetup remove errbase"
 
 t_check "teardown: devices removed, colo_blk unloads" blk_teardown
 t_done

@@ -8,7 +8,9 @@
 #                                                         -> secondary base
 #
 # Checks the table line and its errors, the disk path end to end (every
-# disk equal after a checkpoint, FUA, discard, reading back), that only
+# disk equal after a checkpoint, FUA, discard, reading back), that writes
+# answered before they reach the replica keep their order and are what a
+# read sees, that only
 # nbd_peer may connect and no more than 16 at once, that a client breaking
 # the protocol loses its connection and nothing else (nbd_client.py plays
 # it), the status counters, and that the server stops while the device is
@@ -142,6 +144,8 @@ t_check "a write past the end: ENOSPC, the connection goes on (a read works)" \
 	hostile write-past-end ""
 t_check "a misaligned write: EINVAL, its data skipped, the connection goes on" \
 	hostile misaligned-write ""
+t_check "two writes to a sector, each sent once the other was answered: a read sees the second (200 rounds)" \
+	$NBDC write-order 200
 t_check "refused requests counted" test "$(blk_field rep nbd_errors)" -ge $((errors + 2))
 t_check "nbd-client's connections are still up" eval \
 	"dmsetup status rep | grep -q ' conns=2 '"

@@ -22,8 +22,8 @@ FIXED_NEWSTYLE, NO_ZEROES = 1, 2
 OPT_GO, OPT_LIST = 7, 3
 REP_ACK, REP_INFO = 1, 3
 REP_ERR_UNSUP, REP_ERR_UNKNOWN = (1 << 31) + 1, (1 << 31) + 6
-CMD_READ, CMD_WRITE = 0, 1
-EINVAL, ENOSPC = 22, 28
+CMD_READ, CMD_WRITE, CMD_FLUSH = 0, 1, 3
+EIO, EINVAL, ENOSPC = 5, 22, 28
 TIMEOUT = 60
 
 
@@ -237,6 +237,43 @@ def case_read_back(host, port):
     if reply(s):
         raise Failed("read failed")
     recv_exact(s, 65536)
+
+
+def case_write_order(host, port, count):
+    """Two writes to the same 64 KiB, each sent once the one before is
+    answered (as the primary does), then a read: it must see the second,
+    `count` times; then a flush."""
+    s = connect(host, port)
+    greet(s)
+    go(s)
+    for i in range(int(count)):
+        first, second = bytes([i % 251]) * 65536, bytes([(i % 251) + 1]) * 65536
+        for data in (first, second):
+            request(s, CMD_WRITE, 1 << 20, len(data), data)
+            if reply(s):
+                raise Failed("write %d failed" % i)
+        request(s, CMD_READ, 1 << 20, 65536)
+        if reply(s):
+            raise Failed("read %d failed" % i)
+        if recv_exact(s, 65536) != second:
+            raise Failed("round %d: the read did not see the second write" % i)
+    request(s, CMD_FLUSH, 0, 0)
+    if reply(s):
+        raise Failed("the flush failed")
+
+
+def case_flush_error(host, port, offset):
+    """A write the replica fails after answering it: the next flush says so."""
+    s = connect(host, port)
+    greet(s)
+    go(s)
+    request(s, CMD_WRITE, int(offset), 4096, b"\xee" * 4096)
+    if reply(s):
+        raise Failed("the write was not answered early")
+    request(s, CMD_FLUSH, 0, 0)
+    error = reply(s)
+    if error != EIO:
+        raise Failed("the flush after a failed write answered %d, not EIO" % error)
 
 
 def main():
