@@ -144,7 +144,34 @@ struct colo_pri {
 	struct work_struct submit_work;
 	struct work_struct event_work;
 	struct bio_set bs;
+	/* free pages for copies (page-pool.c): single pages, and chunks */
+	struct colo_page_pool pool[2];
 };
+
+/*
+ * A copy's data go into chunks of up to 64 KiB (one bvec each, the block
+ * layer's default segment size) rather than single pages: a 1 MiB copy
+ * then costs 16 allocations and bvecs instead of 256, which shows under
+ * emulation. Copies under that size take single pages. Both come from the
+ * primary's pools first (4 MiB of single pages, 16 MiB of chunks); when
+ * memory is fragmented, smaller orders down to a single page are tried
+ * without reclaim, and only a single page waits for memory.
+ */
+#define COLO_FWD_ORDER 4
+#define COLO_FWD_POOL_PAGES 1024
+#define COLO_FWD_POOL_CHUNKS 256
+
+static void colo_fwd_put_page(struct colo_pri *p, struct page *page)
+{
+	unsigned int order = compound_order(page);
+
+	if (order == p->pool[0].order)
+		colo_page_pool_put(&p->pool[0], page);
+	else if (order == p->pool[1].order)
+		colo_page_pool_put(&p->pool[1], page);
+	else
+		put_page(page);
+}
 
 /*
  * A copy is done with: its pages go, or, for a write forwarded from the
@@ -161,7 +188,7 @@ static void colo_fwd_free(struct colo_fwd *f)
 
 			/* one bvec per allocation, compound beyond a page */
 			bio_for_each_bvec_all(bv, f->bio, i)
-				put_page(bv->bv_page);
+				colo_fwd_put_page(f->p, bv->bv_page);
 		}
 		bio_put(f->bio);
 	}
@@ -430,25 +457,23 @@ static void colo_pri_submit_work(struct work_struct *work)
 		colo_pri_send_flush(p);
 }
 
-/*
- * A copy's data go into chunks of up to 64 KiB (one bvec each, the block
- * layer's default segment size) rather than single pages: a 1 MiB copy
- * then costs 16 allocations and bvecs instead of 256, which shows under
- * emulation. When memory is fragmented, smaller orders down to a single
- * page are tried without reclaim; only a single page waits for memory.
- */
-#define COLO_FWD_ORDER 4
-
-static struct page *colo_fwd_alloc_pages(unsigned int *order)
+static struct page *colo_fwd_alloc_pages(struct colo_pri *p, unsigned int *order)
 {
-	for (; *order; (*order)--) {
-		struct page *page = alloc_pages(GFP_NOIO | __GFP_COMP | __GFP_NORETRY |
-						__GFP_NOWARN, *order);
+	const gfp_t gfp = GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN;
+	struct page *page;
 
+	if (*order == COLO_FWD_ORDER) {
+		page = colo_page_pool_get(&p->pool[1], gfp);
+		if (page)
+			return page;
+		(*order)--;
+	}
+	for (; *order; (*order)--) {
+		page = alloc_pages(gfp | __GFP_COMP, *order);
 		if (page)
 			return page;
 	}
-	return alloc_page(GFP_NOIO);
+	return colo_page_pool_get(&p->pool[0], GFP_NOIO);
 }
 
 /* The flags a forward bio keeps of the guest's: the operation, flush and FUA. */
@@ -524,11 +549,11 @@ static struct colo_fwd *colo_fwd_alloc(struct colo_pri *p, struct bio *bio)
 		return f;
 	}
 	while (bytes) {
-		unsigned int order = min_t(unsigned int, get_order(bytes), COLO_FWD_ORDER);
+		unsigned int order = get_order(bytes) >= COLO_FWD_ORDER ? COLO_FWD_ORDER : 0;
 		struct page *page;
 		unsigned int len;
 
-		page = colo_fwd_alloc_pages(&order);
+		page = colo_fwd_alloc_pages(p, &order);
 		if (!page)
 			goto bad;
 		len = min_t(unsigned int, bytes, PAGE_SIZE << order);
@@ -650,6 +675,8 @@ int colo_pri_ctr(struct colo_c *cc)
 	p->event_bytes = cc->t.event_bytes;
 	init_waitqueue_head(&p->wait);
 	mutex_init(&p->ckpt_lock);
+	colo_page_pool_init(&p->pool[0], 0, COLO_FWD_POOL_PAGES);
+	colo_page_pool_init(&p->pool[1], COLO_FWD_ORDER, COLO_FWD_POOL_CHUNKS);
 	INIT_WORK(&p->submit_work, colo_pri_submit_work);
 	INIT_WORK(&p->event_work, colo_pri_event_work);
 
@@ -724,6 +751,8 @@ void colo_pri_dtr(struct colo_c *cc)
 	destroy_workqueue(p->wq);
 	if (p->nbdc)
 		colo_nbdc_close(p->nbdc);
+	colo_page_pool_destroy(&p->pool[0]);
+	colo_page_pool_destroy(&p->pool[1]);
 	cb_regions_destroy(&p->map[0]);
 	cb_regions_destroy(&p->map[1]);
 	bioset_exit(&p->bs);

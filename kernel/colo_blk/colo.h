@@ -166,10 +166,10 @@ void colo_nbd_status(struct colo_c *cc, char *result, unsigned int maxlen,
 struct colo_page_pool {
 	spinlock_t lock;
 	struct list_head pages;		/* free, linked by page->lru */
-	unsigned int nr, max;
+	unsigned int order, nr, max;
 };
 
-void colo_page_pool_init(struct colo_page_pool *pp, unsigned int max);
+void colo_page_pool_init(struct colo_page_pool *pp, unsigned int order, unsigned int max);
 struct page *colo_page_pool_get(struct colo_page_pool *pp, gfp_t gfp);
 void colo_page_pool_put(struct colo_page_pool *pp, struct page *page);
 void colo_page_pool_destroy(struct colo_page_pool *pp);

@@ -519,7 +519,7 @@ static int __init dm_colo_init(void)
 	if (!colo_chunk_cache)
 		goto out_sector;
 	BUILD_BUG_ON((CB_CHUNK_SECTORS << CB_SECTOR_SHIFT) > PAGE_SIZE);
-	colo_page_pool_init(&colo_chunk_pages, COLO_CHUNK_POOL_PAGES);
+	colo_page_pool_init(&colo_chunk_pages, 0, COLO_CHUNK_POOL_PAGES);
 	ret = dm_register_target(&colo_target);
 	if (ret)
 		goto out_chunk;

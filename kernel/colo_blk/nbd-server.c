@@ -806,7 +806,7 @@ int colo_nbd_ctr(struct colo_c *cc)
 	INIT_LIST_HEAD(&srv->conns);
 	INIT_LIST_HEAD(&srv->early);
 	init_waitqueue_head(&srv->early_wait);
-	colo_page_pool_init(&srv->pool, COLO_NBD_POOL_PAGES);
+	colo_page_pool_init(&srv->pool, 0, COLO_NBD_POOL_PAGES);
 	srv->net = get_net(current->nsproxy->net_ns);
 	cc->nbd = srv;
 	return 0;

@@ -8,6 +8,7 @@
  * pages took 15% of the CPU time of 1 MiB writes forwarded to the
  * replica's NBD server, against 0.6% under DRBD, which keeps pages of its
  * own. Pages given back are kept here, up to `max`, for the next request.
+ * A pool holds pages of one order (compound beyond 0).
  * A page someone else still holds a reference to (TCP, for one) is not
  * kept: its content could still be read.
  */
@@ -16,10 +17,11 @@
 
 #include "colo.h"
 
-void colo_page_pool_init(struct colo_page_pool *pp, unsigned int max)
+void colo_page_pool_init(struct colo_page_pool *pp, unsigned int order, unsigned int max)
 {
 	spin_lock_init(&pp->lock);
 	INIT_LIST_HEAD(&pp->pages);
+	pp->order = order;
 	pp->nr = 0;
 	pp->max = max;
 }
@@ -35,7 +37,7 @@ struct page *colo_page_pool_get(struct colo_page_pool *pp, gfp_t gfp)
 		pp->nr--;
 	}
 	spin_unlock(&pp->lock);
-	return page ?: alloc_page(gfp);
+	return page ?: alloc_pages(gfp | (pp->order ? __GFP_COMP : 0), pp->order);
 }
 
 void colo_page_pool_put(struct colo_page_pool *pp, struct page *page)
@@ -58,7 +60,7 @@ void colo_page_pool_destroy(struct colo_page_pool *pp)
 	struct page *page, *tmp;
 
 	list_for_each_entry_safe(page, tmp, &pp->pages, lru)
-		__free_page(page);
+		__free_pages(page, pp->order);
 	INIT_LIST_HEAD(&pp->pages);
 	pp->nr = 0;
 }

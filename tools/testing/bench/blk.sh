@@ -44,10 +44,11 @@ BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd1 > /dev/null 2>&1; $BLK_TEARDOWN_HOOK"
 # requests of up to 1 MiB, as colod sets them (the default is 128 KiB)
 echo 1024 > /sys/block/nbd1/queue/max_sectors_kb
 dmsetup create kpri --table "0 $S colo primary $LOCAL_K /dev/nbd1 4 max_inflight 64 queue_bytes 64m"
-# "kprs": kpri with sync_from 64k (writes of 64 KiB and more forwarded from
-# the guest's pages, completing once the replica has them), over the same
-# local disk and nbd1; the runs take turns, so the two never write at once.
-dmsetup create kprs --table "0 $S colo primary $LOCAL_K /dev/nbd1 6 max_inflight 64 queue_bytes 64m sync_from 64k"
+# "kprn": the primary's own NBD client to the replica's server (no nbd1),
+# with sync_from 64k (writes of 64 KiB and more forwarded from the guest's
+# pages, completing once the replica has them), over the same local disk as
+# kpri; the runs take turns, so the two never write at once.
+dmsetup create kprn --table "0 $S colo primary $LOCAL_K nbd://127.0.0.1:10899/bench 6 max_inflight 64 queue_bytes 64m sync_from 64k"
 # A DRBD pair that cannot be set up (or a run on it that fails) is shown as
 # failed in its table; the colo figures do not depend on it.
 on_exit drbd_down
@@ -196,8 +197,8 @@ for w in "${workloads[@]}"; do
 			[ "$k" = - ] && k=$c
 			kpk+=("$v $(sustained "$v" "${k%.*}")")
 			dmsetup message sec 0 checkpoint
-			read -r _ v <<< "$(fio_run /dev/mapper/kprs "$1" "$2" "$3")"
-			read -r c k <<< "$(msg_ms kprs checkpoint)"
+			read -r _ v <<< "$(fio_run /dev/mapper/kprn "$1" "$2" "$3")"
+			read -r c k <<< "$(msg_ms kprn checkpoint)"
 			[ "$k" = - ] && k=$c
 			kps+=("$v $(sustained "$v" "${k%.*}")")
 			dmsetup message sec 0 checkpoint
@@ -251,11 +252,12 @@ echo "    holds them all: for colo the primary checkpoint's ioctl (the queue dra
 echo "    replica flushed), for DRBD until the secondary has received and written all the"
 echo "    primary sent (protocol A completes writes before that; C only after). 'colo' is"
 echo "    the primary forwarding through nbd-server, 'colo-k' through the replica's own"
-echo "    NBD server in the kernel, 'colo-s' the same with sync_from 64k (writes of 64 KiB"
+echo "    NBD server in the kernel (over /dev/nbd1), 'colo-n' the primary's own NBD client"
+echo "    to that server (nbd:// forward, no nbd driver) with sync_from 64k (writes of 64 KiB"
 echo "    and more forwarded without a copy, completing once the replica has them)."
 [ -z "$DRBD_ERR" ] || echo "    DRBD failed: $DRBD_ERR"
 printf '%-16s %8s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s %8s %6s %6s\n' workload raw colo \
-	ratio sust colo-k ratio sust colo-s ratio sust drbd-A ratio sust drbd-C ratio sust
+	ratio sust colo-k ratio sust colo-n ratio sust drbd-A ratio sust drbd-C ratio sust
 printf '%s\n' "${drbd_rows[@]}"
 drbd_down
 
