@@ -10,6 +10,9 @@
  * 64- and 128-bit arithmetic so that no wraparound can hide; whatever is
  * accepted must be within the export, aligned and bounded, and whatever is
  * well formed must be accepted. The replies must carry what they were given.
+ * The same bytes are also read as a server's, by the primary's client
+ * parsers (greeting, export reply, simple replies), whose verdicts are
+ * checked the same way.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -175,6 +178,43 @@ static void check_replies(const struct cb_nbd_option *o, u64 size, u16 tflags)
 		abort();
 }
 
+/* The client's side: what it makes of a server's greeting, export reply, reply. */
+static void check_greeting(const u8 *buf)
+{
+	u16 flags = 0, raw = be(buf + 16, 2);
+	const char *why = NULL;
+	int ret = cb_nbd_parse_greeting(buf, &flags, &why);
+	int good = be(buf, 8) == 0x4e42444d41474943ULL && be(buf + 8, 8) == 0x49484156454f5054ULL &&
+		   (raw & CB_NBD_FLAG_FIXED_NEWSTYLE);
+
+	if (good ? ret || flags != raw : ret != -EPROTO || !why)
+		abort();
+}
+
+static void check_export_reply(const u8 *buf)
+{
+	u16 flags = 0, raw = be(buf + 8, 2);
+	const char *why = NULL;
+	u64 size = 0;
+	int ret = cb_nbd_parse_export_name_reply(buf, &size, &flags, &why);
+
+	if (raw & CB_NBD_FLAG_HAS_FLAGS ? ret || size != be(buf, 8) || flags != raw :
+	    ret != -EPROTO || !why)
+		abort();
+}
+
+static void check_server_reply(const u8 *buf)
+{
+	const char *why = NULL;
+	u64 handle = 0;
+	u32 error = 0;
+	int ret = cb_nbd_parse_reply(buf, &error, &handle, &why);
+
+	if (be(buf, 4) == 0x67446698U ? ret || error != be(buf + 4, 4) || handle != be(buf + 8, 8) :
+	    ret != -EPROTO || !why)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t left)
 {
 	struct cb_nbd_option o;
@@ -183,6 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t left)
 
 	if (left < 13 || left > 1 << 16)
 		return 0;
+	if (left >= CB_NBD_GREETING_SIZE)
+		check_greeting(data);
+	check_export_reply(data);
 	check_client_flags(data);
 	size = be(data + 4, 8);
 	nr_opts = data[12] % (CB_NBD_MAX_OPTIONS + 1);
@@ -207,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t left)
 
 	for (; left >= CB_NBD_REQUEST_SIZE; left -= CB_NBD_REQUEST_SIZE) {
 		check_request(data, size);
+		check_server_reply(data);
 		data += CB_NBD_REQUEST_SIZE;
 	}
 	return 0;
