@@ -195,6 +195,28 @@ blk_replicated_pair()
 	fi
 }
 
+# blk_refused NAME TABLE EXPECTED: creating NAME with TABLE fails, the
+# kernel log carries EXPECTED (the target's reason), and no device is left
+blk_refused()
+{
+	local mark
+	mark=$(dmesg | wc -l)
+	if dmsetup create "$1" --table "$2" > /dev/null 2>&1; then
+		dmsetup remove "$1"
+		echo "the table was taken"
+		return 1
+	fi
+	if ! dmesg | tail -n +$((mark + 1)) | grep -qF "$3"; then
+		echo "no '$3' in the kernel log:"
+		dmesg | tail -n +$((mark + 1))
+		return 1
+	fi
+	if dmsetup info "$1" > /dev/null 2>&1; then
+		echo "device left behind"
+		return 1
+	fi
+}
+
 # blk_pair_start MIB BUFFER PORT: how a test of a primary over NBD starts:
 # blk_setup, $BASE and $LOCAL of MIB MiB ($S sectors), then
 # blk_replicated_pair BUFFER PORT. Call it directly (not via t_check).
