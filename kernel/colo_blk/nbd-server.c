@@ -213,13 +213,16 @@ static void colo_nbd_unreserve(struct colo_nbd_conn *c, u64 bytes)
 	spin_unlock(&c->lock);
 }
 
-/* Sends a reply from the reading thread; a failure closes the connection. */
-static void colo_nbd_reply_now(struct colo_nbd_conn *c, u32 error, u64 handle)
+/*
+ * Answers a plain write once submitted, from the reading thread; a failure
+ * closes the connection.
+ */
+static void colo_nbd_answer_early(struct colo_nbd_conn *c, u64 handle)
 {
 	u8 hdr[CB_NBD_REPLY_SIZE];
 	int ret;
 
-	cb_nbd_reply(hdr, error, handle);
+	cb_nbd_reply(hdr, 0, handle);
 	mutex_lock(&c->send_lock);
 	ret = colo_nbd_send_buf(c->sock, hdr, sizeof(hdr));
 	mutex_unlock(&c->send_lock);
@@ -293,7 +296,6 @@ static void colo_nbd_reply_work(struct work_struct *work)
 	if (ret)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
 out:
-
 	colo_nbd_unreserve(c, (u64)io->nr_pages << PAGE_SHIFT);
 	colo_nbd_io_free(io);
 	/* last: the connection's thread may return once nothing is in flight */
@@ -501,7 +503,7 @@ static int colo_nbd_request(struct colo_nbd_conn *c)
 	}
 	colo_nbd_submit(io, opf, r.offset);
 	if (io->early)
-		colo_nbd_reply_now(c, 0, io->handle);
+		colo_nbd_answer_early(c, io->handle);
 	colo_nbd_io_put(io);
 	return 0;
 }

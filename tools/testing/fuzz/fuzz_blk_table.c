@@ -3,7 +3,8 @@
  * Fuzz the colo constructor and message parsers. The input is a line split
  * on spaces into argv, as dm hands it to the target. Whatever the input, the
  * parsers must not crash, must give an error string on failure, and on
- * success must only produce values inside the documented ranges.
+ * success must only produce values inside the documented ranges (a primary
+ * forwards to a device or to an NBD export, never both or neither).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		if (t.mode == CB_PRIMARY) {
-			if (!t.dev[0] || !t.dev[1] || !t.max_inflight ||
+			size_t len = strnlen(t.name, CB_NAME_MAX);
+
+			/* a forward device, or an NBD server and export: one of them */
+			if (!t.dev[1] == !t.nbd_connect[0] ||
+			    (t.nbd_connect[0] &&
+			     (strnlen(t.nbd_connect, CB_ADDR_MAX) == CB_ADDR_MAX ||
+			      !len || len >= CB_NAME_MAX || memchr(t.name, '/', len))))
+				abort();
+			if (!t.dev[0] || !t.max_inflight ||
 			    t.max_inflight > CB_MAX_INFLIGHT || t.event_bytes > CB_MAX_LIMIT ||
 			    t.queue_bytes < CB_MIN_LIMIT || t.queue_bytes > CB_MAX_LIMIT ||
 			    t.region_size < CB_MIN_REGION_SIZE ||
