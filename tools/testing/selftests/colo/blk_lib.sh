@@ -217,15 +217,22 @@ blk_refused()
 	fi
 }
 
-# blk_pair_start MIB BUFFER PORT: how a test of a primary over NBD starts:
-# blk_setup, $BASE and $LOCAL of MIB MiB ($S sectors), then
-# blk_replicated_pair BUFFER PORT. Call it directly (not via t_check).
-blk_pair_start()
+# blk_disks MIB: how a test of both hosts' disks starts: blk_setup, then
+# $BASE and $LOCAL of MIB MiB ($S sectors). Call it directly (not via
+# t_check): it ends the test when it fails.
+blk_disks()
 {
 	if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
 	BASE=$(blk_loop base "$1") && LOCAL=$(blk_loop local "$1") ||
 		{ t_fail "loop devices"; t_done; }
 	S=$(blk_sectors "$BASE")
+}
+
+# blk_pair_start MIB BUFFER PORT: how a test of a primary over NBD starts:
+# blk_disks MIB, then blk_replicated_pair BUFFER PORT. Call it directly.
+blk_pair_start()
+{
+	blk_disks "$1"
 	blk_replicated_pair "$2" "$3"
 }
 

@@ -22,9 +22,7 @@
 PORT=10902
 FAKE_PORT=10903
 FAKE="python3 $(dirname "$0")/nbd_server_fake.py 127.0.0.1 $FAKE_PORT"
-if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-BASE=$(blk_loop base 64) && LOCAL=$(blk_loop local 64) || { t_fail "loop devices"; t_done; }
-S=$(blk_sectors "$BASE")
+blk_disks 64
 t_check "both disks start equal (pattern 1)" eval \
 	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
 t_check "secondary and replica with its server created" eval \

@@ -19,9 +19,7 @@
 
 PORT=10900
 NBDC="python3 $(dirname "$0")/nbd_client.py 127.0.0.1 $PORT"
-if blk_setup; then t_ok "setup: modules and tmpfs"; else t_fail "setup"; t_done; fi
-BASE=$(blk_loop base 32) && LOCAL=$(blk_loop local 32) || { t_fail "loop devices"; t_done; }
-S=$(blk_sectors "$BASE")
+blk_disks 32
 t_check "both disks start equal (pattern 1)" eval \
 	"$BLK_IO fill $BASE 0 $S 1 && $BLK_IO fill $LOCAL 0 $S 1"
 t_check "secondary created" blk_create sec "0 $S colo secondary disk0 $BASE 64m"
