@@ -438,6 +438,8 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 				DMEMIT(" drain_ms %u", t->drain_ms);
 			if (t->opt_given & CB_OPT_SYNC_FROM)
 				DMEMIT(" sync_from %u", t->sync_from);
+			if (t->opt_given & CB_OPT_NBD_TIMEOUT)
+				DMEMIT(" nbd_timeout %u", t->nbd_timeout_ms);
 			break;
 		}
 		break;

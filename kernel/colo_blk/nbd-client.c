@@ -20,8 +20,10 @@
  * data) waits for the send to end, so that the bio is never completed, and
  * its pages freed, under the sender. Anything else the server sends that
  * does not fit (a bad magic, an unknown handle) closes the connection, as
- * does silence while requests wait (COLO_NBDC_IO_TIMEOUT): every request
- * in flight then fails, and the primary degrades as on any forward error.
+ * do a send that cannot go on and silence while requests wait, each for the
+ * table's nbd_timeout (30 s by default; silence is seen after one to two
+ * of it, as the reader checks once per timeout): every request in flight
+ * then fails, and the primary degrades as on any forward error.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -37,9 +39,8 @@
 #include "colo.h"
 #include "nbd-proto.h"
 
-/* connect and handshake; then the bound on a send and on silence */
+/* connect and handshake; after that, the table's nbd_timeout */
 #define COLO_NBDC_CONNECT_TIMEOUT (10 * HZ)
-#define COLO_NBDC_IO_TIMEOUT (30 * HZ)
 #define COLO_NBDC_NOT_SENDING U64_MAX
 
 struct colo_nbdc {
@@ -391,8 +392,8 @@ int colo_nbdc_open(struct colo_c *cc, struct colo_nbdc **out)
 		ti->error = (char *)why;
 		goto bad_connect;
 	}
-	sk->sk_sndtimeo = COLO_NBDC_IO_TIMEOUT;
-	sk->sk_rcvtimeo = COLO_NBDC_IO_TIMEOUT;
+	sk->sk_sndtimeo = msecs_to_jiffies(cc->t.nbd_timeout_ms);
+	sk->sk_rcvtimeo = sk->sk_sndtimeo;
 
 	c->rx = kthread_run(colo_nbdc_rx, c, "kcolo_nbdc");
 	if (IS_ERR(c->rx)) {

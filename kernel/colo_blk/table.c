@@ -20,7 +20,7 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 12, "Invalid number of optional primary arguments"
+	0, 14, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
@@ -39,6 +39,10 @@ static const struct cb_arg cb_arg_drain_ms = {
 };
 static const struct cb_arg cb_arg_sync_from = {
 	0, CB_MAX_SYNC_FROM, "Invalid sync_from (0..32m bytes, 0 = off)"
+};
+static const struct cb_arg cb_arg_nbd_timeout = {
+	CB_MIN_NBD_TIMEOUT_MS, CB_MAX_NBD_TIMEOUT_MS,
+	"Invalid nbd_timeout (1000..3600000 ms)"
 };
 static const struct cb_arg cb_arg_region_size = {
 	CB_MIN_REGION_SIZE, CB_MAX_REGION_SIZE,
@@ -338,10 +342,25 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 					&v, error))
 				return -EINVAL;
 			t->sync_from = (u32)v;
+		} else if (!strcmp(argv[i], "nbd_timeout")) {
+			if (t->opt_given & CB_OPT_NBD_TIMEOUT) {
+				*error = "nbd_timeout given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_NBD_TIMEOUT;
+			if (cb_read_arg(&cb_arg_nbd_timeout, argv[i + 1], false, &v,
+					error))
+				return -EINVAL;
+			t->nbd_timeout_ms = (u32)v;
 		} else {
 			*error = "Unrecognised optional primary argument";
 			return -EINVAL;
 		}
+	}
+	/* the nbd driver's device has its own timeout (nbd-client -t) */
+	if ((t->opt_given & CB_OPT_NBD_TIMEOUT) && !t->nbd_connect[0]) {
+		*error = "nbd_timeout needs an nbd:// forward";
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -355,6 +374,7 @@ int cb_parse_table(unsigned int argc, char **argv, struct cb_table *t,
 	t->queue_bytes = CB_DEF_QUEUE_BYTES;
 	t->region_size = CB_DEF_REGION_SIZE;
 	t->drain_ms = CB_DEF_DRAIN_MS;
+	t->nbd_timeout_ms = CB_DEF_NBD_TIMEOUT_MS;
 	if (!argc) {
 		*error = "Missing mode: secondary, replica or primary";
 		return -EINVAL;

@@ -8,7 +8,7 @@
  *                                   [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
  *                                   [region_size <n>] [drain_ms <ms>]
- *                                   [sync_from <n>]]
+ *                                   [sync_from <n>] [nbd_timeout <ms>]]
  *
  * Messages: "checkpoint", "failover", "written [<from_sector>]",
  * "clear_written [<sector> <nr_sectors>]".
@@ -31,6 +31,9 @@
 #define CB_MIN_REGION_SIZE (4ULL << 10)
 #define CB_MAX_REGION_SIZE (1ULL << 30)
 #define CB_MAX_SYNC_FROM (32ULL << 20)
+#define CB_MIN_NBD_TIMEOUT_MS 1000U
+#define CB_DEF_NBD_TIMEOUT_MS 30000U
+#define CB_MAX_NBD_TIMEOUT_MS 3600000U
 
 enum cb_mode {
 	CB_SECONDARY,
@@ -51,6 +54,7 @@ struct cb_table {
 	u64 region_size;		/* primary: bytes per region of the written record */
 	u32 drain_ms;			/* primary: checkpoint drain bound, 0 = off */
 	u32 sync_from;			/* primary: writes this large forwarded uncopied, 0 = off */
+	u32 nbd_timeout_ms;		/* primary, nbd://: bound on a send and on silence */
 	char nbd_listen[CB_ADDR_MAX];	/* replica: its NBD server's address */
 	char nbd_peer[CB_ADDR_MAX];	/* replica: the one client address let in */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
@@ -64,6 +68,7 @@ struct cb_table {
 #define CB_OPT_DRAIN_MS		(1U << 5)
 #define CB_OPT_NBD		(1U << 6)
 #define CB_OPT_SYNC_FROM	(1U << 7)
+#define CB_OPT_NBD_TIMEOUT	(1U << 8)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,		/* timeout_ms: how long a primary waits (0: no bound) */

@@ -50,7 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    t.region_size < CB_MIN_REGION_SIZE ||
 			    t.region_size > CB_MAX_REGION_SIZE ||
 			    (t.region_size & (t.region_size - 1)) ||
-			    t.drain_ms > CB_MAX_DRAIN_MS)
+			    t.drain_ms > CB_MAX_DRAIN_MS ||
+			    t.nbd_timeout_ms < CB_MIN_NBD_TIMEOUT_MS ||
+			    t.nbd_timeout_ms > CB_MAX_NBD_TIMEOUT_MS ||
+			    ((t.opt_given & CB_OPT_NBD_TIMEOUT) && !t.nbd_connect[0]))
 				abort();
 		} else {
 			size_t len = strnlen(t.name, CB_NAME_MAX);

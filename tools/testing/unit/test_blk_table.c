@@ -178,7 +178,25 @@ int main(void)
 	bad("primary a b 12 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 x y",
 	    "Unrecognised optional primary");
 	bad("primary a b 14 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m x y",
+	    "Unrecognised optional primary");
+	bad("primary a nbd://127.0.0.1:1/e 16 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m nbd_timeout 1000 x y",
 	    "Invalid number of optional");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e", &t, &err) &&
+		  t.nbd_timeout_ms == CB_DEF_NBD_TIMEOUT_MS && !(t.opt_given & CB_OPT_NBD_TIMEOUT),
+		  "nbd_timeout is 30 s by default");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e 4 sync_from 64k nbd_timeout 600000", &t, &err) &&
+		  t.nbd_timeout_ms == 600000 &&
+		  t.opt_given == (CB_OPT_SYNC_FROM | CB_OPT_NBD_TIMEOUT), "nbd_timeout 600000");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e 2 nbd_timeout 1000", &t, &err) &&
+		  t.nbd_timeout_ms == 1000, "nbd_timeout at its minimum");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e 2 nbd_timeout 3600000", &t, &err) &&
+		  t.nbd_timeout_ms == 3600000, "nbd_timeout at its maximum");
+	bad("primary a nbd://127.0.0.1:1/e 2 nbd_timeout 999", "Invalid nbd_timeout");
+	bad("primary a nbd://127.0.0.1:1/e 2 nbd_timeout 3600001", "Invalid nbd_timeout");
+	bad("primary a nbd://127.0.0.1:1/e 2 nbd_timeout 30s", "Invalid nbd_timeout");
+	bad("primary a nbd://127.0.0.1:1/e 4 nbd_timeout 1000 nbd_timeout 2000",
+	    "nbd_timeout given twice");
+	bad("primary a b 2 nbd_timeout 1000", "nbd_timeout needs an nbd:// forward");
 	bad("primary a b 2 sync_from 33m", "Invalid sync_from");
 	bad("primary a b 2 sync_from -1", "Invalid sync_from");
 	bad("primary a b 2 sync_from 1x", "Invalid sync_from");

@@ -119,6 +119,22 @@ t_check "... primary stopped, the region in its record" eval \
 t_check "primary removed" dmsetup remove pri
 wait $FAKE_SRV_PID
 
+# A silent server with a short nbd_timeout: the silence ends the connection.
+fake silent
+t_check "primary over a server that never answers, nbd_timeout 1000" \
+	blk_create pri "0 $S colo primary $LOCAL nbd://127.0.0.1:$FAKE_PORT/disk0 4 sync_from 64k nbd_timeout 1000"
+t_check "... the table line echoes nbd_timeout" eval \
+	"[[ \"\$(dmsetup table pri)\" == *' 4 sync_from 65536 nbd_timeout 1000' ]]"
+t_check "... a 1 MiB write waits for the silence to end the connection, then completes" \
+	write_at "$BLK_DIR/big.bin" 12288
+t_check "... nbd=closed, degraded, the region in its record" eval \
+	"[ \"\$(blk_field pri nbd) \$(blk_state pri)\" = 'closed degraded' ] &&
+	 dmsetup message pri 0 written | grep -q '^12288+'"
+t_check "... the kernel log says why" \
+	eval "dmesg | grep -q 'colo: .*: the NBD server answered nothing within the timeout'"
+t_check "primary removed" dmsetup remove pri
+wait $FAKE_SRV_PID
+
 # hostile CASE DESC: a server that answers what it should not
 hostile()
 {
