@@ -8,6 +8,8 @@
 #define COLO_BLK_COMPAT_H
 
 #ifdef __KERNEL__
+#include <linux/kernel.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/string.h>
@@ -29,6 +31,7 @@ typedef uint64_t u64;
 #define cb_popcount64(x) ((u64)__builtin_popcountll(x))
 #define cb_ctz64(x) ((u64)__builtin_ctzll(x))	/* x != 0 */
 #define cb_div64(a, b) ((u64)(a) / (u64)(b))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
 #define CB_SECTOR_SHIFT 9

@@ -252,6 +252,66 @@ static int cb_parse_forward(const char *s, struct cb_table *t, const char **erro
 	return cb_parse_name(slash + 1, t->name, error);
 }
 
+/*
+ * The primary's optional arguments: each at most once, each a number in its
+ * range (with a k/m/g suffix where it is a size), stored in a u32 or u64
+ * field of struct cb_table.
+ */
+struct cb_primary_opt {
+	const char *name;
+	u32 bit;			/* CB_OPT_* */
+	const struct cb_arg *arg;
+	bool size;			/* k, m, g suffixes accepted */
+	size_t offset;			/* of the field in struct cb_table */
+	size_t width;			/* of the field: 4 or 8 bytes */
+	const char *twice;		/* the error when given twice */
+};
+
+#define CB_PRIMARY_OPT(opt, bit_, arg_, size_, field)				\
+	{ .name = opt, .bit = bit_, .arg = arg_, .size = size_,			\
+	  .offset = offsetof(struct cb_table, field),				\
+	  .width = sizeof(((struct cb_table *)0)->field),			\
+	  .twice = opt " given twice" }
+
+static const struct cb_primary_opt cb_primary_opts[] = {
+	CB_PRIMARY_OPT("max_inflight", CB_OPT_MAX_INFLIGHT, &cb_arg_inflight, false, max_inflight),
+	CB_PRIMARY_OPT("queue_bytes", CB_OPT_QUEUE_BYTES, &cb_arg_queue_bytes, true, queue_bytes),
+	CB_PRIMARY_OPT("event_bytes", CB_OPT_EVENT_BYTES, &cb_arg_event_bytes, true, event_bytes),
+	CB_PRIMARY_OPT("region_size", CB_OPT_REGION_SIZE, &cb_arg_region_size, true, region_size),
+	CB_PRIMARY_OPT("drain_ms", CB_OPT_DRAIN_MS, &cb_arg_drain_ms, false, drain_ms),
+	CB_PRIMARY_OPT("sync_from", CB_OPT_SYNC_FROM, &cb_arg_sync_from, true, sync_from),
+	CB_PRIMARY_OPT("nbd_timeout", CB_OPT_NBD_TIMEOUT, &cb_arg_nbd_timeout, false, nbd_timeout_ms),
+};
+
+static int cb_parse_primary_opt(const char *name, const char *value, struct cb_table *t,
+				const char **error)
+{
+	const struct cb_primary_opt *o;
+	void *field;
+	u64 v;
+
+	for (o = cb_primary_opts; o < cb_primary_opts + ARRAY_SIZE(cb_primary_opts); o++)
+		if (!strcmp(name, o->name))
+			break;
+	if (o == cb_primary_opts + ARRAY_SIZE(cb_primary_opts)) {
+		*error = "Unrecognised optional primary argument";
+		return -EINVAL;
+	}
+	if (t->opt_given & o->bit) {
+		*error = o->twice;
+		return -EINVAL;
+	}
+	t->opt_given |= o->bit;
+	if (cb_read_arg(o->arg, value, o->size, &v, error))
+		return -EINVAL;
+	field = (char *)t + o->offset;
+	if (o->width == sizeof(u64))
+		*(u64 *)field = v;
+	else
+		*(u32 *)field = (u32)v;	/* every u32 option's range fits */
+	return 0;
+}
+
 static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 			    const char **error)
 {
@@ -280,82 +340,13 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 			*error = "Optional primary argument needs a value";
 			return -EINVAL;
 		}
-		if (!strcmp(argv[i], "max_inflight")) {
-			if (t->opt_given & CB_OPT_MAX_INFLIGHT) {
-				*error = "max_inflight given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_MAX_INFLIGHT;
-			if (cb_read_arg(&cb_arg_inflight, argv[i + 1], false, &v,
-					error))
-				return -EINVAL;
-			t->max_inflight = (u32)v;
-		} else if (!strcmp(argv[i], "queue_bytes")) {
-			if (t->opt_given & CB_OPT_QUEUE_BYTES) {
-				*error = "queue_bytes given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_QUEUE_BYTES;
-			if (cb_read_arg(&cb_arg_queue_bytes, argv[i + 1], true,
-					&t->queue_bytes, error))
-				return -EINVAL;
-		} else if (!strcmp(argv[i], "event_bytes")) {
-			if (t->opt_given & CB_OPT_EVENT_BYTES) {
-				*error = "event_bytes given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_EVENT_BYTES;
-			if (cb_read_arg(&cb_arg_event_bytes, argv[i + 1], true,
-					&t->event_bytes, error))
-				return -EINVAL;
-		} else if (!strcmp(argv[i], "region_size")) {
-			if (t->opt_given & CB_OPT_REGION_SIZE) {
-				*error = "region_size given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_REGION_SIZE;
-			if (cb_read_arg(&cb_arg_region_size, argv[i + 1], true,
-					&t->region_size, error))
-				return -EINVAL;
-			/* regions are found by shifting sector numbers */
-			if (t->region_size & (t->region_size - 1)) {
-				*error = cb_arg_region_size.error;
-				return -EINVAL;
-			}
-		} else if (!strcmp(argv[i], "drain_ms")) {
-			if (t->opt_given & CB_OPT_DRAIN_MS) {
-				*error = "drain_ms given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_DRAIN_MS;
-			if (cb_read_arg(&cb_arg_drain_ms, argv[i + 1], false, &v,
-					error))
-				return -EINVAL;
-			t->drain_ms = (u32)v;
-		} else if (!strcmp(argv[i], "sync_from")) {
-			if (t->opt_given & CB_OPT_SYNC_FROM) {
-				*error = "sync_from given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_SYNC_FROM;
-			if (cb_read_arg(&cb_arg_sync_from, argv[i + 1], true,
-					&v, error))
-				return -EINVAL;
-			t->sync_from = (u32)v;
-		} else if (!strcmp(argv[i], "nbd_timeout")) {
-			if (t->opt_given & CB_OPT_NBD_TIMEOUT) {
-				*error = "nbd_timeout given twice";
-				return -EINVAL;
-			}
-			t->opt_given |= CB_OPT_NBD_TIMEOUT;
-			if (cb_read_arg(&cb_arg_nbd_timeout, argv[i + 1], false, &v,
-					error))
-				return -EINVAL;
-			t->nbd_timeout_ms = (u32)v;
-		} else {
-			*error = "Unrecognised optional primary argument";
+		if (cb_parse_primary_opt(argv[i], argv[i + 1], t, error))
 			return -EINVAL;
-		}
+	}
+	/* regions are found by shifting sector numbers */
+	if (t->region_size & (t->region_size - 1)) {
+		*error = cb_arg_region_size.error;
+		return -EINVAL;
 	}
 	/* the nbd driver's device has its own timeout (nbd-client -t) */
 	if ((t->opt_given & CB_OPT_NBD_TIMEOUT) && !t->nbd_connect[0]) {
