@@ -125,7 +125,6 @@ struct colod {
 	uint64_t disk_bytes;
 	char dm_name[64], dm_path[64];		/* the VM's disk */
 	char replica_name[64];			/* secondary */
-	char nbd_dev[32];			/* primary: the forward device */
 	uint32_t dm_event_nr;			/* the VM disk's dm events seen so far */
 	uint64_t disk_events;			/* ... and how many of them were ours */
 	uint64_t disk_requests;			/* REQUESTs sent (secondary) or taken (primary) */

@@ -264,37 +264,39 @@ drbd_down
 
 # --- the primary's drain bound (drain_ms): checkpoint time and write
 # throughput with the default bound and with it off, over the replica's own
-# NBD server as colod forwards. Self-contained: it recreates "kpri" with each
-# setting and leaves it as it found it.
+# NBD server through the primary's own client, as colod forwards.
+# Self-contained: it recreates "kprn" with each setting and leaves it as it
+# found it.
 # BLK_DRAIN_SECONDS (default 20, as in issue 15's measurement) per run.
 drain_bench()
 {
 	local dms i fio_pid kibs under after ratio off_kibs=
 	local table run=${BLK_DRAIN_SECONDS:-20}
-	table=$(dmsetup table kpri | cut -d' ' -f3-)
+	table=$(dmsetup table kprn | cut -d' ' -f3-)
 	echo
-	echo "--- primary checkpoint (drain) under 4k random writes over the replica's own NBD"
-	echo "    server (fio qd16, ${run}s per round, median of $ROUNDS rounds), with drain_ms at its"
-	echo "    default (100) and off (0, queue_bytes 64m alone). 'under' is a checkpoint taken"
+	echo "--- primary checkpoint (drain) under 4k random writes over the primary's own NBD client"
+	echo "    to the replica's server, as colod forwards (sync_from 64k; fio qd16, ${run}s per"
+	echo "    round, median of $ROUNDS rounds), with drain_ms at its default (100) and off (0,"
+	echo "    queue_bytes 64m alone). 'under' is a checkpoint taken"
 	echo "    3/4 into the run with the writer going, 'after' one right after it; both are the"
 	echo "    kernel's time (status last_drain_us), dmsetup itself costs more. 'ratio' is the"
 	echo "    throughput against drain_ms 0: the cost of the bound."
 	printf '%-12s %10s %12s %12s %12s %7s\n' drain_ms "KiB/s" "under ms" "under max" "after ms" ratio
 	for dms in 0 100; do
-		dmsetup remove kpri
-		dmsetup create kpri --table "0 $S colo primary $LOCAL_K /dev/nbd1 4 queue_bytes 64m drain_ms $dms"
+		dmsetup remove kprn
+		dmsetup create kprn --table "0 $S colo primary $LOCAL_K nbd://127.0.0.1:10899/bench 6 queue_bytes 64m sync_from 64k drain_ms $dms"
 		local tput=() und=() aft=()
 		for i in $(seq "$ROUNDS"); do
-			fio --minimal --name=b --filename=/dev/mapper/kpri --direct=1 --ioengine=libaio \
+			fio --minimal --name=b --filename=/dev/mapper/kprn --direct=1 --ioengine=libaio \
 				--rw=randwrite --bs=4k --iodepth=16 --size=${SIZE_MB}m --time_based \
 				--runtime="$run" --randrepeat=0 > "$BLK_DIR/drain-fio.out" 2> /dev/null &
 			fio_pid=$!
 			sleep "$(awk -v r="$run" 'BEGIN { print r * 3 / 4 }')"
-			dmsetup message kpri 0 checkpoint
-			und+=("$(( $(blk_field kpri last_drain_us) / 1000 ))")
+			dmsetup message kprn 0 checkpoint
+			und+=("$(( $(blk_field kprn last_drain_us) / 1000 ))")
 			wait $fio_pid
-			dmsetup message kpri 0 checkpoint
-			aft+=("$(( $(blk_field kpri last_drain_us) / 1000 ))")
+			dmsetup message kprn 0 checkpoint
+			aft+=("$(( $(blk_field kprn last_drain_us) / 1000 ))")
 			tput+=("$(awk -F';' '{ print $48 }' "$BLK_DIR/drain-fio.out")")
 			dmsetup message sec 0 checkpoint
 		done
@@ -306,8 +308,8 @@ drain_bench()
 		printf '%-12s %10s %12s %12s %12s %7s\n' "$dms" "$kibs" "$under" \
 			"$(printf '%s\n' "${und[@]}" | sort -n | tail -1)" "$after" "$ratio"
 	done
-	dmsetup remove kpri
-	dmsetup create kpri --table "0 $S $table"
+	dmsetup remove kprn
+	dmsetup create kprn --table "0 $S $table"
 }
 drain_bench
 

@@ -170,7 +170,6 @@ colod_setup()
 	local m
 	guest_setup || return 1
 	W=$GUEST_WORK
-	modprobe nbd nbds_max=4 || return 1
 	for m in colo_ckpt colo_blk colo_proxy; do
 		load_module $m || return 1
 		on_exit "rmmod $m"

@@ -148,12 +148,8 @@ host_down()
 # colod.rst ("Starting over") says.
 leftovers_remove()
 {
-	local dev
 	if [ "$1" = primary ]; then
-		# first the NBD device, so that copies in flight to it fail at once
-		for dev in /sys/block/nbd*; do
-			[ -s "$dev/pid" ] && nbd-client -d "/dev/${dev##*/}" > /dev/null 2>&1
-		done
+		# its NBD connection goes with it
 		dmsetup remove colo-vm0
 		"$COLOCTL" ram destroy vm0
 	else

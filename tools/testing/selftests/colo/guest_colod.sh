@@ -4,7 +4,8 @@
 # (colod_lib.sh draws them).
 #
 # Each colod sets up its host (RAM objects, colo dm devices, the replica's
-# NBD server or nbd-client, the proxy instance on tap0), runs QEMU from the
+# NBD server, or the primary's device with its own NBD client; the proxy
+# instance on tap0), runs QEMU from the
 # guest's snapshot (primary) or from the checkpoints (secondary). Checks: the
 # secondary refuses strangers and bad protocol before the primary comes;
 # the first sync; the client's deterministic stream and echo byte-exact
@@ -72,6 +73,9 @@ colod_start primary pri
 t_check "the first sync completes and both replicate" both_replicating || { show_logs; t_done; }
 vm primary status | sed 's/^/# /'
 vm secondary status | sed 's/^/# /'
+t_check "the primary's disk forwards to the replica's export over its own NBD client" \
+	sh -c "dmsetup table colo-vm0 | grep -Eq ' nbd://[^ ]+/vm0 4 sync_from 65536 nbd_timeout [0-9]+\$' &&
+	       dmsetup status colo-vm0 | grep -q ' nbd=connected'"
 t_check "the primary's guest answers through the pair" \
 	wait_for 120 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 1 16 || { show_logs; t_done; }
 compared0=$(compared_bytes)

@@ -5,7 +5,7 @@
 # quorate (two_node). The secondary's fence hook fails (it cannot reach the
 # primary), so the secondary does not take over: exactly one VM serves,
 # the primary, and the client's download completes byte-exact.
-# nbd-client's request timeout is 600 s here: a checkpoint under way when
+# The primary's NBD timeout is 600 s here: a checkpoint under way when
 # the link goes must give up its disk drain after [disk] drain_timeout
 # (20 s here), not wait for NBD, for the primary to go on alone in time.
 # Topology: failover_lib.sh.
