@@ -120,7 +120,7 @@ static const struct key keys[NR_KEYS] = {
 	[KEY_BUFFER] = { "disk", "buffer", TYPE_SIZE, FIELD(disk_buffer_size), 64 * KIB,
 			 1024 * GIB, .def = "1G", .only_role = COLOD_ROLE_SECONDARY },
 	[KEY_NBD_PORT] = { "disk", "nbd_port", TYPE_PORT, FIELD(nbd_port), .def = "10809" },
-	/* nbd-client's request timeout (-t), which counts whole seconds */
+	/* the colo_blk primary's nbd_timeout range */
 	[KEY_NBD_TIMEOUT] = { "disk", "nbd_timeout", TYPE_DURATION, FIELD(nbd_timeout_ms),
 			      MS_PER_S, 3600 * MS_PER_S, .def = "30s",
 			      .only_role = COLOD_ROLE_PRIMARY },

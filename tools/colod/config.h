@@ -49,7 +49,7 @@ struct colod_config {
 	char *disk_device;
 	uint64_t disk_buffer_size;	/* bytes; 0 on a primary, which has no buffer */
 	uint16_t nbd_port;
-	uint32_t nbd_timeout_ms;	/* primary: nbd-client -t, in whole seconds */
+	uint32_t nbd_timeout_ms;	/* primary: the colo table's nbd_timeout */
 	uint32_t drain_timeout_ms;	/* primary: bound of a checkpoint's disk drain */
 
 	/* [net] */

@@ -563,7 +563,7 @@ static void record_pause(struct colod *d, uint64_t pause_ns, enum colo_ckpt_reas
 /*
  * The disk's drain (colo primary "checkpoint"), bounded by [disk]
  * drain_timeout: a secondary that stops answering, or a link gone without
- * a reset, costs that long rather than nbd-client's request timeout, and
+ * a reset, costs that long rather than [disk] nbd_timeout, and
  * the agent goes on serving its socket and corosync's events.
  */
 static int drain_disk(struct colod *d, char *err, size_t errlen)
