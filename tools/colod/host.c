@@ -155,10 +155,10 @@ static void add_to_list(char *list, size_t len, const char *what)
  * (SIGKILL, a crash, the OOM killer) instead of stopped: its QEMU processes
  * died with it (PR_SET_PDEATHSIG), but its proxy instance and dm devices
  * (with the replica's NBD server, or the primary's NBD connection) stay
- * and would make this start fail. Holding RUN_DIR/lock proves that no other colod of this VM
- * runs, so they are removed here, each only if it is this VM's (names
- * derived from the VM's). RAM objects are replaced where they are
- * created (ram.c).
+ * and would make this start fail. Holding RUN_DIR/lock proves that no
+ * other colod of this VM runs, so they are removed here, each only if it
+ * is this VM's (names derived from the VM's). RAM objects are replaced
+ * where they are created (ram.c).
  *
  * The VM's disk device still open means a QEMU still runs the guest (the
  * one that held it is given 10 s to finish dying): then nothing is touched,
@@ -333,8 +333,9 @@ int host_setup(struct colod *d, char *err, size_t errlen)
  * Primary, once the secondary's agent answered (so its export is up): the
  * VM's disk, forwarding over colo_blk's own NBD client. Writes of 64 KiB
  * and more go to the secondary from the guest's pages, without a copy
- * (colo-blk guide, "Large writes without a copy"): failover shuts the
- * connection, so they never wait on a secondary that is gone.
+ * (colo-blk guide, "Large writes without a copy"), completing once the
+ * secondary has them: on a secondary that is gone they wait until colod
+ * gives it up (failover shuts the connection) or for [disk] nbd_timeout.
  */
 int host_primary_attach(struct colod *d, char *err, size_t errlen)
 {
