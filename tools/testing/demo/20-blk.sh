@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# colo_blk for an operator: a primary disk forwarding over NBD (127.0.0.1) to
-# a secondary; the SVM's own view; a checkpoint making both disks equal; a
+# colo_blk for an operator: a primary disk forwarding over its own NBD client
+# (127.0.0.1) to a secondary; the SVM's own view; a checkpoint making both disks equal; a
 # failover leaving in the base what the SVM saw. Loop devices over tmpfs.
 . "$(dirname "$0")/../selftests/colo/blk_lib.sh"
 set -e
@@ -37,11 +37,9 @@ echo "which serves itself over NBD to the primary's address alone."
 show dmsetup create svm --table "0 $S colo secondary vm1 $BASE 8m 2 event_percent 50"
 show dmsetup create svm-replica --table "0 $S colo replica vm1 $BASE 4 nbd_listen 127.0.0.1:10897 nbd_peer 127.0.0.1"
 echo
-echo "Primary host: nbd-client, then the PVM's disk forwarding to it."
-modprobe nbd nbds_max=2
-BLK_TEARDOWN_HOOK="nbd-client -d /dev/nbd0 > /dev/null 2>&1"
-show nbd-client 127.0.0.1 10897 /dev/nbd0 -N vm1 -b 512 -C 2
-show dmsetup create pvm --table "0 $S colo primary $LOCAL /dev/nbd0 2 max_inflight 32"
+echo "Primary host: the PVM's disk, forwarding to that export with its own NBD client"
+echo "(as colod loads it; writes of 64 KiB and more go from the PVM's pages, uncopied)."
+show dmsetup create pvm --table "0 $S colo primary $LOCAL nbd://127.0.0.1:10897/vm1 4 max_inflight 32 sync_from 64k"
 echo
 echo "The PVM writes 1 MiB (pattern 2); the SVM writes 64 KiB elsewhere (pattern 3)."
 "$BLK_IO" fill /dev/mapper/pvm 0 2048 2
