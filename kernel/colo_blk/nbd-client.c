@@ -68,7 +68,8 @@ static int colo_nbdc_handshake(struct colo_nbdc *c, const char *export, u64 need
 	int ret;
 
 	if (colo_nbd_recv(c->sock, buf, CB_NBD_GREETING_SIZE)) {
-		*why = "No NBD greeting from the server";
+		/* what a replica does to a client other than its nbd_peer */
+		*why = "No NBD greeting from the server: is this host's address its nbd_peer?";
 		return -EPROTO;
 	}
 	ret = cb_nbd_parse_greeting(buf, &hflags, why);

@@ -161,7 +161,16 @@ ES=$(blk_sectors "$ERRBASE")
 t_check "a base whose last 4 KiB fail (dm error), a replica on it" eval \
 	"printf '0 %d linear %s 0\n%d 8 error\n' $((ES - 8)) $ERRBASE $((ES - 8)) |
 	 dmsetup create errbase &&
-	 blk_create sec '0 $ES colo secondary disk0 /dev/mapper/errbase 16m' &&
+	 blk_create sec '0 $ES colo secondary disk0 /dev/mapper/errbase 16m'"
+# A replica admits its nbd_peer alone: a connection from 127.0.0.1 to 127.0.0.1
+# comes from 127.0.0.1, which is not 127.0.0.2.
+t_check "a replica for the client 127.0.0.2 alone" \
+	blk_create rep "0 $ES colo replica disk0 /dev/mapper/errbase 4 nbd_listen 127.0.0.1:$PORT nbd_peer 127.0.0.2"
+bad_primary "a replica whose nbd_peer is another address" "is this host's address its nbd_peer?" \
+	"nbd://127.0.0.1:$PORT/disk0" "$ES"
+t_check "... the replica counts the refusal" test "$(blk_field rep refused)" = 1
+t_check "the replica again, for 127.0.0.1" eval \
+	"dmsetup remove rep &&
 	 blk_create rep '0 $ES colo replica disk0 /dev/mapper/errbase 4 nbd_listen 127.0.0.1:$PORT nbd_peer 127.0.0.1'"
 t_check "a write there is answered, the flush after it fails with EIO" \
 	python3 "$(dirname "$0")/nbd_client.py" 127.0.0.1 $PORT flush-error $(((ES - 8) * 512))
