@@ -259,7 +259,7 @@ anchor_try()
 		return
 	fi
 	if ! qcolo_wait_checkpoints 1; then
-		anchor_end "$out" "hung before its first checkpoint$(qcolo_hang_cause)"
+		anchor_end "$out" "$(qcolo_stuck) before its first checkpoint$(qcolo_hang_cause)"
 		return
 	fi
 	tput=$(timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 7 $((STREAM_KIB * 256)) 4 2>&1 |
@@ -268,19 +268,19 @@ anchor_try()
 	[ -n "$tput" ] && echo "tput $tput" >> "$out"
 	[ -n "$rtt" ] && echo "rtt $rtt" >> "$out"
 	if [ -z "$tput" ] || [ -z "$rtt" ]; then
-		anchor_end "$out" "hung in the client runs after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
+		anchor_end "$out" "$(qcolo_stuck) in the client runs after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
 		return
 	fi
 	for rate in "${RATES[@]}"; do
 		if ! timeout 90 "$GUEST_CTL" ask "$QA/pri/control.sock" "mem $rate" 60 > /dev/null ||
 			! qcolo_wait_checkpoints $(( $(qcolo_checkpoints) + 1 )); then
-			anchor_end "$out" "hung at $rate pages/s after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
+			anchor_end "$out" "$(qcolo_stuck) at $rate pages/s after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
 			return
 		fi
 		first=$(( $(qcolo_checkpoints) + 1 ))
 		pages0=$(qcolo_ram_pages)
 		if ! qcolo_wait_checkpoints $((first + PER_RATE - 1)); then
-			anchor_end "$out" "hung at $rate pages/s after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
+			anchor_end "$out" "$(qcolo_stuck) at $rate pages/s after $(qcolo_checkpoints) checkpoints$(qcolo_hang_cause)"
 			return
 		fi
 		pages1=$(qcolo_ram_pages)
