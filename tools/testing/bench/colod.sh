@@ -310,6 +310,8 @@ anchor()
 	read -r "RES[anchor,done_p50]" "RES[anchor,done_p99]" "RES[anchor,done_n]" \
 		<<< "$(stats < "$R/anchor.completed")"
 	grep -q '^outcome ok' "$R/anchor.$best" && RES[anchor,complete]=1
+	RES[anchor,stuck]=hung
+	grep -q '^outcome left COLO' "$R/anchor.$best" && RES[anchor,stuck]=left
 	while read -r key rate rest; do
 		case "$key" in
 		tput | rtt) RES[anchor,$key]=$rate ;;
@@ -340,12 +342,13 @@ echo "QEMU COLO anchor"
 anchor
 
 # --- the table -------------------------------------------------------------
-# cell SETUP KEY: the value, "hung" for what the anchor could not measure.
+# cell SETUP KEY: the value; for what the anchor could not measure, "hung"
+# or "left" (QEMU left COLO on an error).
 cell()
 {
 	local v=${RES[$1,$2]:-}
 	[ -n "$v" ] && { echo "$v"; return; }
-	[ "$1" = anchor ] && [ -z "${RES[anchor,complete]:-}" ] && { echo hung; return; }
+	[ "$1" = anchor ] && [ -z "${RES[anchor,complete]:-}" ] && { echo "${RES[anchor,stuck]}"; return; }
 	echo -
 }
 printf '\ncolod vs QEMU 7.2 COLO, guest %s MiB under nested TCG; timer checkpoints every %s s\n' \
