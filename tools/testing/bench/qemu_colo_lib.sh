@@ -37,8 +37,10 @@
 # PVM's migration thread runs at SCHED_IDLE on the host CPU of the vCPU and
 # the main loop, and whoever it wakes runs first. With that, QEMU's COLO
 # went on for 140 checkpoints in one try (2026-12-03) where it had hung
-# within two; the tries that still end do so with the PVM leaving COLO on
-# "Can't receive COLO message" from the SVM, reported as such.
+# within two. The tries that still end do so with the PVM leaving COLO on
+# "Can't receive COLO message", reported as such: the SVM's guest kernel
+# panicked after a checkpoint (a NULL dereference in interrupt context,
+# seen in its console), and with -no-reboot its QEMU quit without a word.
 # QCOLO_YIELD=0 leaves the threads where the kernel puts them, to see the
 # hang. This placement costs the anchor's PVM some throughput: its vCPU
 # and main loop share one CPU.
@@ -279,12 +281,12 @@ r = json.load(sys.stdin).get("ram", {})
 print(r.get("normal", 0) + r.get("duplicate", 0))' 2> /dev/null
 }
 
-# qcolo_show_logs: what the two QEMUs and the PVM's events said, for a try
-# that did not complete.
+# qcolo_show_logs: what the two QEMUs, the PVM's events and the SVM's
+# console said, for a try that did not complete.
 qcolo_show_logs()
 {
 	local f
-	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events pri/locks; do
+	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events pri/locks sec/console.log; do
 		[ -s "$QA/$f" ] || continue
 		echo "  --- QEMU COLO $f"
 		awk '!seen[$0]++' "$QA/$f" | tail -n 8 | sed 's/^/  /'
