@@ -37,10 +37,11 @@
 # PVM's migration thread runs at SCHED_IDLE on the host CPU of the vCPU and
 # the main loop, and whoever it wakes runs first. With that, QEMU's COLO
 # went on for 140 checkpoints in one try (2026-12-03) where it had hung
-# within two. The tries that still end do so with the PVM leaving COLO on
-# "Can't receive COLO message", reported as such: the SVM's guest kernel
-# panicked after a checkpoint (a NULL dereference in interrupt context,
-# seen in its console), and with -no-reboot its QEMU quit without a word.
+# within two (one try of ten still hung, before its first checkpoint).
+# The other tries ended with the PVM leaving COLO on "Can't receive COLO
+# message", reported as such; in the one whose SVM console was read, the
+# SVM's guest kernel had panicked after a checkpoint (a NULL dereference in
+# interrupt context), and with -no-reboot its QEMU quit without a word.
 # QCOLO_YIELD=0 leaves the threads where the kernel puts them, to see the
 # hang. This placement costs the anchor's PVM some throughput: its vCPU
 # and main loop share one CPU.
