@@ -35,14 +35,24 @@ struct qmp_event_slot {
 	size_t bytes;			/* of its JSON text, for the queue's bound */
 };
 
+struct qmp_pending {
+	int64_t id;
+	struct json_object *reply;	/* once received */
+};
+
 struct qmp {
 	int fd;
 	struct json_tokener *tok;
 	size_t msg_bytes;		/* fed so far into the message being parsed */
 	struct json_object *greeting;	/* NULL until QEMU greeted */
 	int64_t last_id;
-	int64_t call_id;		/* of the call waiting for its reply, 0: none */
-	struct json_object *reply;	/* that reply, once received */
+	/*
+	 * Calls sent and not finished, oldest first. QEMU runs a monitor's
+	 * commands one after another and answers in that order, so several
+	 * may be in flight and are finished in the order they were started.
+	 */
+	struct qmp_pending calls[QMP_CALLS_MAX];
+	unsigned int ncalls;
 	const char *wanted_event;	/* name qmp_wait_event() waits for, or NULL */
 	struct json_object *event;	/* that event, once received */
 	struct qmp_event_slot queue[QMP_EVENT_QUEUE_MAX];
@@ -152,6 +162,31 @@ static bool event_is(struct json_object *event, const char *name)
 	       !strcmp(json_object_get_string(value), name);
 }
 
+/* The call in flight that msg answers and that has no reply yet, or NULL */
+static struct qmp_pending *pending_call(struct qmp *q, struct json_object *msg)
+{
+	struct json_object *value;
+	unsigned int i;
+
+	if (!json_object_object_get_ex(msg, "id", &value) ||
+	    !json_object_is_type(value, json_type_int))
+		return NULL;
+	for (i = 0; i < q->ncalls; i++)
+		if (q->calls[i].id == json_object_get_int64(value) && !q->calls[i].reply)
+			return &q->calls[i];
+	return NULL;
+}
+
+/* The oldest call in flight is done: its reply (or NULL) goes to the caller */
+static struct json_object *pop_call(struct qmp *q)
+{
+	struct json_object *reply = q->calls[0].reply;
+
+	q->ncalls--;
+	memmove(&q->calls[0], &q->calls[1], q->ncalls * sizeof(q->calls[0]));
+	return reply;
+}
+
 /* Takes ownership of msg, bytes long as text; errors mark the connection */
 static void dispatch(struct qmp *q, struct json_object *msg, size_t bytes)
 {
@@ -183,11 +218,11 @@ static void dispatch(struct qmp *q, struct json_object *msg, size_t bytes)
 		broken(q, -EPROTO, "not a QMP greeting: %.*s", QMP_QUOTE_MAX, quote(msg));
 	} else if (json_object_object_get_ex(msg, "return", NULL) ||
 		   json_object_object_get_ex(msg, "error", NULL)) {
-		/* Anything but the awaited reply answers a call that timed out */
-		if (q->call_id && !q->reply && json_object_object_get_ex(msg, "id", &value) &&
-		    json_object_is_type(value, json_type_int) &&
-		    json_object_get_int64(value) == q->call_id) {
-			q->reply = msg;
+		/* Anything but an awaited reply answers a call that timed out */
+		struct qmp_pending *call = pending_call(q, msg);
+
+		if (call) {
+			call->reply = msg;
 			return;
 		}
 	} else {
@@ -372,6 +407,11 @@ int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
 		json_object_put(args);
 		return report(err, errlen, q->error, "%s: %s", command, q->error_msg);
 	}
+	if (q->ncalls == QMP_CALLS_MAX) {
+		json_object_put(args);
+		return report(err, errlen, -EBUSY, "%s: %u QMP calls in flight already", command,
+			      QMP_CALLS_MAX);
+	}
 	req = build_request(command, args, ++q->last_id);
 	text = req ? json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN) : NULL;
 	if (!text) {
@@ -379,15 +419,15 @@ int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
 		return report(err, errlen, -ENOMEM, "%s: out of memory for the request",
 			      command);
 	}
-	q->call_id = q->last_id;
+	/* in the list before it is sent: its reply may come while it is */
+	q->calls[q->ncalls++] = (struct qmp_pending){ .id = q->last_id };
 	r = send_all(q, text, strlen(text), deadline_after(timeout_ms));
 	json_object_put(req);
-	if (r == -ETIMEDOUT) {
-		q->call_id = 0;
-		return report(err, errlen, r, "%s: not sent within %d ms", command, timeout_ms);
-	}
 	if (r) {
-		q->call_id = 0;
+		json_object_put(q->calls[--q->ncalls].reply);
+		if (r == -ETIMEDOUT)
+			return report(err, errlen, r, "%s: not sent within %d ms", command,
+				      timeout_ms);
 		return report(err, errlen, r, "%s: %s", command,
 			      q->error ? q->error_msg : strerror(-r));
 	}
@@ -403,10 +443,10 @@ static int call_finish_by(struct qmp *q, const char *command, struct json_object
 
 	if (ret)
 		*ret = NULL;
-	r = wait_for(q, &q->reply, deadline);
-	q->call_id = 0;
-	reply = q->reply;
-	q->reply = NULL;
+	if (!q->ncalls)
+		return report(err, errlen, -EINVAL, "%s: no QMP call in flight", command);
+	r = wait_for(q, &q->calls[0].reply, deadline);
+	reply = pop_call(q);
 	if (r) {
 		/* A reply that overtook its request, from a broken server */
 		json_object_put(reply);
@@ -441,6 +481,11 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
 
 	if (ret)
 		*ret = NULL;
+	if (q->ncalls) {
+		json_object_put(args);
+		return report(err, errlen, -EBUSY, "%s: started while another QMP call is in flight",
+			      command);
+	}
 	r = qmp_call_start(q, command, args, timeout_ms, err, errlen);
 	if (r)
 		return r;
@@ -495,6 +540,23 @@ int qmp_wait_event(struct qmp *q, const char *event_name, int timeout_ms,
 		return report(err, errlen, r, "waiting for %s: %s", event_name,
 			      q->error ? q->error_msg : strerror(-r));
 	return 0;
+}
+
+uint64_t qmp_event_time_ns(struct json_object *event)
+{
+	struct json_object *stamp, *sec, *usec;
+	int64_t s, us;
+
+	if (!json_object_object_get_ex(event, "timestamp", &stamp) ||
+	    !json_object_object_get_ex(stamp, "seconds", &sec) ||
+	    !json_object_object_get_ex(stamp, "microseconds", &usec) ||
+	    !json_object_is_type(sec, json_type_int) || !json_object_is_type(usec, json_type_int))
+		return 0;
+	s = json_object_get_int64(sec);
+	us = json_object_get_int64(usec);
+	if (s <= 0 || s > INT64_MAX / 1000000000 - 1 || us < 0 || us >= 1000000)
+		return 0;
+	return (uint64_t)s * 1000000000 + (uint64_t)us * 1000;
 }
 
 int qmp_status(struct qmp *q, char *status, size_t status_len, int timeout_ms,
@@ -609,6 +671,8 @@ void qmp_close(struct qmp *q)
 		close(q->fd);
 	json_tokener_free(q->tok);
 	json_object_put(q->greeting);
+	while (q->ncalls)
+		json_object_put(pop_call(q));
 	while (q->queue_len)
 		json_object_put(queue_take(q, 0));
 	free(q);

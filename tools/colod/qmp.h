@@ -38,6 +38,8 @@
 #define QMP_MESSAGE_MAX		(4U << 20)
 #define QMP_EVENT_QUEUE_MAX	1024U
 #define QMP_EVENT_QUEUE_BYTES	(8U << 20)
+/* Calls in flight at once (qmp_call_start()) */
+#define QMP_CALLS_MAX		4U
 
 struct qmp;
 
@@ -65,7 +67,10 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args,
  * qmp_call() in two halves, for work colod does while QEMU runs a command:
  * qmp_call_start() sends it (args as for qmp_call()), qmp_call_finish()
  * waits up to timeout_ms for its reply and returns what qmp_call() would.
- * No other call on q may come in between.
+ * Up to QMP_CALLS_MAX calls may be in flight: QEMU runs them in the order
+ * sent, each once the one before has returned, and qmp_call_finish() takes
+ * the oldest. Sending the next before the reply to the last saves QEMU the
+ * wait for our round trip. qmp_call() needs none in flight (-EBUSY).
  */
 int qmp_call_start(struct qmp *q, const char *command, struct json_object *args,
 		   int timeout_ms, char *err, size_t errlen);
@@ -95,6 +100,12 @@ uint64_t qmp_events_dropped(const struct qmp *q);
  */
 int qmp_wait_event(struct qmp *q, const char *event_name, int timeout_ms,
 		   struct json_object **ev, char *err, size_t errlen);
+
+/*
+ * When QEMU emitted event (its "timestamp", CLOCK_REALTIME) in nanoseconds;
+ * 0 when the event has none that makes sense.
+ */
+uint64_t qmp_event_time_ns(struct json_object *event);
 
 /* query-status: the run state ("running", "paused", "inmigrate", ...) */
 int qmp_status(struct qmp *q, char *status, size_t status_len, int timeout_ms,

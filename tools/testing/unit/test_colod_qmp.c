@@ -637,9 +637,11 @@ static int64_t ret_int(struct json_object *ret, const char *key)
 
 static void test_fake_calls(void)
 {
+	static const char *const pipelined[QMP_CALLS_MAX] = { "p-stop", "p-save", "p-cont", "p-x" };
 	struct json_object *req, *args, *ret = NULL, *ev;
 	struct fake f;
 	struct qmp *q = fake_ready(&f);
+	unsigned int i;
 	int64_t start;
 	int r;
 
@@ -700,6 +702,47 @@ static void test_fake_calls(void)
 	json_object_put(ret);
 	json_object_put(ev);
 
+	/*
+	 * Calls in flight at once (ids 7..10): a fifth is refused, and so is a
+	 * whole call meanwhile; replies are matched by id, whatever their order
+	 * on the wire, and each finish takes the oldest call.
+	 */
+	r = 0;
+	for (i = 0; i < QMP_CALLS_MAX; i++)
+		r |= qmp_call_start(q, pipelined[i], NULL, CALL_TIMEOUT_MS, err, sizeof(err));
+	tap_check(!r, "%u calls in flight: %s", QMP_CALLS_MAX, r ? err : "sent");
+	r = qmp_call_start(q, "one-more", NULL, CALL_TIMEOUT_MS, err, sizeof(err));
+	tap_check(r == -EBUSY && strstr(err, "4 QMP calls in flight already"),
+		  "one more is refused: %s", err);
+	r = qmp_call(q, "whole", NULL, &ret, CALL_TIMEOUT_MS, err, sizeof(err));
+	tap_check(r == -EBUSY && !ret && strstr(err, "another QMP call is in flight"),
+		  "so is a whole call meanwhile: %s", err);
+	server_queue(&f, "{\"return\": {\"x\": 9}, \"id\": 9}"
+			 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, \"id\": 7}"
+			 "{\"return\": {\"x\": 8}, \"id\": 8}{\"return\": {\"x\": 10}, \"id\": 10}");
+	r = qmp_call_finish(q, pipelined[0], &ret, CALL_TIMEOUT_MS, err, sizeof(err));
+	tap_check(r == -EIO && !ret && !strcmp(err, "p-stop: GenericError: no"),
+		  "the oldest call finishes first, with its error: %s", err);
+	for (i = 1; i < QMP_CALLS_MAX; i++) {
+		r = qmp_call_finish(q, pipelined[i], &ret, CALL_TIMEOUT_MS, err, sizeof(err));
+		tap_check(!r && ret_int(ret, "x") == 7 + i, "then %s, with its own reply: %s",
+			  pipelined[i], r ? err : json_object_to_json_string(ret));
+		json_object_put(ret);
+	}
+	r = qmp_call_finish(q, "none", &ret, CALL_TIMEOUT_MS, err, sizeof(err));
+	tap_check(r == -EINVAL && !strcmp(err, "none: no QMP call in flight"),
+		  "finishing with none in flight: %s", err);
+	/* slow, next, device_del and split went out before them */
+	for (i = 0; i < 4; i++)
+		json_object_put(server_request(&f));
+	r = 1;
+	for (i = 0; i < QMP_CALLS_MAX; i++) {
+		req = server_request(&f);
+		r &= request_is(req, pipelined[i], 7 + i, "(none)");
+		json_object_put(req);
+	}
+	tap_check(r, "the calls in flight went out in order, ids 7 to 10");
+
 	server_queue(&f, "{\"event\": \"A\"}{\"event\": \"B\", \"data\": {\"n\": 1}}"
 			 "{\"event\": \"B\", \"data\": {\"n\": 2}}{\"event\": \"C\"}");
 	r = qmp_wait_event(q, "B", CALL_TIMEOUT_MS, &ev, err, sizeof(err));
@@ -719,6 +762,26 @@ static void test_fake_calls(void)
 	json_object_put(ev);
 	ev = qmp_next_event(q);
 	tap_check(r && !ev, "A and C stay queued, in order");
+
+	/* QEMU's timestamps: seconds and microseconds, anything else 0 */
+	server_queue(&f, "{\"event\": \"T\", \"timestamp\": {\"seconds\": 1796290570, "
+			 "\"microseconds\": 657169}}"
+			 "{\"event\": \"T\", \"timestamp\": {\"seconds\": 5, \"microseconds\": 1000000}}"
+			 "{\"event\": \"T\", \"timestamp\": {\"seconds\": \"5\", \"microseconds\": 0}}"
+			 "{\"event\": \"T\", \"timestamp\": {\"seconds\": -1, \"microseconds\": 0}}"
+			 "{\"event\": \"T\"}");
+	r = 0;
+	for (i = 0; i < 5; i++) {
+		uint64_t want = i ? 0 : 1796290570657169000ULL, got;
+
+		if (qmp_wait_event(q, "T", CALL_TIMEOUT_MS, &ev, err, sizeof(err)))
+			break;
+		got = qmp_event_time_ns(ev);
+		r += got == want;
+		json_object_put(ev);
+	}
+	tap_check(r == 5, "event times: a good timestamp in ns, out-of-range, mistyped and "
+		  "missing ones 0 (%d of 5 right)", r);
 
 	tap_check(!server_say(&f, q, "{\"event\": \"LAST\"}") && !close(f.sfd),
 		  "an event, then the server closes");
