@@ -162,6 +162,7 @@ static void print_status(struct json_object *s)
 	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {
 		printf("  last pause by step (ms): ");
 		print_parts(json_object_object_get(s, "last_pause_parts_ms"));
+		printf("; by QEMU's events %.1f ms", num(s, "last_qemu_pause_ms"));
 		printf("\n  output released %.1f ms after the resume: ", num(s, "last_release_ms"));
 		print_parts(json_object_object_get(s, "last_release_parts_ms"));
 		printf("\n");

@@ -152,6 +152,7 @@ struct colod {
 	uint64_t pauses_ns[COLOD_PAUSE_RING];
 	uint64_t npauses;
 	uint64_t last_pause_ns, last_apply_ns, last_load_ns;
+	uint64_t last_qemu_pause_ns;	/* QEMU's STOP to RESUME event, 0: not seen */
 	uint64_t last_release_ns;	/* from the VM's resume to its output's release */
 	uint64_t last_step_ns[COLOD_CKPT_STEPS];
 	uint64_t last_load_step_ns[COLOD_LOAD_STEPS];

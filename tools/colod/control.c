@@ -168,6 +168,8 @@ static struct json_object *status_json(struct colod *d)
 	json_object_object_add(pause, "p50", json_object_new_double(percentile_ms(d, 0.5)));
 	json_object_object_add(pause, "p99", json_object_new_double(percentile_ms(d, 0.99)));
 	json_object_object_add(o, "pause_ms", pause);
+	json_object_object_add(o, "last_qemu_pause_ms",
+			       json_object_new_double(d->last_qemu_pause_ns / 1e6));
 	for (i = 0; i < COLOD_CKPT_STEPS; i++)
 		json_object_object_add(i < COLOD_PAUSED_STEPS ? parts : release_parts,
 				       colod_ckpt_step_names[i],

@@ -4,11 +4,12 @@
  * start the protected VM, and run checkpoints (proto.h):
  *
  *   drain the disk's forwarded writes (colo primary "checkpoint") while the
- *   VM runs; stop the VM; drain again what came since; collect the dirty
- *   pages and copy them (colo_ckpt);
- *   save the device state (QEMU migration of everything but the shared RAM,
- *   into our own unix socket); send it all; on the secondary's ACK release
- *   the withheld output (colo_proxy checkpoint) and resume the VM.
+ *   VM runs; stop the VM, the save of its device state (everything but the
+ *   shared RAM, into a file) queued right behind the stop; seal the
+ *   proxy's output; drain again what came since and hold what follows;
+ *   collect the dirty pages and copy them (colo_ckpt); resume the VM once
+ *   the save is done; send it all; on the secondary's ACK release the
+ *   sealed output (colo_proxy checkpoint) and the held writes.
  *
  * While the VM is paused the proxy keeps its input, which after the ACK
  * goes to both the VM and the new replica (colo-proxy.rst, "Input during a
@@ -17,9 +18,10 @@
  * After a "freeze" checkpoint the VM stays paused until `coloctl vm resume`,
  * and so does the replica: both can then be compared.
  *
- * The VM stays paused until the ACK: the proxy's checkpoint releases every
- * frame it holds, so a frame the VM produced after the state was taken must
- * not exist yet when it is called (output commit).
+ * The VM runs on once its state is in memory, before the ACK: the proxy's
+ * seal, sent while it is paused, keeps what it sends from then on out of
+ * the release that follows the ACK (output commit; colo-proxy.rst,
+ * "Sealed output").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +199,15 @@ static int save_devstate_start(struct colod *d, char *err, size_t errlen)
 	json_object_object_add(args, "live", json_object_new_boolean(0));
 	return qmp_call_start(d->vm.qmp, "xen-save-devices-state", args, QMP_TIMEOUT_MS, err,
 			      errlen);
+}
+
+/* A stop whose save could not be sent: its reply is taken and dropped. */
+static void stop_abandon(struct colod *d)
+{
+	char err[256];
+
+	if (qmp_call_finish(d->vm.qmp, "stop", NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		log_err("%s", err);
 }
 
 /* A checkpoint given up while QEMU saves: its reply is taken and dropped. */
@@ -579,6 +590,32 @@ static int drain_disk(struct colod *d, char *err, size_t errlen)
 	return r;
 }
 
+/* QEMU's time of the newest queued event `name`, 0 if none; older ones go too */
+static uint64_t newest_event_ns(struct qmp *q, const char *name)
+{
+	struct json_object *ev = NULL;
+	uint64_t t = 0;
+	char err[128];
+
+	while (!qmp_wait_event(q, name, 0, &ev, err, sizeof(err))) {
+		t = qmp_event_time_ns(ev);
+		json_object_put(ev);
+	}
+	return t;
+}
+
+/*
+ * The VM's pause by QEMU's own clock, from its STOP event to the RESUME
+ * that follows (both came in before the replies to stop and cont): what
+ * the benchmark measures QEMU's own COLO by. 0 when either is missing.
+ */
+static uint64_t qemu_pause_ns(struct qmp *q)
+{
+	uint64_t stop = newest_event_ns(q, "STOP"), resume = newest_event_ns(q, "RESUME");
+
+	return stop && resume > stop ? resume - stop : 0;
+}
+
 /* A checkpoint given up: the input the proxy kept goes on to the VM. */
 static void release_input(struct colod *d)
 {
@@ -599,8 +636,8 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 {
 	uint64_t stopped, mark, id = d->ckpt_id + 1;
 	char paused[256], released[128];
+	bool resumed = false, cont_sent = false;
 	long n, discarded = 0;
-	bool resumed = false;
 	char err[512] = "";
 	int r;
 
@@ -616,9 +653,22 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	stopped = now_ns();
 	mark = stopped;
 	memset(d->last_step_ns, 0, sizeof(d->last_step_ns));
-	r = qmp_call(d->vm.qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+	/*
+	 * The save goes out right behind the stop, and the resume right
+	 * behind the save once the pages are copied: QEMU runs each as soon
+	 * as the one before has returned, without waiting for our round trip.
+	 */
+	r = qmp_call_start(d->vm.qmp, "stop", NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 	if (r)
 		goto vm_failed;
+	r = save_devstate_start(d, err, sizeof(err));
+	if (r) {
+		stop_abandon(d);
+		goto vm_failed;
+	}
+	r = qmp_call_finish(d->vm.qmp, "stop", NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+	if (r)
+		goto devstate_failed;
 	/*
 	 * What the VM sent so far is this checkpoint's output. Input from now
 	 * on waits in the proxy for the replica that starts from this state;
@@ -627,11 +677,8 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	 */
 	r = colod_proxy_seal(&d->proxy, d->cfg.tap, err, sizeof(err));
 	if (r)
-		goto vm_failed;
+		goto devstate_failed;
 	discarded = tap_discard_queued(d->tap_fd);
-	r = save_devstate_start(d, err, sizeof(err));
-	if (r)
-		goto vm_failed;
 	step_time(&d->last_step_ns[COLOD_STEP_STOP], &mark);
 	/* while QEMU saves its device state */
 	r = drain_disk(d, err, sizeof(err));
@@ -665,20 +712,31 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		goto devstate_failed;
 	}
 	step_time(&d->last_step_ns[COLOD_STEP_RAM], &mark);
+	/*
+	 * The pages are copied and QEMU saves the device state: the resume
+	 * runs once that is done, and the VM runs on, its output held.
+	 */
+	d->frozen = reason == COLO_CKPT_FREEZE;
+	if (!d->frozen) {
+		r = qmp_call_start(d->vm.qmp, "cont", NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+		if (r)
+			goto devstate_failed;
+		cont_sent = true;
+	}
 	r = save_devstate_finish(d, err, sizeof(err));
 	if (r)
 		goto vm_failed;
 	step_time(&d->last_step_ns[COLOD_STEP_DEVSTATE], &mark);
-	/* the state is in memory: the VM may run on, its output held */
-	d->frozen = reason == COLO_CKPT_FREEZE;
-	if (!d->frozen) {
-		r = qmp_call(d->vm.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, sizeof(err));
+	if (cont_sent) {
+		cont_sent = false;
+		r = qmp_call_finish(d->vm.qmp, "cont", NULL, QMP_TIMEOUT_MS, err, sizeof(err));
 		if (r)
 			goto vm_failed;
 		resumed = true;
 	}
 	step_time(&d->last_step_ns[COLOD_STEP_RESUME], &mark);
 	d->last_pause_ns = mark - stopped;
+	d->last_qemu_pause_ns = resumed ? qemu_pause_ns(d->vm.qmp) : 0;
 	r = send_checkpoint(d, id, reason, n);
 	if (r) {
 		snprintf(err, sizeof(err), "sending checkpoint %llu: %s", (unsigned long long)id,
@@ -704,10 +762,11 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	steps_format(colod_ckpt_step_names, d->last_step_ns, COLOD_PAUSED_STEPS, COLOD_CKPT_STEPS,
 		     released, sizeof(released));
 	log_info("checkpoint %llu (%s): %ld pages, %zu bytes of device state, paused %.1f ms "
-		 "(%s), output released %.1f ms later (%s), secondary applied in %.1f ms",
+		 "(%s), output released %.1f ms later (%s), secondary applied in %.1f ms; "
+		 "QEMU's STOP to RESUME %.1f ms",
 		 (unsigned long long)id, colo_ckpt_reason_name(reason), n, d->devstate_len,
 		 d->last_pause_ns / 1e6, paused, d->last_release_ns / 1e6, released,
-		 d->last_apply_ns / 1e6);
+		 d->last_apply_ns / 1e6, d->last_qemu_pause_ns / 1e6);
 	if (discarded)
 		log_info("checkpoint %llu: %ld frames the paused VM had not read were dropped",
 			 (unsigned long long)id, discarded);
@@ -733,6 +792,10 @@ peer_failed:
 devstate_failed:
 	devstate_abandon(d);
 vm_failed:
+	/* a resume already sent is taken, whatever its reply: the VM runs or not */
+	if (cont_sent && !qmp_call_finish(d->vm.qmp, "cont", NULL, QMP_TIMEOUT_MS, paused,
+					  sizeof(paused)))
+		resumed = true;
 	release_input(d);
 	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);
 	if (dm_message(d->dm_name, "release", err, sizeof(err)))

@@ -111,6 +111,17 @@ sys.exit(not (list(paused) == ["stop", "drain", "ram", "devstate", "resume"] and
               abs(sum(after.values()) - d["last_release_ms"]) < 0.01))'
 }
 t_check "the last checkpoint's steps add up to its pause and its release" steps_add_up
+# QEMU's own STOP..RESUME lies within colod's stop request..cont reply
+# (two clocks: 1 ms of slack)
+qemu_pause_within()
+{
+	vm primary status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["last_qemu_pause_ms"], d["pause_ms"]["last"])
+sys.exit(not 0 < d["last_qemu_pause_ms"] <= d["pause_ms"]["last"] + 1)'
+}
+t_check "QEMU's STOP to RESUME is within colod's pause" qemu_pause_within
 out=$(ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 9 65536 2 2>&1)
 t_check "the stream still byte-exact after those checkpoints" test $? = 0
 
