@@ -6,7 +6,9 @@
 #
 # 1. PVM pause per checkpoint against the guest's dirty rate: the guest's
 #    memory writer at each rate of COLOD_BENCH_RATES (pages/s), timer
-#    checkpoints every COLOD_BENCH_INTERVAL s, COLOD_BENCH_CHECKPOINTS of
+#    checkpoints every COLOD_BENCH_INTERVAL s (and one when a PVM frame
+#    was held COLOD_BENCH_HOLD_MS, default 3000: colod's proxy_timeout and
+#    colo-compare's compare_timeout), COLOD_BENCH_CHECKPOINTS of
 #    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms", by its own
 #    clock, and "QEMU's STOP to RESUME Y ms"; QEMU: the PVM's QMP STOP to
@@ -36,6 +38,7 @@
 read -r -a RATES <<< "${COLOD_BENCH_RATES:-0 200 1000}"
 PER_RATE=${COLOD_BENCH_CHECKPOINTS:-10}
 INTERVAL_S=${COLOD_BENCH_INTERVAL:-2}
+HOLD_MS=${COLOD_BENCH_HOLD_MS:-3000}
 ROUNDS=${COLOD_BENCH_ROUNDS:-2}
 ANCHOR_TRIES=${COLOD_BENCH_ANCHOR_TRIES:-2}
 SOAK=${COLOD_BENCH_SOAK:-1000}
@@ -52,7 +55,8 @@ guest_check_images || exit 1
 [ -x "$GUEST_CTL" ] || { echo "colo-guest-ctl is not built (make guest)"; exit 1; }
 [ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
 colod_setup || fail "setting up modules, namespaces and disks failed"
-sed -i "s/^max_interval = .*/max_interval = ${INTERVAL_S}s/" "$W/primary.conf" "$W/secondary.conf"
+sed -i -e "s/^max_interval = .*/max_interval = ${INTERVAL_S}s/" \
+	-e "s/^proxy_timeout = .*/proxy_timeout = ${HOLD_MS}ms/" "$W/primary.conf" "$W/secondary.conf"
 ALONE_DISK=$(guest_loop alone) || fail "no loop device for the guest alone"
 on_exit "losetup -d $ALONE_DISK"
 R=$W/results
@@ -273,7 +277,7 @@ anchor_try()
 {
 	local out=$R/anchor.$1 rate first n pages0 pages1 tput rtt
 	: > "$out"
-	if ! qcolo_start $((INTERVAL_S * 1000)); then
+	if ! qcolo_start $((INTERVAL_S * 1000)) "$HOLD_MS"; then
 		anchor_end "$out" "failed to start ($QCOLO_WHY)"
 		return
 	fi
@@ -370,8 +374,10 @@ cell()
 	[ "$1" = anchor ] && [ -z "${RES[anchor,complete]:-}" ] && { echo "${RES[anchor,stuck]}"; return; }
 	echo -
 }
-printf '\ncolod vs QEMU 7.2 COLO, guest %s MiB under nested TCG; timer checkpoints every %s s\n' \
+printf '\ncolod vs QEMU 7.2 COLO, guest %s MiB under nested TCG; timer checkpoints every %s s,\n' \
 	"$GUEST_RAM_MB" "$INTERVAL_S"
+printf 'and one when a PVM frame was held %s ms (colod proxy_timeout, colo-compare compare_timeout)\n' \
+	"$HOLD_MS"
 printf '\nPVM pause per checkpoint against the guest'"'"'s dirty rate (%s checkpoints per rate)\n' "$PER_RATE"
 printf '%-10s | %-47s | %-28s | %s\n' "" "colod: its own clock / QEMU's events" "QEMU COLO: QEMU's events" \
 	"colod/QEMU p50"

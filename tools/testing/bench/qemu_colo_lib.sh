@@ -82,9 +82,12 @@ PYEOF
 	echo $! > "$QA/pri/events.pid"
 }
 
-# qcolo_start INTERVAL_MS: both QEMUs up, the secondary's NBD export, the
-# primary's replication child and the x-colo migration; returns when the
-# migration is in the "colo" state. On failure QCOLO_WHY says at which step.
+# qcolo_start INTERVAL_MS HOLD_MS: both QEMUs up, the secondary's NBD
+# export, the primary's replication child and the x-colo migration; returns
+# when the migration is in the "colo" state. HOLD_MS is colo-compare's
+# compare_timeout (a PVM packet held that long asks for a checkpoint),
+# looked for every quarter of it as colo_proxy does. On failure QCOLO_WHY
+# says at which step.
 qcolo_start()
 {
 	local side
@@ -115,7 +118,7 @@ qcolo_start()
 		-object filter-redirector,id=redire0,netdev=net0,queue=rx,indev=compare_out \
 		-object filter-redirector,id=redire1,netdev=net0,queue=rx,outdev=compare0 \
 		-object iothread,id=iothread1 \
-		-object colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1 \
+		-object "colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=$2,expired_scan_cycle=$(( $2 / 4 > 0 ? $2 / 4 : 1 ))" \
 		-drive "if=none,id=disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.file.filename=$QA/pri/disk.img,children.0.driver=raw" \
 		-qmp "unix:$QA/pri/qmp.sock,server=on,wait=off" \
 		-qmp "unix:$QA/pri/events.sock,server=on,wait=off" \
@@ -287,11 +290,31 @@ print(r.get("normal", 0) + r.get("duplicate", 0))' 2> /dev/null
 qcolo_show_logs()
 {
 	local f
-	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events pri/locks sec/console.log; do
+	for f in pri/qemu.log sec/qemu.log pri/setup.log sec/setup.log pri/events pri/locks; do
 		[ -s "$QA/$f" ] || continue
 		echo "  --- QEMU COLO $f"
 		awk '!seen[$0]++' "$QA/$f" | tail -n 8 | sed 's/^/  /'
 	done
+	qcolo_show_svm_console
+}
+
+# qcolo_show_svm_console: whether the SVM's guest kernel panicked, and
+# its console. In the test VM the console goes to a file in the run's
+# output (nested/), not to the test VM's own console, where the nested
+# kernel's panic would read as the test VM's (klog-check.sh).
+qcolo_show_svm_console()
+{
+	local f=$QA/sec/console.log keep
+	[ -s "$f" ] || return 0
+	grep -q 'Kernel panic' "$f" && echo "  --- the SVM's guest kernel panicked"
+	if [ -n "${COLO_OUT:-}" ]; then
+		keep=nested/$(basename "$QA")-svm-console.log
+		mkdir -p "$COLO_OUT/nested" && cp "$f" "$COLO_OUT/$keep" &&
+			echo "  --- the SVM's console: $keep in the run's output"
+		return 0
+	fi
+	echo "  --- QEMU COLO sec/console.log"
+	awk '!seen[$0]++' "$f" | tail -n 8 | sed 's/^/  /'
 }
 
 # qcolo_stop: both QEMUs killed (a hung QEMU ignores SIGTERM).
