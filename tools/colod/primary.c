@@ -201,23 +201,19 @@ static int save_devstate_start(struct colod *d, char *err, size_t errlen)
 			      errlen);
 }
 
-/* A stop whose save could not be sent: its reply is taken and dropped. */
-static void stop_abandon(struct colod *d)
+/*
+ * A call in flight that the checkpoint no longer waits on (a stop whose
+ * save could not be sent, a save or a resume of a checkpoint given up):
+ * its reply is taken, an error logged. True if it succeeded.
+ */
+static bool take_reply(struct colod *d, const char *command)
 {
 	char err[256];
 
-	if (qmp_call_finish(d->vm.qmp, "stop", NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
-		log_err("%s", err);
-}
-
-/* A checkpoint given up while QEMU saves: its reply is taken and dropped. */
-static void devstate_abandon(struct colod *d)
-{
-	char err[256];
-
-	if (qmp_call_finish(d->vm.qmp, "xen-save-devices-state", NULL, QMP_TIMEOUT_MS, err,
-			    sizeof(err)))
-		log_err("%s", err);
+	if (!qmp_call_finish(d->vm.qmp, command, NULL, QMP_TIMEOUT_MS, err, sizeof(err)))
+		return true;
+	log_err("%s", err);
+	return false;
 }
 
 static int save_devstate_finish(struct colod *d, char *err, size_t errlen)
@@ -663,7 +659,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 		goto vm_failed;
 	r = save_devstate_start(d, err, sizeof(err));
 	if (r) {
-		stop_abandon(d);
+		take_reply(d, "stop");
 		goto vm_failed;
 	}
 	r = qmp_call_finish(d->vm.qmp, "stop", NULL, QMP_TIMEOUT_MS, err, sizeof(err));
@@ -685,7 +681,7 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	if (!r)
 		r = dm_message(d->dm_name, "hold", err, sizeof(err));
 	if (r) {
-		devstate_abandon(d);
+		take_reply(d, "xen-save-devices-state");
 		goto peer_failed;
 	}
 	step_time(&d->last_step_ns[COLOD_STEP_DRAIN], &mark);
@@ -790,11 +786,10 @@ peer_failed:
 		colod_set_state(d, COLOD_FAILED, "cannot resume the VM: %s", err);
 	return r;
 devstate_failed:
-	devstate_abandon(d);
+	take_reply(d, "xen-save-devices-state");
 vm_failed:
-	/* a resume already sent is taken, whatever its reply: the VM runs or not */
-	if (cont_sent && !qmp_call_finish(d->vm.qmp, "cont", NULL, QMP_TIMEOUT_MS, paused,
-					  sizeof(paused)))
+	/* a resume already sent is taken: the VM runs, or is resumed below */
+	if (cont_sent && take_reply(d, "cont"))
 		resumed = true;
 	release_input(d);
 	colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s", (unsigned long long)id, err);
