@@ -19,15 +19,18 @@ CMAC=$(ip -n cli -br link show brc | awk '{print $3}')
 
 # Everything that reaches the client's hub from the secondary with the
 # guests' MAC address as its source is a leak (before failover).
+# The socket is opened for no protocol and bound to c-s with ETH_P_ALL:
+# opened for all protocols, it would take every interface's frames until
+# bound, the PVM's start-up multicast through c-p included.
 cat > "$T/leak.py" <<'PYEOF'
 import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind(('c-s', 0))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+s.bind(('c-s', 3))
 open(sys.argv[1] + '.ready', 'w').close()
 gmac = bytes.fromhex('525400123456')
 while True:
     d, a = s.recvfrom(65536)
-    if a[2] != socket.PACKET_OUTGOING and d[6:12] == gmac:
+    if a[0] == 'c-s' and a[2] != socket.PACKET_OUTGOING and d[6:12] == gmac:
         with open(sys.argv[1], 'a') as f:
             f.write(d[:64].hex() + '\n')
 PYEOF
