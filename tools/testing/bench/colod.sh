@@ -148,38 +148,32 @@ pair_stop()
 # A, ..., resume E), output released Y ms later (send F, ack G)".
 STEPS_RE='paused [0-9.]+ ms \([^)]*\), output released [0-9.]+ ms later \([^)]*\)'
 
-# colod_window FIRST LAST: "pages pause_ms released_ms step_ms..." of the
-# primary's checkpoints FIRST..LAST, from its log (the steps in the order
-# of the line).
+# colod_window FIRST LAST: "pages qemu_pause_ms pause_ms step_ms..." of the
+# primary's checkpoints FIRST..LAST, from its log: the VM's pause by its
+# QEMU's events (STOP to RESUME, as the anchor's is measured; 0 where the
+# line has none), by colod's own clock, then the times of the steps and of
+# the output's release in the order of the line.
 colod_window()
 {
 	awk -v a="$1" -v b="$2" -v re="$STEPS_RE" '
 	match($0, /checkpoint [0-9]+ \([a-z-]+\): [0-9]+ pages/) {
 		split(substr($0, RSTART, RLENGTH), f, " ")
-		if (f[2] >= a && f[2] <= b && match($0, re)) {
+		if (f[2] < a || f[2] > b)
+			next
+		qemu = 0
+		if (match($0, /STOP to RESUME [0-9.]+ ms/)) {
+			split(substr($0, RSTART, RLENGTH), p, " ")
+			qemu = p[4]
+		}
+		if (match($0, re)) {
 			times = substr($0, RSTART, RLENGTH)
-			line = f[4]
+			line = f[4] " " qemu
 			while (match(times, /[a-z]+ [0-9.]+/)) {
 				split(substr(times, RSTART, RLENGTH), p, " ")
 				line = line " " p[2]
 				times = substr(times, RSTART + RLENGTH)
 			}
 			print line
-		}
-	}' "$W/primary.log"
-}
-
-# colod_qemu_pauses FIRST LAST: the VM's pause by its QEMU's events (STOP
-# to RESUME, as the anchor's is measured) of checkpoints FIRST..LAST.
-colod_qemu_pauses()
-{
-	awk -v a="$1" -v b="$2" '
-	match($0, /checkpoint [0-9]+ \([a-z-]+\): [0-9]+ pages/) {
-		split(substr($0, RSTART, RLENGTH), f, " ")
-		if (f[2] >= a && f[2] <= b && match($0, /STOP to RESUME [0-9.]+ ms/)) {
-			split(substr($0, RSTART, RLENGTH), p, " ")
-			if (p[4] > 0)
-				print p[4]
 		}
 	}' "$W/primary.log"
 }
@@ -207,13 +201,13 @@ colod_rates()
 		wait_for "$RATE_WINDOW_S" count_at_least primary "['last_checkpoint_id']" $((first + PER_RATE - 1)) ||
 			fail "fewer than $PER_RATE checkpoints at $rate pages/s"
 		colod_window "$first" $((first + PER_RATE - 1)) > "$R/colod-$rate"
-		read -r "RES[colod,p50,$rate]" "RES[colod,p99,$rate]" "RES[colod,n,$rate]" <<< "$(cut -d' ' -f2 "$R/colod-$rate" | stats)"
+		read -r "RES[colod,p50,$rate]" "RES[colod,p99,$rate]" "RES[colod,n,$rate]" <<< "$(cut -d' ' -f3 "$R/colod-$rate" | stats)"
 		read -r "RES[colod,qp50,$rate]" "RES[colod,qp99,$rate]" "RES[colod,qn,$rate]" \
-			<<< "$(colod_qemu_pauses "$first" $((first + PER_RATE - 1)) | stats)"
+			<<< "$(awk '$2 > 0 { print $2 }' "$R/colod-$rate" | stats)"
 		RES[colod,pages,$rate]=$(median $(cut -d' ' -f1 "$R/colod-$rate"))
-		RES[colod,steps,$rate]=$(awk '{ for (i = 3; i <= NF; i++) print i, $i }' "$R/colod-$rate" |
+		RES[colod,steps,$rate]=$(awk '{ for (i = 4; i <= NF; i++) print i, $i }' "$R/colod-$rate" |
 			sort -k1,1n -k2,2n | awk '{ v[$1] = v[$1] " " $2 } END {
-				for (i = 3; i in v; i++) { n = split(v[i], x, " "); printf "%s ", x[int((n + 1) / 2)] } }')
+				for (i = 4; i in v; i++) { n = split(v[i], x, " "); printf "%s ", x[int((n + 1) / 2)] } }')
 	done
 	RES[colod,step_names]=$(pause_step_names)
 	primary_guest "mem 0"
