@@ -620,6 +620,51 @@ static int connect_retrying(const char *path, int64_t deadline, int timeout_ms,
 	}
 }
 
+/*
+ * The arguments of qmp_capabilities: "oob" where the greeting offers it
+ * (a monitor with its own I/O thread), else none. Without it QEMU reads a
+ * monitor's next command only once the last one has run, so a command
+ * queued behind another (colod's checkpoint sends stop and the device
+ * state's save together) waits for a round trip through the monitor's
+ * thread while the VM is paused. With it QEMU queues up to 8 and runs them
+ * back to back, still one after another and answered in order.
+ */
+static struct json_object *capabilities_wanted(struct json_object *greeting)
+{
+	struct json_object *qmp, *offered, *cap, *args, *enable, *oob;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(greeting, "QMP", &qmp) ||
+	    !json_object_object_get_ex(qmp, "capabilities", &offered) ||
+	    !json_object_is_type(offered, json_type_array))
+		return NULL;
+	n = json_object_array_length(offered);
+	for (i = 0; i < n; i++) {
+		cap = json_object_array_get_idx(offered, i);
+		if (json_object_is_type(cap, json_type_string) &&
+		    !strcmp(json_object_get_string(cap), "oob"))
+			break;
+	}
+	if (i == n)
+		return NULL;
+	/* Short of memory, QEMU is simply not asked for it */
+	args = json_object_new_object();
+	enable = json_object_new_array();
+	oob = json_object_new_string("oob");
+	if (!args || !enable || !oob || json_object_array_add(enable, oob)) {
+		json_object_put(oob);
+		json_object_put(enable);
+		json_object_put(args);
+		return NULL;
+	}
+	if (json_object_object_add(args, "enable", enable)) {
+		json_object_put(enable);
+		json_object_put(args);
+		return NULL;
+	}
+	return args;
+}
+
 struct qmp *qmp_open(const char *socket_path, int timeout_ms, char *err, size_t errlen)
 {
 	int64_t deadline = deadline_after(timeout_ms);
@@ -655,7 +700,8 @@ struct qmp *qmp_open(const char *socket_path, int timeout_ms, char *err, size_t 
 		       q->error ? q->error_msg : strerror(-r));
 		goto fail;
 	}
-	if (qmp_call(q, "qmp_capabilities", NULL, NULL, ms_left(deadline), err, errlen))
+	if (qmp_call(q, "qmp_capabilities", capabilities_wanted(q->greeting), NULL,
+		     ms_left(deadline), err, errlen))
 		goto fail;
 	return q;
 fail:

@@ -46,7 +46,8 @@ struct qmp;
 /*
  * Connects to the QMP socket at socket_path, retrying while it is absent or
  * refuses (QEMU still starting), reads the greeting and leaves the greeting's
- * capability negotiation mode with qmp_capabilities. timeout_ms bounds all
+ * capability negotiation mode with qmp_capabilities, enabling "oob" where it
+ * is offered (QEMU then takes calls in flight at once). timeout_ms bounds all
  * of it. Returns NULL with the reason in err on failure.
  */
 struct qmp *qmp_open(const char *socket_path, int timeout_ms, char *err, size_t errlen);

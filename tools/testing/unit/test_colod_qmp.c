@@ -650,8 +650,8 @@ static void test_fake_calls(void)
 		return;
 	}
 	req = f.caps_request;
-	tap_check(request_is(req, "qmp_capabilities", 1, "(none)"),
-		  "qmp_capabilities went out as %s",
+	tap_check(request_is(req, "qmp_capabilities", 1, "{\"enable\":[\"oob\"]}"),
+		  "qmp_capabilities enables the oob the greeting offers: %s",
 		  req ? json_object_to_json_string(req) : "(nothing)");
 
 	server_queue(&f, "{\"return\": {\"x\": 42}, \"id\": 2}");
@@ -963,6 +963,18 @@ static void test_fake_open(void)
 		  "an event before the greeting (QEMU 7.2 at start) is queued, then the greeting: %s",
 		  q ? "" : err);
 	json_object_put(ev);
+	fake_close(&f, q);
+
+	q = fake_open(&f, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n", CAPS_REPLY);
+	tap_check(q && request_is(f.caps_request, "qmp_capabilities", 1, "(none)"),
+		  "a greeting offering no oob: qmp_capabilities asks for none: %s",
+		  f.caps_request ? json_object_to_json_string(f.caps_request) : err);
+	fake_close(&f, q);
+
+	q = fake_open(&f, "{\"QMP\": {\"capabilities\": [null, 7, \"oob\"]}}\r\n", CAPS_REPLY);
+	tap_check(q && request_is(f.caps_request, "qmp_capabilities", 1, "{\"enable\":[\"oob\"]}"),
+		  "odd entries beside oob in the offer are passed over: %s",
+		  f.caps_request ? json_object_to_json_string(f.caps_request) : err);
 	fake_close(&f, q);
 
 	q = fake_open(&f, GREETING, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, "
