@@ -312,6 +312,12 @@ anchor_try()
 anchor()
 {
 	local try best=0 lines most=-1 key rate rest
+	if [ "$ANCHOR_TRIES" -eq 0 ]; then
+		RES[anchor,stuck]=skipped
+		RES[anchor,tries]="none asked for"
+		RES[anchor,done_n]=0
+		return
+	fi
 	for try in $(seq "$ANCHOR_TRIES"); do
 		anchor_try "$try"
 		RES[anchor,tries]+="${RES[anchor,tries]:+; }try $try: $(sed -n 's/^outcome //p' "$R/anchor.$try")"
@@ -359,8 +365,8 @@ echo "QEMU COLO anchor"
 anchor
 
 # --- the table -------------------------------------------------------------
-# cell SETUP KEY: the value; for what the anchor could not measure, "hung"
-# or "left" (QEMU left COLO on an error).
+# cell SETUP KEY: the value; for what the anchor could not measure, "hung",
+# "left" (QEMU left COLO on an error) or "skipped" (no tries asked for).
 cell()
 {
 	local v=${RES[$1,$2]:-}
@@ -420,7 +426,7 @@ printf '  outcome: %s; manual checkpoints done: %s (%s with the timer'"'"'s); pr
 printf '  client across it: %s streams, %s bytes intact, %s bytes lost\n' \
 	"${RES[soak,streams]}" "${RES[soak,intact]}" "${RES[soak,lost]}"
 
-printf '\nQEMU COLO anchor: %s (table from try %s)\n' "${RES[anchor,tries]}" "${RES[anchor,best]}"
+printf '\nQEMU COLO anchor: %s%s\n' "${RES[anchor,tries]}" "${RES[anchor,best]:+ (table from try ${RES[anchor,best]})}"
 printf 'QEMU COLO checkpoints completed in all tries (first syncs left out): %s, pause p50 %s ms, p99 %s ms\n' \
 	"${RES[anchor,done_n]}" "${RES[anchor,done_p50]}" "${RES[anchor,done_p99]}"
 goal_pause=$(ratio "${RES[colod,qp50,${RATES[0]}]:-}" "${RES[anchor,p50,${RATES[0]}]:-}")

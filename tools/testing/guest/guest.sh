@@ -77,7 +77,11 @@ guest_paths()
 # guest_device_args CONTROL_SOCKET CONSOLE_LOG: fills the array
 # GUEST_DEVICE_ARGS with the guest's machine, devices and kernel: what a
 # colod configuration's [qemu] args holds. Its devices use the backends
-# that colod adds under fixed ids (ram0, disk0, net0).
+# that colod adds under fixed ids (ram0, disk0, net0). The virtio devices
+# are legacy-only (disable-modern): a modern virtio-pci device saves the
+# state of all 1024 possible queues twice over, and in the benchmark those
+# two devices took most of the PVM's device-state save, 8-40 ms of each
+# checkpoint's pause (colod.rst, "Device state").
 guest_device_args()
 {
 	guest_paths
@@ -85,8 +89,8 @@ guest_device_args()
 		-M pc -cpu qemu64 -smp 1
 		-nodefaults -no-user-config -display none -no-reboot
 		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$GUEST_APPEND"
-		-device virtio-blk-pci,drive=disk0
-		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC"
+		-device virtio-blk-pci,drive=disk0,disable-modern=on
+		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC,disable-modern=on"
 		-chardev "file,id=console,path=$2" -serial chardev:console
 		-chardev "socket,id=control,path=$1,server=on,wait=off" -serial chardev:control
 	)
