@@ -266,7 +266,7 @@ static int common_setup(struct colod *d, int proxy_role, char *err, size_t errle
 	d->tap_ifindex = if_nametoindex(d->cfg.tap);
 	ret = colod_proxy_add(&d->proxy, d->cfg.tap, proxy_role, &d->cfg.local_addr,
 			      d->cfg.proxy_port, &d->cfg.peer_addr, d->cfg.proxy_port,
-			      d->cfg.proxy_timeout_ms, err, errlen);
+			      d->cfg.proxy_timeout_ms, d->cfg.proxy_queue_bytes, err, errlen);
 	if (ret)
 		return ret;
 	d->proxy_added = true;

@@ -145,7 +145,7 @@ static int endpoint_from_sockaddr(const char *what, const struct sockaddr_storag
 int colod_proxy_add(struct colod_proxy *p, const char *dev, int role,
 		    const struct sockaddr_storage *local, uint16_t local_port,
 		    const struct sockaddr_storage *peer, uint16_t peer_port,
-		    uint32_t timeout_ms, char *err, size_t errlen)
+		    uint32_t timeout_ms, uint32_t queue_bytes, char *err, size_t errlen)
 {
 	struct px_endpoint local_ep, peer_ep;
 	unsigned int ifindex;
@@ -170,7 +170,8 @@ int colod_proxy_add(struct colod_proxy *p, const char *dev, int role,
 			    COLO_PROXY_A_LOCAL_PORT) ||
 	    px_put_endpoint(msg, &peer_ep, COLO_PROXY_A_PEER_ADDR, COLO_PROXY_A_PEER_ADDR6,
 			    COLO_PROXY_A_PEER_PORT) ||
-	    (timeout_ms && nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, timeout_ms))) {
+	    (timeout_ms && nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, timeout_ms)) ||
+	    (queue_bytes && nla_put_u32(msg, COLO_PROXY_A_QUEUE_BYTES, queue_bytes))) {
 		nlmsg_free(msg);
 		snprintf(err, errlen, "the request does not fit in a netlink message");
 		return -EMSGSIZE;

@@ -54,13 +54,14 @@ void colod_proxy_close(struct colod_proxy *p);
  * COLO_PROXY_ROLE_PRIMARY or COLO_PROXY_ROLE_SECONDARY, and its tunnel from
  * local to peer. local and peer are AF_INET or AF_INET6 addresses of one
  * family (their own port fields are ignored); the ports are in host order.
- * timeout_ms is the longest a PVM frame is held, 0 for the module's
- * default; the queue limits are the module's defaults.
+ * timeout_ms is the longest a PVM frame is held and queue_bytes the most
+ * bytes a connection holds before a checkpoint is asked for, 0 for the
+ * module's default each; the other limits are the module's defaults.
  */
 int colod_proxy_add(struct colod_proxy *p, const char *dev, int role,
 		    const struct sockaddr_storage *local, uint16_t local_port,
 		    const struct sockaddr_storage *peer, uint16_t peer_port,
-		    uint32_t timeout_ms, char *err, size_t errlen);
+		    uint32_t timeout_ms, uint32_t queue_bytes, char *err, size_t errlen);
 
 /* Deletes dev's instance, releasing the frames it holds. */
 int colod_proxy_del(struct colod_proxy *p, const char *dev, char *err, size_t errlen);

@@ -8,7 +8,9 @@
 #    memory writer at each rate of COLOD_BENCH_RATES (pages/s), timer
 #    checkpoints every COLOD_BENCH_INTERVAL s (and one when a PVM frame
 #    was held COLOD_BENCH_HOLD_MS, default 3000: colod's proxy_timeout and
-#    colo-compare's compare_timeout), COLOD_BENCH_CHECKPOINTS of
+#    colo-compare's compare_timeout; and for colod, when one connection
+#    holds COLOD_BENCH_QUEUE_BYTES of unmatched PVM output, default 16M as
+#    colod's: its proxy_queue_bytes), COLOD_BENCH_CHECKPOINTS of
 #    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms", by its own
 #    clock, and "QEMU's STOP to RESUME Y ms"; QEMU: the PVM's QMP STOP to
@@ -39,6 +41,7 @@ read -r -a RATES <<< "${COLOD_BENCH_RATES:-0 200 1000}"
 PER_RATE=${COLOD_BENCH_CHECKPOINTS:-10}
 INTERVAL_S=${COLOD_BENCH_INTERVAL:-2}
 HOLD_MS=${COLOD_BENCH_HOLD_MS:-3000}
+QUEUE_BYTES=${COLOD_BENCH_QUEUE_BYTES:-16M}
 ROUNDS=${COLOD_BENCH_ROUNDS:-2}
 ANCHOR_TRIES=${COLOD_BENCH_ANCHOR_TRIES:-2}
 SOAK=${COLOD_BENCH_SOAK:-1000}
@@ -56,7 +59,8 @@ guest_check_images || exit 1
 [ -x "$COLOD" ] || { echo "colod is not built (make tools)"; exit 1; }
 colod_setup || fail "setting up modules, namespaces and disks failed"
 sed -i -e "s/^max_interval = .*/max_interval = ${INTERVAL_S}s/" \
-	-e "s/^proxy_timeout = .*/proxy_timeout = ${HOLD_MS}ms/" "$W/primary.conf" "$W/secondary.conf"
+	-e "s/^proxy_timeout = .*/proxy_timeout = ${HOLD_MS}ms\nproxy_queue_bytes = $QUEUE_BYTES/" \
+	"$W/primary.conf" "$W/secondary.conf"
 ALONE_DISK=$(guest_loop alone) || fail "no loop device for the guest alone"
 on_exit "losetup -d $ALONE_DISK"
 R=$W/results
@@ -378,6 +382,8 @@ printf '\ncolod vs QEMU 7.2 COLO, guest %s MiB under nested TCG; timer checkpoin
 	"$GUEST_RAM_MB" "$INTERVAL_S"
 printf 'and one when a PVM frame was held %s ms (colod proxy_timeout, colo-compare compare_timeout)\n' \
 	"$HOLD_MS"
+printf 'or, colod only, when a connection held %s bytes the replica had not matched (proxy_queue_bytes)\n' \
+	"$QUEUE_BYTES"
 printf '\nPVM pause per checkpoint against the guest'"'"'s dirty rate (%s checkpoints per rate)\n' "$PER_RATE"
 printf '%-10s | %-47s | %-28s | %s\n' "" "colod: its own clock / QEMU's events" "QEMU COLO: QEMU's events" \
 	"colod/QEMU p50"
