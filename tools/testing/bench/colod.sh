@@ -437,7 +437,7 @@ printf 'QEMU COLO checkpoints completed in all tries (first syncs left out): %s,
 	"${RES[anchor,done_n]}" "${RES[anchor,done_p50]}" "${RES[anchor,done_p99]}"
 goal_pause=$(ratio "${RES[colod,qp50,${RATES[0]}]:-}" "${RES[anchor,p50,${RATES[0]}]:-}")
 if [ "$goal_pause" = - ] && [ "${RES[anchor,done_n]}" != 0 ]; then
-	goal_pause="$(ratio "${RES[colod,qp50,${RATES[0]}]:-}" "${RES[anchor,done_p50]}") (against the checkpoints QEMU completed before it hung)"
+	goal_pause="$(ratio "${RES[colod,qp50,${RATES[0]}]:-}" "${RES[anchor,done_p50]}") (against the ${RES[anchor,done_n]} checkpoints QEMU completed before it ${RES[anchor,stuck]/left/left COLO})"
 fi
 goal_pause_own=$(ratio "${RES[colod,p50,${RATES[0]}]:-}" "${RES[anchor,p50,${RATES[0]}]:-${RES[anchor,done_p50]}}")
 goal_tput=$(ratio "$tput_colod" "${RES[anchor,tput]:-}")
