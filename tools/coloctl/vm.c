@@ -157,6 +157,12 @@ static void print_status(struct json_object *s)
 			print_parts(parts);
 			printf(")");
 		}
+		printf("\n  replica %s; last down %.1f ms; %.0f checkpoints superseded before "
+		       "their load",
+		       json_object_get_boolean(json_object_object_get(s, "load_pending")) ?
+		       "down, the last checkpoint waits for the next QEMU" :
+		       num(s, "qemu_pid") > 0 ? "running" : "not started",
+		       num(s, "last_replica_down_ms"), num(s, "loads_superseded"));
 	}
 	printf("\n");
 	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {

@@ -8,8 +8,10 @@
  *
  * One epoll loop: signals (signalfd), a 50 ms tick (timerfd) that connects,
  * looks at the disk's dm events and decides when to checkpoint, the agent
- * connection, colo_proxy's checkpoint requests, the control socket. A checkpoint runs to its end
- * inside one iteration, with every wait in it bounded.
+ * connection, colo_proxy's checkpoint requests, the control socket and, on
+ * the secondary, run_dir, where the next replica QEMU's sockets appear. A
+ * checkpoint runs to its end inside one iteration, with every wait in it
+ * bounded.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +35,7 @@
 #define TICK_MS 50
 
 enum { EV_SIGNAL, EV_TICK, EV_CONTROL, EV_LISTEN, EV_AGENT, EV_PROXY, EV_QMP, EV_CPG,
-       EV_QUORUM };
+       EV_QUORUM, EV_SPARE };
 
 static void ep_add(struct colod *d, int fd, uint64_t tag)
 {
@@ -251,6 +253,13 @@ static int setup(struct colod *d)
 		return -1;
 	}
 	ep_add(d, d->ctl_fd, EV_CONTROL);
+	if (d->cfg.role == COLOD_ROLE_SECONDARY) {
+		if (secondary_watch_spares(d, err, sizeof(err))) {
+			log_err("setup: %s", err);
+			return -1;
+		}
+		ep_add(d, d->spare_watch_fd, EV_SPARE);
+	}
 	if (d->cfg.corosync) {
 		if (cluster_open(d, err, sizeof(err))) {
 			log_err("setup: %s", err);
@@ -323,6 +332,9 @@ static void run(struct colod *d)
 			case EV_QMP:
 				drain_qmp_events(d);
 				break;
+			case EV_SPARE:
+				secondary_spare_event(d);
+				break;
 			case EV_CPG:
 				if (d->cluster.cpg_fd >= 0)
 					cluster_event(d, d->cluster.cpg_fd);
@@ -356,7 +368,7 @@ int main(int argc, char **argv)
 	};
 	struct colod d = {
 		.ctl_fd = -1, .listen_fd = -1, .agent_fd = -1,
-		.tap_fd = -1, .ram_fd = -1, .cache_fd = -1,
+		.tap_fd = -1, .ram_fd = -1, .cache_fd = -1, .spare_watch_fd = -1,
 		.cluster = { .cpg_fd = -1, .quorum_fd = -1 },
 	};
 	bool check = false;

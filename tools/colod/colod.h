@@ -120,6 +120,10 @@ struct colod {
 	size_t page_buf_size;
 	unsigned char *devstate;	/* device state of the checkpoint in progress */
 	size_t devstate_len, devstate_size;
+	/* secondary: the acknowledged checkpoint's, kept for the replica that loads it */
+	unsigned char *acked_devstate;
+	size_t acked_devstate_len, acked_devstate_size;
+	enum colo_ckpt_reason acked_reason;
 
 	/* disk */
 	uint64_t disk_bytes;
@@ -131,6 +135,15 @@ struct colod {
 
 	struct colod_qemu vm, next;	/* next: secondary's pre-spawned replica */
 	unsigned int qemu_gens;
+	/*
+	 * Secondary: the replica is down and the acknowledged checkpoint waits
+	 * for the next QEMU to be up (secondary_load()); checkpoints go on
+	 * meanwhile, and each that comes first supersedes the waiting load.
+	 */
+	bool load_pending;
+	uint64_t loads_superseded;
+	uint64_t replica_down_since_ns, last_replica_down_ns;
+	int spare_watch_fd;		/* inotify on run_dir: the next QEMU's sockets appear */
 
 	struct colod_cluster cluster;
 	uint64_t takeover_ns;		/* how long the last takeover took from the peer's leaving */
@@ -252,6 +265,8 @@ int primary_start_vm(struct colod *d, char *err, size_t errlen);
 int secondary_accept(struct colod *d);
 int secondary_handle(struct colod *d);
 void secondary_tick(struct colod *d);
+int secondary_watch_spares(struct colod *d, char *err, size_t errlen);
+void secondary_spare_event(struct colod *d);
 int primary_handle(struct colod *d);
 void primary_disk_event(struct colod *d);
 bool disk_event_pending(struct colod *d);

@@ -183,6 +183,10 @@ static struct json_object *status_json(struct colod *d)
 		json_object_object_add(load_parts, colod_load_step_names[i],
 				       json_object_new_double(d->last_load_step_ns[i] / 1e6));
 	json_object_object_add(o, "last_load_parts_ms", load_parts);
+	json_object_object_add(o, "load_pending", json_object_new_boolean(d->load_pending));
+	json_object_object_add(o, "loads_superseded", json_object_new_uint64(d->loads_superseded));
+	json_object_object_add(o, "last_replica_down_ms",
+			       json_object_new_double(d->last_replica_down_ns / 1e6));
 	json_object_object_add(o, "last_dirty_pages", json_object_new_uint64(d->last_pages));
 	json_object_object_add(o, "last_dirty_bytes",
 			       json_object_new_uint64(d->last_pages * COLOD_PAGE_SIZE));

@@ -13,12 +13,15 @@
  * The ACK comes once this host holds the whole state (RAM and disk as the
  * primary's at its stop, device state in memory), before the slow part,
  * loading the device state: the primary's pause does not wait for it.
- * Nothing else runs meanwhile, so a takeover that follows finds the
- * replica running from the acknowledged checkpoint.
  *
  * A fresh QEMU per checkpoint is how QEMU 7.2 loads device state more than
  * once (Documentation/admin-guide/colod.rst says why); starting the next one
- * right after a checkpoint keeps its start-up off the next checkpoint.
+ * right after a load keeps its start-up off the next checkpoint. When
+ * checkpoints come faster than a QEMU starts, the load waits for it in the
+ * main loop (secondary_load()) rather than holding up the agent link: the
+ * next checkpoint is taken and acknowledged meanwhile, and the load it
+ * supersedes is skipped. A takeover in that window loads the acknowledged
+ * checkpoint first, waiting for the QEMU.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -208,7 +213,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 			 d->next.incoming_path);
 		return fd;
 	}
-	r = link_send(fd, d->devstate, d->devstate_len);
+	r = link_send(fd, d->acked_devstate, d->acked_devstate_len);
 	close(fd);
 	if (r) {
 		snprintf(err, errlen, "handing the device state to QEMU %u: %s", d->next.gen,
@@ -230,7 +235,7 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 		poll(NULL, 0, 2);
 	}
 	step_time(&d->last_load_step_ns[COLOD_LOAD_RESTORE], &mark);
-	d->frozen = d->last_reason == COLO_CKPT_FREEZE;
+	d->frozen = d->acked_reason == COLO_CKPT_FREEZE;
 	if (strcmp(status, "running") && !d->frozen)
 		r = qmp_call(d->next.qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, err, errlen);
 	if (r)
@@ -239,6 +244,78 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 	d->vm = d->next;
 	memset(&d->next, 0, sizeof(d->next));
 	return 0;
+}
+
+/*
+ * Whether the next QEMU takes a load without a wait: QEMU 7.2 opens its
+ * -incoming socket last before its main loop, when its QMP answers too.
+ */
+static bool spare_ready(const struct colod *d)
+{
+	struct stat st;
+
+	if (!d->next.pid)
+		return false;
+	return d->next.qmp || (!stat(d->next.incoming_path, &st) && S_ISSOCK(st.st_mode));
+}
+
+/*
+ * Loads the acknowledged checkpoint into the next QEMU and runs it: only
+ * once that QEMU is ready, unless wait is set (a takeover cannot go on
+ * without a replica). Failing, the agent fails: the replica is gone.
+ */
+static int secondary_load(struct colod *d, bool wait)
+{
+	char err[512], loaded[128];
+	uint64_t t0 = now_ns();
+	int r;
+
+	if (!d->load_pending)
+		return 0;
+	if (!wait && ((d->state != COLOD_REPLICATING && d->state != COLOD_LINK_LOST) ||
+		      !spare_ready(d)))
+		return 0;
+	r = start_next(d, err, sizeof(err));
+	if (r) {
+		colod_set_state(d, COLOD_FAILED, "loading checkpoint %llu: %s",
+				(unsigned long long)d->ckpt_id, err);
+		secondary_disconnect(d, d->state_why);
+		return r;
+	}
+	d->load_pending = false;
+	d->last_load_ns = now_ns() - t0;
+	d->last_replica_down_ns = now_ns() - d->replica_down_since_ns;
+	steps_format(colod_load_step_names, d->last_load_step_ns, 0, COLOD_LOAD_STEPS,
+		     loaded, sizeof(loaded));
+	log_info("checkpoint %llu loaded in %.1f ms (%s) into replica QEMU %u, down %.1f ms",
+		 (unsigned long long)d->ckpt_id, d->last_load_ns / 1e6, loaded, d->vm.gen,
+		 d->last_replica_down_ns / 1e6);
+	/* a frozen replica keeps the guest's sockets and files to itself (the
+	 * next QEMU would take them over): the next checkpoint starts one */
+	if (!d->frozen && (r = prespawn(d, err, sizeof(err))))
+		secondary_disconnect(d, err);
+	return r;
+}
+
+int secondary_watch_spares(struct colod *d, char *err, size_t errlen)
+{
+	d->spare_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->spare_watch_fd < 0 ||
+	    inotify_add_watch(d->spare_watch_fd, d->cfg.run_dir, IN_CREATE) < 0) {
+		snprintf(err, errlen, "watching %s: %s", d->cfg.run_dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Something was created in run_dir: perhaps the next QEMU's sockets. */
+void secondary_spare_event(struct colod *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(d->spare_watch_fd, buf, sizeof(buf)) > 0)
+		;
+	secondary_load(d, false);
 }
 
 /*
@@ -288,6 +365,20 @@ static int take_pages(struct colod *d, const struct colo_pages *p, char *err, si
 	}
 	d->npages += p->count;
 	return 0;
+}
+
+/* The checkpoint just acknowledged keeps its device state for the load. */
+static void swap_devstate(struct colod *d)
+{
+	unsigned char *b = d->acked_devstate;
+	size_t size = d->acked_devstate_size;
+
+	d->acked_devstate = d->devstate;
+	d->acked_devstate_size = d->devstate_size;
+	d->acked_devstate_len = d->devstate_len;
+	d->devstate = b;
+	d->devstate_size = size;
+	d->devstate_len = 0;
 }
 
 static int take_devstate(struct colod *d, const struct colo_devstate *s, char *err,
@@ -344,7 +435,8 @@ int secondary_takeover(struct colod *d, const char *why, bool planned)
 	char err[512];
 	int r;
 
-	if ((d->state != COLOD_REPLICATING && d->state != COLOD_LINK_LOST) || !d->vm.qmp) {
+	if ((d->state != COLOD_REPLICATING && d->state != COLOD_LINK_LOST) ||
+	    (!d->vm.qmp && !d->load_pending)) {
 		snprintf(err, sizeof(err), "%s; no complete checkpoint to take over from", why);
 		secondary_disconnect(d, err);
 		return -ESRCH;
@@ -368,6 +460,13 @@ int secondary_takeover(struct colod *d, const char *why, bool planned)
 	}
 	d->npages = 0;
 	d->devstate_len = 0;
+	if (d->load_pending) {
+		log_info("taking over: checkpoint %llu waits for replica QEMU %u; loading it first",
+			 (unsigned long long)d->ckpt_id, d->next.gen);
+		r = secondary_load(d, true);
+		if (r)
+			return r;
+	}
 	qemu_kill(&d->next);
 	/* the replica's writes win over the primary's since the last checkpoint */
 	r = dm_message(d->dm_name, "failover", err, sizeof(err));
@@ -423,7 +522,7 @@ void secondary_tick(struct colod *d)
 int secondary_handle(struct colod *d)
 {
 	struct colo_msg m;
-	char err[512], loaded[128];
+	char err[512];
 	const char *why;
 	uint64_t t0;
 	int r;
@@ -451,6 +550,8 @@ int secondary_handle(struct colod *d)
 		break;
 	case COLO_MSG_CKPT_END:
 		t0 = now_ns();
+		if (!d->load_pending)
+			d->replica_down_since_ns = t0;
 		r = commit_checkpoint(d, err, sizeof(err));
 		if (r) {
 			colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s",
@@ -458,12 +559,20 @@ int secondary_handle(struct colod *d)
 			break;
 		}
 		d->last_apply_ns = now_ns() - t0;
+		if (d->load_pending) {
+			d->loads_superseded++;
+			log_info("checkpoint %llu is superseded before a replica could load it",
+				 (unsigned long long)d->ckpt_id);
+		}
 		d->ckpt_id = m.end_ckpt_id;
 		d->checkpoints++;
 		d->reasons[d->last_reason]++;
 		d->last_devstate_bytes = d->devstate_len;
 		d->total_pages += d->npages;
 		d->last_ckpt_end_ns = now_ns();
+		swap_devstate(d);
+		d->acked_reason = d->last_reason;
+		d->load_pending = true;
 		m.type = COLO_MSG_ACK;
 		m.ack = (struct colo_ack){ .ckpt_id = d->ckpt_id, .apply_ns = d->last_apply_ns };
 		r = link_send_msg(d->agent_fd, &m);
@@ -471,28 +580,15 @@ int secondary_handle(struct colod *d)
 			snprintf(err, sizeof(err), "sending the ACK: %s", strerror(-r));
 			break;
 		}
-		t0 = now_ns();
-		r = start_next(d, err, sizeof(err));
-		if (r) {
-			colod_set_state(d, COLOD_FAILED, "checkpoint %llu: %s",
-					(unsigned long long)d->ckpt_id, err);
-			break;
-		}
-		d->last_load_ns = now_ns() - t0;
 		if (d->state != COLOD_REPLICATING)
 			colod_set_state(d, COLOD_REPLICATING, "first checkpoint applied");
-		steps_format(colod_load_step_names, d->last_load_step_ns, 0, COLOD_LOAD_STEPS,
-			     loaded, sizeof(loaded));
 		log_info("checkpoint %llu (%s) applied: %llu pages, %zu bytes of device state, "
-			 "%.1f ms, then loaded in %.1f ms (%s), replica QEMU %u",
-			 (unsigned long long)d->ckpt_id, colo_ckpt_reason_name(d->last_reason),
-			 (unsigned long long)d->npages, d->devstate_len, d->last_apply_ns / 1e6,
-			 d->last_load_ns / 1e6, loaded, d->vm.gen);
-		/* a frozen replica keeps the guest's sockets and files to itself
-		 * (the next QEMU would take them over): start_next() starts the
-		 * next one at the next checkpoint */
-		if (!d->frozen)
-			r = prespawn(d, err, sizeof(err));
+			 "%.1f ms", (unsigned long long)d->ckpt_id,
+			 colo_ckpt_reason_name(d->last_reason), (unsigned long long)d->npages,
+			 d->acked_devstate_len, d->last_apply_ns / 1e6);
+		r = prespawn(d, err, sizeof(err));
+		if (!r)
+			return secondary_load(d, false);
 		break;
 	case COLO_MSG_PING:
 		m.type = COLO_MSG_PONG;

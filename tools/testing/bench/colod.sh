@@ -9,8 +9,9 @@
 #    checkpoints every COLOD_BENCH_INTERVAL s (and one when a PVM frame
 #    was held COLOD_BENCH_HOLD_MS, default 3000: colod's proxy_timeout and
 #    colo-compare's compare_timeout; and for colod, when one connection
-#    holds COLOD_BENCH_QUEUE_BYTES of unmatched PVM output, default 16M as
-#    colod's: its proxy_queue_bytes), COLOD_BENCH_CHECKPOINTS of
+#    holds COLOD_BENCH_QUEUE_BYTES of unmatched PVM output, default 16K:
+#    its proxy_queue_bytes, set as colod.rst advises for a replica slower
+#    than the primary, as every replica under TCG is), COLOD_BENCH_CHECKPOINTS of
 #    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms", by its own
 #    clock, and "QEMU's STOP to RESUME Y ms"; QEMU: the PVM's QMP STOP to
@@ -22,7 +23,8 @@
 #    colod pair, the guest alone (one QEMU from the snapshot on the
 #    primary's tap0, no colod) and QEMU's COLO, as ratios. Alone and colod
 #    alternate COLOD_BENCH_ROUNDS times, each on a fresh start; cells are
-#    medians. The anchor runs once after them, up to
+#    medians. Each round also measures colod at its default
+#    proxy_queue_bytes (16M), unless that is what was asked for. The anchor runs once after them, up to
 #    COLOD_BENCH_ANCHOR_TRIES times when QEMU hangs; a hang is a result.
 # 3. A soak: COLOD_BENCH_SOAK manual checkpoints in a row while the guest
 #    writes memory and disk and a client streams across them; checkpoints
@@ -41,7 +43,8 @@ read -r -a RATES <<< "${COLOD_BENCH_RATES:-0 200 1000}"
 PER_RATE=${COLOD_BENCH_CHECKPOINTS:-10}
 INTERVAL_S=${COLOD_BENCH_INTERVAL:-2}
 HOLD_MS=${COLOD_BENCH_HOLD_MS:-3000}
-QUEUE_BYTES=${COLOD_BENCH_QUEUE_BYTES:-16M}
+QUEUE_BYTES=${COLOD_BENCH_QUEUE_BYTES:-16K}
+DEFAULT_QUEUE_BYTES=16M
 ROUNDS=${COLOD_BENCH_ROUNDS:-2}
 ANCHOR_TRIES=${COLOD_BENCH_ANCHOR_TRIES:-2}
 SOAK=${COLOD_BENCH_SOAK:-1000}
@@ -104,13 +107,23 @@ ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys
 # from the client; appends to RES[SETUP,tput] (KiB/s) and RES[SETUP,rtt]
 # (ms), "failed" for a run that did not complete byte-exact. For colod,
 # also RES[colod,matched]: the percentage of the stream's bytes the
-# compare released.
+# compare released, and RES[colod,ckpts]: the checkpoints the secondary
+# took during the stream, with the loads they superseded (the same for
+# colod_default).
 client_measure()
 {
-	local out tput rtt compared0
-	[ "$1" = colod ] && compared0=$(compared_bytes)
+	local out tput rtt compared0 ckpts0 superseded0
+	if [ "${1#colod}" != "$1" ]; then
+		compared0=$(compared_bytes)
+		ckpts0=$(field secondary "['checkpoints']")
+		superseded0=$(field secondary "['loads_superseded']")
+	fi
 	out=$(timeout 300 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 "$2" $((STREAM_KIB * 256)) 4 2>&1)
-	[ "$1" = colod ] && RES[colod,matched]+=" $((($(compared_bytes) - compared0) * 100 / (STREAM_KIB * 1024)))"
+	if [ "${1#colod}" != "$1" ]; then
+		RES[$1,matched]+=" $((($(compared_bytes) - compared0) * 100 / (STREAM_KIB * 1024)))"
+		RES[$1,ckpts]+=" $(($(field secondary "['checkpoints']") - ckpts0))"
+		RES[$1,ckpts]+=" ($(($(field secondary "['loads_superseded']") - superseded0)))"
+	fi
 	tput=$(sed -n 's/.*, \([0-9]*\) KiB\/s.*/\1/p' <<< "$out")
 	rtt=$(timeout 300 ip netns exec cli python3 "$W/rtt.py" 10.0.0.2 "$RTT_ROUNDS" 2>&1 | grep -E '^[0-9.]+$')
 	RES[$1,tput]+=" ${tput:-failed}"
@@ -128,6 +141,9 @@ alone_round()
 	guest_kill alone
 	rm -f "$W/alone.ram"
 }
+
+# queue_bytes_set VALUE: both agents' proxy_queue_bytes, for the next pair_start
+queue_bytes_set() { sed -i "s/^proxy_queue_bytes = .*/proxy_queue_bytes = $1/" "$W/primary.conf" "$W/secondary.conf"; }
 
 pair_start()
 {
@@ -352,6 +368,14 @@ echo "colod benchmark: $ROUNDS rounds, rates ${RATES[*]} pages/s, $PER_RATE chec
 for round in $(seq "$ROUNDS"); do
 	echo "round $round: the guest alone"
 	alone_round $((100 + round))
+	if [ "$QUEUE_BYTES" != "$DEFAULT_QUEUE_BYTES" ]; then
+		echo "round $round: the colod pair, proxy_queue_bytes $DEFAULT_QUEUE_BYTES (colod's default)"
+		queue_bytes_set "$DEFAULT_QUEUE_BYTES"
+		pair_start
+		client_measure colod_default $((300 + round))
+		pair_stop
+		queue_bytes_set "$QUEUE_BYTES"
+	fi
 	echo "round $round: the colod pair"
 	pair_start
 	client_measure colod $((200 + round))
@@ -424,6 +448,15 @@ echo "(each run: ${STREAM_KIB} KiB in 4 requests, byte-checked; $RTT_ROUNDS echo
 echo " alone tput${RES[alone,tput]}, rtt${RES[alone,rtt]}; colod tput${RES[colod,tput]}, rtt${RES[colod,rtt]})"
 echo "colod: percent of the stream released by the compare, per round:${RES[colod,matched]:-} (the rest waited"
 echo " for the next checkpoint: under TCG each replica translates the guest's code afresh: colod.rst, The replica under emulation)"
+echo "colod: checkpoints during the stream per round (of them, loads the next superseded):${RES[colod,ckpts]:-}"
+if [ -n "${RES[colod_default,tput]:-}" ]; then
+	tput_default=$(median ${RES[colod_default,tput]})
+	printf 'colod at proxy_queue_bytes %s (its default): stream %s KiB/s (%s of QEMU COLO'"'"'s), echo %s ms;\n' \
+		"$DEFAULT_QUEUE_BYTES" "${tput_default:-failed}" "$(ratio "$tput_default" "${RES[anchor,tput]:-}")" \
+		"$(median ${RES[colod_default,rtt]})"
+	echo " per round: tput${RES[colod_default,tput]}, rtt${RES[colod_default,rtt]}; released by the compare, %:${RES[colod_default,matched]};"
+	echo " checkpoints (superseded loads):${RES[colod_default,ckpts]}"
+fi
 
 printf '\nSoak: %s manual checkpoints in a row, guest writing %s pages/s and %s disk records/s\n' \
 	"$SOAK" "$SOAK_MEM_RATE" "$SOAK_DISK_RATE"

@@ -100,6 +100,12 @@ esac
 EOF
 	chmod 0755 "$W/fence"
 	echo "$1" > "$W/fence.action"
+	# the secondary starts its QEMUs through a wrapper that waits while
+	# $W/qemu.hold exists: a test holds the next replica back with it
+	printf '#!/bin/sh\nwhile [ -e "%s" ]; do sleep 0.1; done\nexec %s "$@"\n' \
+		"$W/qemu.hold" "$(command -v qemu-system-x86_64)" > "$W/qemu-held"
+	chmod 0755 "$W/qemu-held"
+	sed -i "s|^binary = .*|binary = $W/qemu-held|" "$W/secondary.conf"
 	printf 'fence = %s\nfence_timeout = 30s\n' "$W/fence" >> "$W/secondary.conf"
 	corosync_start pri
 	corosync_start sec

@@ -7,18 +7,42 @@
 # byte-exact over the same connection. A colod started again on the old
 # primary (as systemd's Restart= would) removes what the killed one left
 # and waits: the secondary, which runs the VM now, refuses it, and no
-# second copy of the guest runs. Topology: failover_lib.sh.
+# second copy of the guest runs. Before the kill, the secondary's next
+# replica QEMU is held back from starting while checkpoints go on: the
+# replica is down, the secondary acknowledges each checkpoint and skips the
+# loads they supersede, and the takeover loads the last one first.
+# Topology: failover_lib.sh.
 . "$(dirname "$0")/failover_lib.sh"
+
+# load_waits: one manual checkpoint; true once the secondary's replica is
+# down with the last checkpoint waiting for the next QEMU, and the load of
+# at least one before it was skipped.
+load_waits()
+{
+	vm primary checkpoint > /dev/null
+	[ "$(field secondary "['load_pending']")" = True ] &&
+		count_at_least secondary "['loads_superseded']" 1
+}
 
 failover_test_start ok
 t_check "the primary's QEMU runs" qemu_of primary
 download_start 41 $((4 << 20))
 t_check "the download is under way (1 MB served)" wait_for 120 streamed_at_least
 
+touch "$W/qemu.hold"
+t_check "with the next replica held back, checkpoints go on and supersede its load" \
+	wait_for 300 load_waits
+echo "# secondary: $(vm secondary status | grep -E '^  replica')"
+
 kill_at=$EPOCHREALTIME
 kill -9 "$(cat "$W/primary.pid")"
 t_check "the primary's QEMU dies with its agent" wait_for 60 no_qemu_of primary
+t_check "the secondary loads the waiting checkpoint before taking over" wait_for 120 \
+	log_has secondary "taking over: checkpoint [0-9]+ waits for replica QEMU"
+rm "$W/qemu.hold"
 t_check "the secondary takes over" wait_state secondary took-over 120 || show_all
+t_check "... from the checkpoint it acknowledged last" \
+	log_has secondary "checkpoint $(field secondary "['last_checkpoint_id']") loaded in"
 t_check "... because corosync said the primary's agent ended" \
 	log_has secondary "the peer left the cluster group: its agent's process ended"
 wait "$DOWNLOAD"
