@@ -190,7 +190,10 @@ const char *const colod_load_step_names[COLOD_LOAD_STEPS] = {
 	[COLOD_LOAD_CONT] = "cont",
 };
 
-/* Makes the pre-started QEMU load the device state and run. */
+/*
+ * Makes the pre-started QEMU (every checkpoint's end starts one, when none
+ * waits) load the acknowledged device state and run.
+ */
 static int start_next(struct colod *d, char *err, size_t errlen)
 {
 	uint64_t mark = now_ns();
@@ -198,12 +201,9 @@ static int start_next(struct colod *d, char *err, size_t errlen)
 	int fd, r, waited;
 
 	memset(d->last_load_step_ns, 0, sizeof(d->last_load_step_ns));
-	r = prespawn(d, err, errlen);
-	if (!r && !d->next.qmp) {
-		r = qemu_connect(&d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
-		if (!r)
-			r = qemu_set_ignore_shared(&d->next, err, errlen);
-	}
+	r = qemu_connect(&d->next, QEMU_READY_TIMEOUT_MS, err, errlen);
+	if (!r)
+		r = qemu_set_ignore_shared(&d->next, err, errlen);
 	if (r)
 		return r;
 	step_time(&d->last_load_step_ns[COLOD_LOAD_START], &mark);
@@ -254,9 +254,7 @@ static bool spare_ready(const struct colod *d)
 {
 	struct stat st;
 
-	if (!d->next.pid)
-		return false;
-	return d->next.qmp || (!stat(d->next.incoming_path, &st) && S_ISSOCK(st.st_mode));
+	return d->next.pid && !stat(d->next.incoming_path, &st) && S_ISSOCK(st.st_mode);
 }
 
 /*
