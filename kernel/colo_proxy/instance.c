@@ -246,6 +246,12 @@ void cp_hold_give(struct cp_instance *inst, u32 len)
 	cp_hold_sub(&inst->hold, len);
 }
 
+/* Holds are checked every quarter of the timeout: a request comes late by at most that. */
+static unsigned long cp_timer_period(u32 timeout_ms)
+{
+	return max(1UL, msecs_to_jiffies(timeout_ms / 4));
+}
+
 /*
  * Periodic work: request a checkpoint for connections whose oldest held
  * frame waited too long, and forget idle connections with nothing held:
@@ -259,6 +265,7 @@ static void cp_timer_fn(struct timer_list *t)
 	unsigned long closed = READ_ONCE(cp_param_conn_closed_s) * HZ;
 	u64 now = get_jiffies_64(), oldest;
 	struct sk_buff_head release;
+	unsigned long timeout;
 	struct hlist_node *tmp;
 	bool awaited_too_long;
 	struct cp_conn *conn;
@@ -266,11 +273,12 @@ static void cp_timer_fn(struct timer_list *t)
 
 	__skb_queue_head_init(&release);
 	spin_lock_bh(&inst->lock);
+	timeout = msecs_to_jiffies(inst->timeout_ms);
 	cp_tunnel_expire(inst);
 	for (i = 0; i <= inst->conn_mask; i++) {
 		hlist_for_each_entry_safe(conn, tmp, &inst->conns[i], node) {
 			if (cp_cmp_oldest(&conn->cmp, &oldest)) {
-				if (now - oldest > msecs_to_jiffies(inst->timeout_ms))
+				if (now - oldest > timeout)
 					cp_request_checkpoint(inst, conn,
 							      COLO_PROXY_REASON_TIMEOUT);
 			} else if (time_after(jiffies, conn->last_used +
@@ -280,14 +288,18 @@ static void cp_timer_fn(struct timer_list *t)
 		}
 	}
 	awaited_too_long = inst->svm_out.closed &&
-			   time_after(jiffies, inst->svm_out_closed +
-				      msecs_to_jiffies(inst->timeout_ms));
+			   time_after(jiffies, inst->svm_out_closed + timeout);
+	/*
+	 * Re-armed under the lock, with the timeout read under it: else a
+	 * cp_instance_set() between the read and the re-arm would have its
+	 * pulled-in expiry pushed out again by the old period.
+	 */
+	mod_timer(&inst->timer, jiffies + cp_timer_period(inst->timeout_ms));
 	spin_unlock_bh(&inst->lock);
 	__skb_queue_purge(&release);
 	/* The primary's word got lost, or it never checkpointed: stop waiting. */
 	if (awaited_too_long)
 		cp_svm_out_release(inst);
-	mod_timer(&inst->timer, jiffies + max(1UL, msecs_to_jiffies(inst->timeout_ms / 4)));
 }
 
 int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
@@ -454,6 +466,36 @@ void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer)
 		if (paired)
 			cp_tunnel_send_checkpointed(inst);
 	}
+}
+
+/*
+ * COLO_PROXY_CMD_SET: new limits for a live instance, 0 keeping a value (the
+ * netlink policy refuses 0). What is held stays held and is measured
+ * against the new limits: by the timer against the timeout, by the data
+ * path against the queue limits at the connection's next held frame.
+ */
+void cp_instance_set(struct cp_instance *inst, u32 timeout_ms, u32 queue_packets,
+		     u32 queue_bytes)
+{
+	lockdep_assert_held(&cp_net_lock);
+	spin_lock_bh(&inst->lock);
+	if (queue_packets)
+		inst->queue_packets = queue_packets;
+	if (queue_bytes)
+		inst->queue_bytes = queue_bytes;
+	if (timeout_ms) {
+		/*
+		 * The timer may be a quarter of the old timeout away, which
+		 * can be longer than the whole new one: pull it in, so that a
+		 * frame already older than the new timeout is reported within
+		 * a quarter of it. The instance is still listed (cp_net_lock),
+		 * so cp_instance_destroy() has not stopped the timer yet and
+		 * will stop it after this.
+		 */
+		timer_reduce(&inst->timer, jiffies + cp_timer_period(timeout_ms));
+		inst->timeout_ms = timeout_ms;
+	}
+	spin_unlock_bh(&inst->lock);
 }
 
 int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack)

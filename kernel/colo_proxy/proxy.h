@@ -90,6 +90,7 @@ struct cp_instance {
 	u8 role;
 	u8 state;
 	struct cp_endpoint local, peer;
+	/* Changed (cp_instance_set()) under cp_net_lock and lock: read under either. */
 	u32 timeout_ms, queue_packets, queue_bytes;
 	struct nf_hook_ops hooks[2];	/* ingress (from guest), egress (to guest) */
 	bool hooks_on;
@@ -168,6 +169,8 @@ int cp_instance_create(struct net *net, const struct cp_instance_cfg *cfg,
 void cp_instance_destroy(struct cp_instance *inst, bool release);
 void cp_instance_checkpoint(struct cp_instance *inst, bool await_peer);
 void cp_instance_failover(struct cp_instance *inst);
+void cp_instance_set(struct cp_instance *inst, u32 timeout_ms, u32 queue_packets,
+		     u32 queue_bytes);
 int cp_instance_hold_input(struct cp_instance *inst, struct netlink_ext_ack *extack);
 int cp_instance_seal(struct cp_instance *inst, struct netlink_ext_ack *extack);
 void cp_instance_stats(struct cp_instance *inst, u64 *out);

@@ -6,6 +6,7 @@
  *   coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer (same family)
  *                     [timeout MS] [queue-packets N] [queue-bytes N] [conn-max N]
  *                     [hold-packets N] [hold-bytes N]
+ *   coloctl proxy set DEV [timeout MS] [queue-packets N] [queue-bytes N]
  *   coloctl proxy del DEV
  *   coloctl proxy show [DEV] [-j]
  *   coloctl proxy stats DEV [-j]
@@ -78,7 +79,7 @@ static int parse_u32(const char *what, const char *s, uint32_t *v)
 	return 0;
 }
 
-/* The attribute of a numeric parameter of add, or -1. */
+/* The attribute of a numeric parameter of add (and set), or -1. */
 static int u32_param(const char *k)
 {
 	static const struct {
@@ -106,6 +107,7 @@ static void usage(FILE *out)
 		"Usage: coloctl proxy add DEV role primary|secondary local IPV4:PORT|[IPV6]:PORT peer IPV4:PORT|[IPV6]:PORT\n"
 		"                         [timeout MS] [queue-packets N] [queue-bytes N] [conn-max N]\n"
 		"                         [hold-packets N] [hold-bytes N]\n"
+		"       coloctl proxy set DEV [timeout MS] [queue-packets N] [queue-bytes N]\n"
 		"       coloctl proxy del DEV\n"
 		"       coloctl proxy show [DEV] [-j]\n"
 		"       coloctl proxy stats DEV [-j]\n"
@@ -162,6 +164,47 @@ static int cmd_add(struct px *px, int argc, char **argv)
 			fprintf(stderr, "coloctl proxy add: unknown parameter '%s'\n", k);
 			goto bad;
 		}
+	}
+	return transact(px, msg, NULL);
+bad:
+	nlmsg_free(msg);
+	return 2;
+}
+
+/*
+ * set DEV [timeout MS] [queue-packets N] [queue-bytes N]: add's keywords and
+ * parsing. The kernel refuses the others, and a set without any, with its
+ * own message: it alone knows what a live instance may change.
+ */
+static int cmd_set(struct px *px, int argc, char **argv)
+{
+	unsigned int ifindex;
+	struct nl_msg *msg;
+	uint32_t v;
+	int i;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (dev_index(argv[0], &ifindex))
+		return 2;
+	msg = px_msg(px, COLO_PROXY_CMD_SET, 0);
+	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);
+	for (i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (u32_param(k) < 0) {
+			fprintf(stderr, "coloctl proxy set: unknown parameter '%s'\n", k);
+			goto bad;
+		}
+		if (!val) {
+			fprintf(stderr, "coloctl proxy set: '%s' needs a value\n", k);
+			goto bad;
+		}
+		if (parse_u32(k, val, &v))
+			goto bad;
+		nla_put_u32(msg, u32_param(k), v);
 	}
 	return transact(px, msg, NULL);
 bad:
@@ -301,7 +344,7 @@ int proxy_main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "add") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
+	if (strcmp(cmd, "add") && strcmp(cmd, "set") && strcmp(cmd, "del") && strcmp(cmd, "show") &&
 	    strcmp(cmd, "stats") && strcmp(cmd, "checkpoint") && strcmp(cmd, "failover") &&
 	    strcmp(cmd, "hold-input") && strcmp(cmd, "release-input") &&
 	    strcmp(cmd, "seal") && strcmp(cmd, "monitor")) {
@@ -315,6 +358,8 @@ int proxy_main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "add"))
 		rc = cmd_add(&px, argc - 2, argv + 2);
+	else if (!strcmp(cmd, "set"))
+		rc = cmd_set(&px, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "del"))
 		rc = cmd_simple(&px, COLO_PROXY_CMD_DEL, argc - 2, argv + 2);
 	else if (!strcmp(cmd, "checkpoint"))

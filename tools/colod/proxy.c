@@ -179,6 +179,24 @@ int colod_proxy_add(struct colod_proxy *p, const char *dev, int role,
 	return request_run(p, msg, NULL, NULL, err, errlen);
 }
 
+int colod_proxy_set_timeout(struct colod_proxy *p, const char *dev, uint32_t timeout_ms,
+			    char *err, size_t errlen)
+{
+	unsigned int ifindex;
+	struct nl_msg *msg;
+	int rc;
+
+	rc = request_start(p, COLO_PROXY_CMD_SET, dev, &msg, &ifindex, err, errlen);
+	if (rc)
+		return rc;
+	if (nla_put_u32(msg, COLO_PROXY_A_TIMEOUT_MS, timeout_ms)) {
+		nlmsg_free(msg);
+		snprintf(err, errlen, "the request does not fit in a netlink message");
+		return -EMSGSIZE;
+	}
+	return request_run(p, msg, NULL, NULL, err, errlen);
+}
+
 int colod_proxy_del(struct colod_proxy *p, const char *dev, char *err, size_t errlen)
 {
 	return request_simple(p, COLO_PROXY_CMD_DEL, dev, err, errlen);

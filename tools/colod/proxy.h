@@ -63,6 +63,16 @@ int colod_proxy_add(struct colod_proxy *p, const char *dev, int role,
 		    const struct sockaddr_storage *peer, uint16_t peer_port,
 		    uint32_t timeout_ms, uint32_t queue_bytes, char *err, size_t errlen);
 
+/*
+ * Replaces the timeout of dev's live instance (1 to 3600000 ms, else the
+ * kernel's -ERANGE), of either role; its queue limits stay, and nothing held
+ * is released. Frames already held are measured against the new timeout: a
+ * shorter one requests a checkpoint for a frame older than it within a
+ * quarter of it.
+ */
+int colod_proxy_set_timeout(struct colod_proxy *p, const char *dev, uint32_t timeout_ms,
+			    char *err, size_t errlen);
+
 /* Deletes dev's instance, releasing the frames it holds. */
 int colod_proxy_del(struct colod_proxy *p, const char *dev, char *err, size_t errlen);
 

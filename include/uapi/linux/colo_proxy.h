@@ -70,6 +70,15 @@ enum colo_proxy_cmd {
 	 * EBUSY when already sealed.
 	 */
 	COLO_PROXY_CMD_SEAL,
+	/*
+	 * IFINDEX and at least one of TIMEOUT_MS, QUEUE_PACKETS, QUEUE_BYTES
+	 * (no other attribute): those given replace the instance's, the
+	 * others stay. Either role. Nothing held is released or dropped;
+	 * frames already held are measured against the new TIMEOUT_MS (a
+	 * frame older than it is requested for within a quarter of it), the
+	 * QUEUE_* limits apply from the connection's next held frame.
+	 */
+	COLO_PROXY_CMD_SET,
 	__COLO_PROXY_CMD_MAX
 };
 #define COLO_PROXY_CMD_MAX (__COLO_PROXY_CMD_MAX - 1)

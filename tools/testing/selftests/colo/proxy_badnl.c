@@ -219,6 +219,35 @@ int main(int argc, char **argv)
 	nla_put_u16(m, COLO_PROXY_A_PEER_PORT, 7100);
 	expect_reject("new with a 15-byte IPv6 address", m);
 
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	expect_reject("set without a value", m);
+
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u32(m, COLO_PROXY_A_TIMEOUT_MS, 3600 * 1000 + 1);
+	expect_reject("set with timeout 3600001", m);
+
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u32(m, COLO_PROXY_A_QUEUE_BYTES, 0);
+	expect_reject("set with queue-bytes 0", m);
+
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u32(m, COLO_PROXY_A_TIMEOUT_MS, 100);
+	nla_put_u32(m, COLO_PROXY_A_CONN_MAX, 64);
+	expect_reject("set with conn-max", m);
+
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_TIMEOUT_MS, 100);
+	expect_reject("set without ifindex", m);
+
+	m = req(COLO_PROXY_CMD_SET);
+	nla_put_u32(m, COLO_PROXY_A_IFINDEX, ifindex);
+	nla_put_u32(m, COLO_PROXY_A_TIMEOUT_MS, 100);
+	expect_reject("set without instance", m);
+
 	m = req(COLO_PROXY_CMD_DEL);
 	expect_reject("del without ifindex", m);
 

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# colo_proxy control plane: coloctl proxy add/show/stats/checkpoint/failover/
-# del (human and JSON output), malformed netlink requests rejected with an
-# extack message, admin-only access, instances vanishing with their device
-# and their namespace, rmmod with instances left.
+# colo_proxy control plane: coloctl proxy add/set/show/stats/checkpoint/
+# failover/del (human and JSON output), malformed netlink requests rejected
+# with an extack message, admin-only access, instances vanishing with their
+# device and their namespace, rmmod with instances left.
 source "$(dirname "$0")/lib.sh"
 
 COLOCTL="$REPO/tools/coloctl/coloctl"
@@ -46,6 +46,40 @@ stats_text_as_documented()
 }
 t_check "stats text: 'name value' lines, names and order as the guide's table" \
 	stats_text_as_documented
+# set: the limits it names change, the others stay; what it refuses changes
+# nothing.
+limits()
+{
+	ip netns exec pxa "$COLOCTL" proxy show "$1" -j | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(*(d[k] for k in ("timeout_ms", "queue_packets", "queue_bytes", "conn_max",
+		       "hold_packets", "hold_bytes")))'
+}
+t_check "set timeout" px set g0 timeout 1500
+t_check "... show -j has it, the rest unchanged" \
+	test "$(limits g0)" = "1500 4096 16777216 16384 65536 268435456"
+t_check "set queue-packets and queue-bytes" px set g0 queue-packets 100 queue-bytes 200000
+t_check "... show -j has them, the rest unchanged" \
+	test "$(limits g0)" = "1500 100 200000 16384 65536 268435456"
+t_check "... show too" bash -c \
+	"ip netns exec pxa $COLOCTL proxy show g0 | grep -q ' timeout 1500ms queue 100 packets 200000 bytes$'"
+t_check "set without a value refused" \
+	fails_with "Invalid argument: give at least one of timeout, queue packets, queue bytes" \
+	px set g0
+t_check "set timeout 0 refused with the kernel's message" \
+	fails_with "Numerical result out of range: integer out of range" px set g0 timeout 0
+t_check "set conn-max refused: fixed at add" \
+	fails_with "only timeout, queue packets and queue bytes can be set" \
+	px set g0 timeout 100 conn-max 64
+t_check "set on an unknown device refused" fails_with "device 'nosuch'" px set nosuch timeout 100
+t_check "set on a device without an instance refused" \
+	fails_with "No such file or directory: no colo_proxy instance on this device" \
+	px set g1 timeout 100
+t_check "set by a non-admin refused" fails_with "Operation not permitted" \
+	ip netns exec pxa setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$COLOCTL" proxy set g0 timeout 100
+t_check "... none of them changed anything" \
+	test "$(limits g0)" = "1500 100 200000 16384 65536 268435456"
 t_check "duplicate instance rejected" fails_with "File exists: device already has a colo_proxy instance" \
 	px add g0 role secondary local 192.168.77.1:7001 peer 192.168.77.2:7001
 t_check "tunnel port in use rejected" fails_with "tunnel UDP port already in use" \

@@ -6,7 +6,8 @@
 # A slow secondary alone (the SVM's answer delayed on the tunnel, as a
 # loaded host delays it) makes a PVM frame wait past timeout_ms: a timeout
 # request with the guests agreeing, and the exact answer once the SVM's
-# arrives. Removing the secondary's instance in the documented order (the
+# arrives. A timeout shortened by `proxy set` applies to a frame already
+# held, without waiting for the old timer period. Removing the secondary's instance in the documented order (the
 # SVM's device out of the bridge first) lets nothing of the SVM out; in the
 # other order its frames reach the client's LAN.
 source "$(dirname "$0")/proxy_data.sh"
@@ -61,6 +62,26 @@ t_check "udp: 3 datagrams answered exactly, each 1 s late" nsx cli $PY udpclient
 tc -n sec qdisc del dev s-t root
 t_check "the hold passed timeout_ms: timeout requests" stat_gt pri p-g requests_timeout 0
 t_check "... with the guests agreeing: no mismatch" test "$(stat pri p-g mismatches)" = 0
+
+# A PVM datagram the SVM never sends, held under a 10-minute timeout (the
+# timer checks every 150 s), then the timeout set to 50 ms: the request
+# comes within seconds, not at the old timer's next round.
+bg pri "$COLOCTL" proxy monitor > "$T/set-events"
+t_check "primary instance again with timeout 600000" bash -c \
+	"ip netns exec pri $COLOCTL proxy del p-g && ip netns exec pri $COLOCTL proxy add p-g \
+	role primary local 192.168.77.1:7000 peer 192.168.77.2:7000 timeout 600000"
+nsx pvm python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'held', ('10.0.0.1', 9998))"
+t_check "the PVM's datagram is held" wait_for 10 stat_gt pri p-g holding_packets 0
+t_check "... with no request yet" test "$(stat pri p-g requests_timeout)" = 0
+t_check "proxy set p-g timeout 50" nsx pri "$COLOCTL" proxy set p-g timeout 50
+t_check "a timeout request within 5 s" wait_for 5 stat_gt pri p-g requests_timeout 0
+t_check "... as an event naming the datagram's connection" wait_for 5 grep -q \
+	"^checkpoint-request dev p-g reason timeout proto 17 guest 10.0.0.2 port [0-9]* peer 10.0.0.1 port 9998$" \
+	"$T/set-events"
+t_check "the frame was held until the checkpoint" test "$(stat pri p-g holding_packets)" -gt 0
+t_check "checkpoint" nsx pri "$COLOCTL" proxy checkpoint p-g
+t_check "... released it" wait_for 5 eval 'test "$(stat pri p-g holding_packets)" = 0'
+t_check "proxy set p-g timeout 30000" nsx pri "$COLOCTL" proxy set p-g timeout 30000
 
 # Removing the secondary's instance: SVM's device out of the bridge first.
 t_check "the SVM is silent while its instance exists" test "$(svm_speaks)" = 0
