@@ -166,6 +166,12 @@ static void print_status(struct json_object *s)
 	}
 	printf("\n");
 	if (!strcmp(str(s, "role"), "primary") && num(s, "checkpoints") > 0) {
+		if (num(s, "replica_ckpt_id") == num(s, "last_checkpoint_id"))
+			printf("  replica running from the last checkpoint");
+		else
+			printf("  replica being replaced from checkpoint %.0f",
+			       num(s, "last_checkpoint_id"));
+		printf("; the proxy holds output at most %.0f ms\n", num(proxy, "timeout_ms"));
 		printf("  last pause by step (ms): ");
 		print_parts(json_object_object_get(s, "last_pause_parts_ms"));
 		printf("; by QEMU's events %.1f ms", num(s, "last_qemu_pause_ms"));

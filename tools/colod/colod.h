@@ -141,6 +141,14 @@ struct colod {
 	 * meanwhile, and each that comes first supersedes the waiting load.
 	 */
 	bool load_pending;
+	/*
+	 * The checkpoint the secondary's replica runs from, as the secondary
+	 * reported it (REPLICA), 0: none yet. Primary: while it is older than
+	 * the last checkpoint, no replica compares output, and the proxy holds
+	 * a frame at most proxy_timeout_no_replica (proxy_timeout_ms).
+	 */
+	uint64_t replica_ckpt_id;
+	uint32_t proxy_timeout_ms;	/* the proxy instance's, as last set */
 	uint64_t loads_superseded;
 	uint64_t replica_down_since_ns, last_replica_down_ns;
 	int spare_watch_fd;		/* inotify on run_dir: the next QEMU's sockets appear */

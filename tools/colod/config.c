@@ -78,7 +78,7 @@ enum key_id {
 	KEY_DEVICE, KEY_BUFFER, KEY_NBD_PORT, KEY_NBD_TIMEOUT, KEY_DRAIN_TIMEOUT,
 	KEY_TAP, KEY_MAC, KEY_PROXY_PORT,
 	KEY_MAX_INTERVAL, KEY_DIRTY_PAGES, KEY_DISK_BUFFER_PERCENT, KEY_PROXY_TIMEOUT,
-	KEY_PROXY_QUEUE_BYTES,
+	KEY_PROXY_TIMEOUT_NO_REPLICA, KEY_PROXY_QUEUE_BYTES,
 	KEY_COROSYNC, KEY_LINK_LOSS_WAIT, KEY_FENCE, KEY_FENCE_TIMEOUT,
 	KEY_SOCKET,
 	NR_KEYS
@@ -142,6 +142,10 @@ static const struct key keys[NR_KEYS] = {
 	/* colo_proxy's TIMEOUT_MS range */
 	[KEY_PROXY_TIMEOUT] = { "checkpoint", "proxy_timeout", TYPE_DURATION,
 				FIELD(proxy_timeout_ms), 1, 3600 * MS_PER_S, .def = "2s" },
+	/* the same range; while this agent is the primary */
+	[KEY_PROXY_TIMEOUT_NO_REPLICA] = { "checkpoint", "proxy_timeout_no_replica", TYPE_DURATION,
+					   FIELD(proxy_timeout_no_replica_ms), 1, 3600 * MS_PER_S,
+					   .def = "20ms" },
 	/* colo_proxy's QUEUE_BYTES (a u32); the default is its module's */
 	[KEY_PROXY_QUEUE_BYTES] = { "checkpoint", "proxy_queue_bytes", TYPE_SIZE,
 				    FIELD(proxy_queue_bytes), 4 * KIB, 4 * GIB - 1, .def = "16M" },
@@ -1145,6 +1149,7 @@ bool colod_config_equal(const struct colod_config *a, const struct colod_config 
 	    a->proxy_port != b->proxy_port || a->max_interval_ms != b->max_interval_ms ||
 	    a->dirty_pages != b->dirty_pages || a->disk_buffer_percent != b->disk_buffer_percent ||
 	    a->proxy_timeout_ms != b->proxy_timeout_ms ||
+	    a->proxy_timeout_no_replica_ms != b->proxy_timeout_no_replica_ms ||
 	    a->proxy_queue_bytes != b->proxy_queue_bytes || a->corosync != b->corosync ||
 	    !same_string(a->fence, b->fence) || a->fence_timeout_ms != b->fence_timeout_ms ||
 	    a->link_loss_wait_ms != b->link_loss_wait_ms ||

@@ -62,6 +62,8 @@ struct colod_config {
 	uint32_t dirty_pages;		/* 0: no early checkpoint on dirty pages */
 	uint32_t disk_buffer_percent;	/* 0 on a primary */
 	uint32_t proxy_timeout_ms;
+	/* the primary's proxy_timeout while the replica is being replaced */
+	uint32_t proxy_timeout_no_replica_ms;
 	uint64_t proxy_queue_bytes;	/* fits colo_proxy's u32 (the range says so) */
 
 	/* [cluster] */

@@ -115,11 +115,13 @@ static void add_proxy(struct colod *d, struct json_object *o)
 	struct colod_proxy_stats st;
 	unsigned int i;
 
-	if (d->proxy_added && !colod_proxy_stats(&d->proxy, d->cfg.tap, &st, NULL, 0))
+	if (d->proxy_added && !colod_proxy_stats(&d->proxy, d->cfg.tap, &st, NULL, 0)) {
+		json_object_object_add(px, "timeout_ms", json_object_new_uint64(st.timeout_ms));
 		for (i = 0; i <= COLO_PROXY_STAT_MAX; i++)
 			if (colod_proxy_stat_name(i))
 				json_object_object_add(px, colod_proxy_stat_name(i),
 						       json_object_new_uint64(st.counters[i]));
+	}
 	json_object_object_add(o, "proxy", px);
 }
 
@@ -184,6 +186,7 @@ static struct json_object *status_json(struct colod *d)
 				       json_object_new_double(d->last_load_step_ns[i] / 1e6));
 	json_object_object_add(o, "last_load_parts_ms", load_parts);
 	json_object_object_add(o, "load_pending", json_object_new_boolean(d->load_pending));
+	json_object_object_add(o, "replica_ckpt_id", json_object_new_uint64(d->replica_ckpt_id));
 	json_object_object_add(o, "loads_superseded", json_object_new_uint64(d->loads_superseded));
 	json_object_object_add(o, "last_replica_down_ms",
 			       json_object_new_double(d->last_replica_down_ns / 1e6));

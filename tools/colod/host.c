@@ -270,6 +270,7 @@ static int common_setup(struct colod *d, int proxy_role, char *err, size_t errle
 	if (ret)
 		return ret;
 	d->proxy_added = true;
+	d->proxy_timeout_ms = d->cfg.proxy_timeout_ms;
 	return colod_proxy_events_open(&d->proxy_events, err, errlen);
 }
 

@@ -344,6 +344,10 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 			/* this checkpoint empties the buffer that asked */
 			d->disk_requests++;
 			break;
+		case COLO_MSG_REPLICA:
+			/* a replica this checkpoint replaces */
+			d->replica_ckpt_id = m.replica_ckpt_id;
+			break;
 		case COLO_MSG_ERROR:
 			snprintf(err, errlen, "the secondary gave up: %s", m.error);
 			return strcmp(m.error, COLOD_TAKEOVER_ERROR) ? -ECONNABORTED : -EOWNERDEAD;
@@ -484,6 +488,38 @@ bool link_loss_wait_over(struct colod *d)
 }
 
 /*
+ * Sets how long the proxy holds a frame of the VM's before it asks for a
+ * checkpoint. A failure costs only speed (frames wait the other timeout),
+ * so it is logged and replication goes on.
+ */
+static void set_proxy_timeout(struct colod *d, uint32_t timeout_ms)
+{
+	char err[256];
+	int r;
+
+	if (d->proxy_timeout_ms == timeout_ms)
+		return;
+	r = colod_proxy_set_timeout(&d->proxy, d->cfg.tap, timeout_ms, err, sizeof(err));
+	if (r) {
+		log_err("setting the proxy's timeout to %u ms: %s", timeout_ms, err);
+		return;
+	}
+	d->proxy_timeout_ms = timeout_ms;
+}
+
+/*
+ * The secondary reported its replica running from checkpoint @ckpt_id. From
+ * the last checkpoint, it compares the VM's output again: frames may wait
+ * for it the full proxy_timeout.
+ */
+static void replica_running(struct colod *d, uint64_t ckpt_id)
+{
+	d->replica_ckpt_id = ckpt_id;
+	if (ckpt_id == d->ckpt_id && d->state == COLOD_REPLICATING)
+		set_proxy_timeout(d, d->cfg.proxy_timeout_ms);
+}
+
+/*
  * Between checkpoints, the agent connection is readable: the secondary's
  * PING, its REQUEST for a checkpoint (its disk buffer is filling), its
  * ERROR, or its end. A readiness left over from a message that wait_ack()
@@ -514,6 +550,9 @@ int primary_handle(struct colod *d)
 		d->disk_requests++;
 		if (d->state == COLOD_REPLICATING && !d->pending_reason)
 			d->pending_reason = COLO_CKPT_DISK;
+		return 0;
+	case COLO_MSG_REPLICA:
+		replica_running(d, m.replica_ckpt_id);
 		return 0;
 	case COLO_MSG_ERROR:
 		if (!strcmp(m.error, COLOD_TAKEOVER_ERROR)) {
@@ -732,6 +771,13 @@ int primary_checkpoint(struct colod *d, enum colo_ckpt_reason reason)
 	}
 	step_time(&d->last_step_ns[COLOD_STEP_RESUME], &mark);
 	d->last_pause_ns = mark - stopped;
+	/*
+	 * The secondary's replica is replaced from this state and compares
+	 * nothing until it runs again: a frame held meanwhile waits only for
+	 * the next checkpoint, so the proxy asks for that one soon.
+	 */
+	set_proxy_timeout(d, d->cfg.proxy_timeout_no_replica_ms < d->cfg.proxy_timeout_ms ?
+			     d->cfg.proxy_timeout_no_replica_ms : d->cfg.proxy_timeout_ms);
 	d->last_qemu_pause_ns = resumed ? qemu_pause_ns(d->vm.qmp) : 0;
 	r = send_checkpoint(d, id, reason, n);
 	if (r) {

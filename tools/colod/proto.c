@@ -38,6 +38,7 @@ static const struct {
 	[COLO_MSG_ERROR] = { "ERROR", 1, COLO_ERROR_MAX },
 	[COLO_MSG_REQUEST] = { "REQUEST", 4, 4 },
 	[COLO_MSG_HANDOVER] = { "HANDOVER", 8, 8 },
+	[COLO_MSG_REPLICA] = { "REPLICA", 8, 8 },
 };
 
 static const char *const reason_names[COLO_CKPT_REASON_MAX + 1] = {
@@ -352,6 +353,9 @@ static int parse_body(const unsigned char *p, const struct colo_hdr *h, uint32_t
 	case COLO_MSG_HANDOVER:
 		m->handover_ckpt_id = get_be64(p);
 		return 0;
+	case COLO_MSG_REPLICA:
+		m->replica_ckpt_id = get_be64(p);
+		return 0;
 	case COLO_MSG_ACK:
 		m->ack.ckpt_id = get_be64(p);
 		m->ack.status = (int32_t)get_be32(p + 8);
@@ -459,11 +463,13 @@ int colo_msg_encode(void *buf, size_t size, const struct colo_msg *m, const char
 	case COLO_MSG_PING:
 	case COLO_MSG_PONG:
 	case COLO_MSG_HANDOVER:
+	case COLO_MSG_REPLICA:
 		if (size < COLO_HDR_SIZE + 8)
 			return no_space(COLO_HDR_SIZE + 8, size, why);
 		p = put_hdr(p, m->type, 8);
 		p = put_be64(p, m->type == COLO_MSG_CKPT_END ? m->end_ckpt_id :
-				m->type == COLO_MSG_HANDOVER ? m->handover_ckpt_id : m->time_ns);
+				m->type == COLO_MSG_HANDOVER ? m->handover_ckpt_id :
+				m->type == COLO_MSG_REPLICA ? m->replica_ckpt_id : m->time_ns);
 		break;
 	case COLO_MSG_ACK:
 		if (!ack_ok(&m->ack, why))
@@ -708,6 +714,18 @@ static int accept_handover(struct colo_session *s, uint64_t ckpt_id, const char 
 	return 0;
 }
 
+static int accept_replica(struct colo_session *s, uint64_t ckpt_id, const char **why)
+{
+	if (!ckpt_id || ckpt_id > s->last_ckpt_id)
+		return refuse(s, why, "REPLICA from checkpoint %" PRIu64 ", the last acknowledged "
+			      "is %" PRIu64, ckpt_id, s->last_ckpt_id);
+	if (ckpt_id <= s->replica_ckpt_id)
+		return refuse(s, why, "REPLICA from checkpoint %" PRIu64 " after one from %" PRIu64,
+			      ckpt_id, s->replica_ckpt_id);
+	s->replica_ckpt_id = ckpt_id;
+	return 0;
+}
+
 static int accept_ack(struct colo_session *s, const struct colo_ack *a, const char **why)
 {
 	if (s->state != COLO_SESSION_ACK_WAIT)
@@ -752,6 +770,7 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 	case COLO_MSG_PONG:
 	case COLO_MSG_REQUEST:
 	case COLO_MSG_HANDOVER:
+	case COLO_MSG_REPLICA:
 		break;
 	default:
 		return refuse(s, why, "unknown message type %u", (unsigned int)m->type);
@@ -760,7 +779,8 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return refuse(s, why, "%s before HELLO", name);
 	if (m->type == COLO_MSG_PING || m->type == COLO_MSG_PONG)
 		return 0;
-	to_secondary = m->type != COLO_MSG_ACK && m->type != COLO_MSG_REQUEST;
+	to_secondary = m->type != COLO_MSG_ACK && m->type != COLO_MSG_REQUEST &&
+		       m->type != COLO_MSG_REPLICA;
 	if (to_secondary != (s->local.role == COLO_ROLE_SECONDARY))
 		return refuse(s, why, "%s sent to the %s", name,
 			      to_secondary ? "primary" : "secondary");
@@ -777,6 +797,8 @@ int colo_session_accept(struct colo_session *s, const struct colo_msg *m, const 
 		return accept_handover(s, m->handover_ckpt_id, why);
 	case COLO_MSG_REQUEST:
 		return 0;
+	case COLO_MSG_REPLICA:
+		return accept_replica(s, m->replica_ckpt_id, why);
 	default:	/* COLO_MSG_ACK, the only type left */
 		return accept_ack(s, &m->ack, why);
 	}

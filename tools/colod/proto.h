@@ -63,6 +63,12 @@
  *      checkpoint, acknowledged: the secondary takes over from it (a planned
  *      failover; the primary's VM stays paused after that checkpoint). Only
  *      ERROR may follow, from either side.
+ * 12 REPLICA, secondary to primary, 8 bytes: ckpt_id u64, an acknowledged
+ *      checkpoint (at most the last ACK's) greater than any earlier REPLICA's:
+ *      the secondary's replica VM now runs from it. Every checkpoint replaces
+ *      the replica, which compares no output until this message says it runs
+ *      again; the primary stops holding output for it meanwhile (colod.rst,
+ *      "The replica under emulation").
  *
  * Order (what struct colo_session enforces on the receiving side)
  * ---------------------------------------------------------------
@@ -72,7 +78,8 @@
  * interleaving that add up to exactly what CKPT_BEGIN announced, and
  * CKPT_END; the secondary answers each with an ACK, and the primary starts
  * the next checkpoint only after that ACK. PING and PONG may come at any
- * time after HELLO, and so may the secondary's REQUEST; ERROR at any time.
+ * time after HELLO, and so may the secondary's REQUEST and REPLICA; ERROR at
+ * any time.
  * HANDOVER comes between checkpoints and ends the session.
  */
 #ifndef COLOD_PROTO_H
@@ -115,8 +122,9 @@ enum colo_msg_type {
 	COLO_MSG_ERROR = 9,
 	COLO_MSG_REQUEST = 10,
 	COLO_MSG_HANDOVER = 11,
+	COLO_MSG_REPLICA = 12,
 };
-#define COLO_MSG_TYPE_MAX COLO_MSG_HANDOVER
+#define COLO_MSG_TYPE_MAX COLO_MSG_REPLICA
 
 enum colo_role {
 	COLO_ROLE_PRIMARY = 1,
@@ -193,6 +201,7 @@ struct colo_msg {
 		char error[COLO_ERROR_MAX + 1];		/* ERROR, NUL-terminated */
 		enum colo_ckpt_reason request_reason;	/* REQUEST */
 		uint64_t handover_ckpt_id;		/* HANDOVER */
+		uint64_t replica_ckpt_id;		/* REPLICA */
 	};
 };
 
@@ -275,6 +284,8 @@ struct colo_session {
 	uint64_t ckpt_id;
 	/* The last one completed (secondary) or acknowledged (primary), 0: none. */
 	uint64_t last_ckpt_id;
+	/* Primary: the checkpoint the last REPLICA named, 0: none yet. */
+	uint64_t replica_ckpt_id;
 	/* Secondary: what the open checkpoint announced and what came so far. */
 	uint64_t pages_announced;
 	uint64_t pages_received;

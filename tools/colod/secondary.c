@@ -258,6 +258,24 @@ static bool spare_ready(const struct colod *d)
 }
 
 /*
+ * Tells the primary the replica runs again, from the acknowledged
+ * checkpoint, so it holds the VM's output for the replica's again (REPLICA
+ * in proto.h). Not while taking over: there is no primary to tell.
+ */
+static int report_replica(struct colod *d, char *err, size_t errlen)
+{
+	struct colo_msg m = { .type = COLO_MSG_REPLICA, .replica_ckpt_id = d->ckpt_id };
+	int r;
+
+	if (d->agent_fd < 0 || d->state != COLOD_REPLICATING)
+		return 0;
+	r = link_send_msg(d->agent_fd, &m);
+	if (r)
+		snprintf(err, errlen, "sending REPLICA: %s", strerror(-r));
+	return r;
+}
+
+/*
  * Loads the acknowledged checkpoint into the next QEMU and runs it: only
  * once that QEMU is ready, unless wait is set (a takeover cannot go on
  * without a replica). Failing, the agent fails: the replica is gone.
@@ -288,6 +306,12 @@ static int secondary_load(struct colod *d, bool wait)
 	log_info("checkpoint %llu loaded in %.1f ms (%s) into replica QEMU %u, down %.1f ms",
 		 (unsigned long long)d->ckpt_id, d->last_load_ns / 1e6, loaded, d->vm.gen,
 		 d->last_replica_down_ns / 1e6);
+	d->replica_ckpt_id = d->ckpt_id;
+	r = report_replica(d, err, sizeof(err));
+	if (r) {
+		secondary_disconnect(d, err);
+		return r;
+	}
 	/* a frozen replica keeps the guest's sockets and files to itself (the
 	 * next QEMU would take them over): the next checkpoint starts one */
 	if (!d->frozen && (r = prespawn(d, err, sizeof(err))))

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 /* What the protocol allows, written out the simple way. */
 struct model {
 	bool hello, closed, open, ack_wait;
-	uint64_t ckpt_id, last_ckpt_id;
+	uint64_t ckpt_id, last_ckpt_id, replica_ckpt_id;
 	uint64_t pages, devstate_bytes, got_pages, got_devstate, next_index;
 };
 
@@ -76,6 +76,9 @@ static bool model_allows(const struct model *md, const struct colo_session *s,
 		return !secondary && md->ack_wait && m->ack.ckpt_id == md->ckpt_id;
 	case COLO_MSG_REQUEST:
 		return !secondary;
+	case COLO_MSG_REPLICA:
+		return !secondary && m->replica_ckpt_id > md->replica_ckpt_id &&
+		       m->replica_ckpt_id <= md->last_ckpt_id;
 	case COLO_MSG_HANDOVER:
 		return secondary && !md->open && md->last_ckpt_id &&
 		       m->handover_ckpt_id == md->last_ckpt_id;
@@ -115,6 +118,9 @@ static void model_apply(struct model *md, const struct colo_msg *m)
 	case COLO_MSG_ACK:
 		md->ack_wait = false;
 		md->last_ckpt_id = m->ack.ckpt_id;
+		break;
+	case COLO_MSG_REPLICA:
+		md->replica_ckpt_id = m->replica_ckpt_id;
 		break;
 	default:
 		break;

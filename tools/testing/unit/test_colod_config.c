@@ -245,8 +245,9 @@ static void test_defaults(void)
 		  !strcmp(c.control_socket, "/run/colod/vm1.sock"),
 		  "run_dir and socket default after the name");
 	tap_check(c.max_interval_ms == 2000 && c.dirty_pages == 16384 &&
-		  c.proxy_timeout_ms == 2000 && c.proxy_queue_bytes == 16ULL << 20,
-		  "checkpoint defaults 2s, 16384, 2s, 16M");
+		  c.proxy_timeout_ms == 2000 && c.proxy_timeout_no_replica_ms == 20 &&
+		  c.proxy_queue_bytes == 16ULL << 20,
+		  "checkpoint defaults 2s, 16384, 2s, 20ms, 16M");
 	tap_check(c.nbd_timeout_ms == 30000, "a primary's nbd_timeout defaults to 30s");
 	tap_check(c.drain_timeout_ms == 5000, "a primary's drain_timeout defaults to 5s");
 	tap_check(!c.disk_buffer_size && !c.disk_buffer_percent,
@@ -403,7 +404,13 @@ static void test_bad_values(void)
 	bad_value("disk_buffer_percent", "101", "outside 1..100");
 	bad_value("proxy_timeout", "0ms", "outside 1ms..3600s");
 	bad_value("proxy_timeout", "3600001ms", "outside 1ms..3600s");
-	/* on proxy_timeout's line 28, which the full file has but not this key */
+	/* on proxy_timeout's line 28, which the full file has but not these keys */
+	bad_line(28, "proxy_timeout_no_replica = 0ms",
+		 "proxy_timeout_no_replica: '0ms' is outside 1ms..3600s");
+	build_line(28, "proxy_timeout_no_replica = 5ms");
+	tap_check(!parse(text, &c, err, sizeof(err)) && c.proxy_timeout_no_replica_ms == 5,
+		  "proxy_timeout_no_replica = 5ms: %s", err);
+	colod_config_free(&c);
 	bad_line(28, "proxy_queue_bytes = 4095", "proxy_queue_bytes: '4095' is outside");
 	bad_line(28, "proxy_queue_bytes = 4G", "proxy_queue_bytes: '4G' is outside");
 	build_line(28, "proxy_queue_bytes = 64K");

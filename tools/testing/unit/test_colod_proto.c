@@ -200,6 +200,14 @@ static void test_round_trips(void)
 		  out.type == COLO_MSG_HANDOVER && out.handover_ckpt_id == 99,
 		  "HANDOVER round trip");
 
+	in.type = COLO_MSG_REPLICA;
+	in.replica_ckpt_id = 1ULL << 33;
+	n = encode(&in);
+	tap_check(n == COLO_HDR_SIZE + 8 && parse(n, &out, &consumed, &why) == 1 &&
+		  out.type == COLO_MSG_REPLICA && out.replica_ckpt_id == 1ULL << 33 &&
+		  !memcmp(buf, "COLO\0\1\0\x0c\0\0\0\x08\0\0\0\x02", 16),
+		  "REPLICA round trip and wire bytes");
+
 	in.type = COLO_MSG_ERROR;
 	strcpy(in.error, "disk size differs: 10 GiB here, 20 GiB there");
 	n = encode(&in);
@@ -269,7 +277,7 @@ static void test_header_refusals(void)
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, 0, 8);
 	bad(12, -EPROTO, "unknown message type 0", "type 0");
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_TYPE_MAX + 1, 8);
-	bad(12, -EPROTO, "unknown message type 12", "type 12");
+	bad(12, -EPROTO, "unknown message type 13", "type 13");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_PAGES, COLO_MSG_MAX_BODY + 1);
 	bad(12, -EMSGSIZE, "PAGES body of 1050637 bytes, more than 1050636",
@@ -295,6 +303,8 @@ static void test_header_refusals(void)
 	bad(12, -EPROTO, "PAGES body of 12 bytes", "PAGES without a page");
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_REQUEST, 8);
 	bad(12, -EMSGSIZE, "REQUEST body of 8 bytes", "REQUEST too long");
+	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_REPLICA, 4);
+	bad(12, -EPROTO, "REPLICA body of 4 bytes, less than 8", "REPLICA truncated");
 
 	put_hdr(buf, COLO_PROTO_MAGIC, 1, COLO_MSG_DEVSTATE, 8 + COLO_DEVSTATE_CHUNK);
 	tap_check(colo_msg_hdr_parse(buf, 12, &h, &why) == 1 && h.type == COLO_MSG_DEVSTATE &&
@@ -532,6 +542,14 @@ static int handover(uint64_t id)
 	return give();
 }
 
+static int replica(uint64_t id)
+{
+	msg.type = COLO_MSG_REPLICA;
+	msg.replica_ckpt_id = id;
+	encode(&msg);
+	return give();
+}
+
 static int error_msg(void)
 {
 	msg.type = COLO_MSG_ERROR;
@@ -596,6 +614,13 @@ static void test_session_good(void)
 	     !colo_session_expect_ack(&sess, 1, &why) && !request() && !ack(1, 0) &&
 	     sess.state == COLO_SESSION_IDLE;
 	tap_check(ok, "primary: the secondary's REQUEST between and during checkpoints");
+	ok = !start(COLO_ROLE_PRIMARY) && !hello(COLO_ROLE_SECONDARY) &&
+	     !colo_session_expect_ack(&sess, 1, &why) && !ack(1, 0) && !replica(1) &&
+	     sess.replica_ckpt_id == 1 && !colo_session_expect_ack(&sess, 2, &why) &&
+	     !ack(2, 0) && !colo_session_expect_ack(&sess, 5, &why) && !replica(2) &&
+	     sess.state == COLO_SESSION_ACK_WAIT && !ack(5, 0) && !replica(5) &&
+	     sess.replica_ckpt_id == 5;
+	tap_check(ok, "primary: REPLICA after each ACK, one while the next checkpoint is awaited");
 	ok = !start(COLO_ROLE_PRIMARY) && !error_msg() && sess.state == COLO_SESSION_CLOSED;
 	tap_check(ok, "ERROR before HELLO (the peer refused ours)");
 }
@@ -724,6 +749,26 @@ static void test_session_refusals(void)
 	start(COLO_ROLE_PRIMARY);
 	hello(COLO_ROLE_SECONDARY);
 	refused(handover(0), "HANDOVER sent to the primary", "HANDOVER to the primary");
+	start(COLO_ROLE_SECONDARY);
+	hello(COLO_ROLE_PRIMARY);
+	refused(replica(1), "REPLICA sent to the secondary", "REPLICA to the secondary");
+	start(COLO_ROLE_PRIMARY);
+	refused(replica(1), "REPLICA before HELLO", "REPLICA before HELLO");
+	start(COLO_ROLE_PRIMARY);
+	hello(COLO_ROLE_SECONDARY);
+	refused(replica(0), "REPLICA from checkpoint 0, the last acknowledged is 0",
+		"REPLICA from checkpoint 0");
+	start(COLO_ROLE_PRIMARY);
+	hello(COLO_ROLE_SECONDARY);
+	colo_session_expect_ack(&sess, 4, NULL);
+	refused(replica(4), "REPLICA from checkpoint 4, the last acknowledged is 0",
+		"REPLICA from a checkpoint not yet acknowledged");
+	start(COLO_ROLE_PRIMARY);
+	hello(COLO_ROLE_SECONDARY);
+	colo_session_expect_ack(&sess, 4, NULL);
+	ack(4, 0);
+	replica(4);
+	refused(replica(4), "REPLICA from checkpoint 4 after one from 4", "REPLICA repeated");
 
 	start(COLO_ROLE_PRIMARY);
 	hello(COLO_ROLE_SECONDARY);

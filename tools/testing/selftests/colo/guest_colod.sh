@@ -12,7 +12,9 @@
 # through the pair; timer, proxy and disk-buffer checkpoints; a freeze
 # checkpoint leaves both RAM objects and both disks identical; counters
 # continue on the replica; checkpoints in a row under memory and disk load;
-# the replica's QEMU killed is reported and the primary carries on alone.
+# the secondary reports its replica running and the primary's proxy waits
+# for it again; the replica's QEMU killed is reported and the primary
+# carries on alone.
 . "$(dirname "$0")/colod_lib.sh"
 
 guest_require
@@ -205,6 +207,20 @@ t_check "a checkpoint after it" vm primary checkpoint
 # the replica runs again once its next QEMU has loaded that checkpoint
 replica_runs() { [ "$(field secondary "['load_pending']")" = False ]; }
 t_check "the replica runs from it" wait_for 120 replica_runs
+# ... and says so (REPLICA): the primary's proxy, which held output 20 ms
+# at most while the replica was being replaced, holds it up to
+# proxy_timeout (3 s) again
+replica_reported()
+{
+	vm primary status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["replica_ckpt_id"], d["last_checkpoint_id"], d["proxy"].get("timeout_ms"))
+sys.exit(not (d["replica_ckpt_id"] == d["last_checkpoint_id"] and
+              d["proxy"].get("timeout_ms") == 3000))'
+}
+t_check "the primary hears it runs, and its proxy waits proxy_timeout again" \
+	wait_for 60 replica_reported
 spid=$(field secondary "['qemu_pid']")
 t_check "... in a QEMU of its own" test "${spid:-0}" -gt 0 && kill -9 "$spid"
 t_check "the secondary reports its QEMU's death" wait_state secondary failed 60

@@ -10,7 +10,8 @@
 # second copy of the guest runs. Before the kill, the secondary's next
 # replica QEMU is held back from starting while checkpoints go on: the
 # replica is down, the secondary acknowledges each checkpoint and skips the
-# loads they supersede, and the takeover loads the last one first.
+# loads they supersede, the primary's proxy holds output only briefly, and
+# the takeover loads the last one first.
 # Topology: failover_lib.sh.
 . "$(dirname "$0")/failover_lib.sh"
 
@@ -33,6 +34,20 @@ touch "$W/qemu.hold"
 t_check "with the next replica held back, checkpoints go on and supersede its load" \
 	wait_for 300 load_waits
 echo "# secondary: $(vm secondary status | grep -E '^  replica')"
+# Meanwhile nothing compares the primary's output: its proxy holds a frame
+# at most proxy_timeout_no_replica (20 ms by default, not the 3 s of
+# proxy_timeout) before it asks for a checkpoint.
+replica_down_seen()
+{
+	vm primary status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["replica_ckpt_id"], d["last_checkpoint_id"], d["proxy"].get("timeout_ms"))
+sys.exit(not (d["replica_ckpt_id"] < d["last_checkpoint_id"] and
+              d["proxy"].get("timeout_ms") == 20))'
+}
+t_check "... and the primary's proxy holds output 20 ms at most meanwhile" replica_down_seen
+echo "# primary: $(vm primary status | grep -E '^  replica')"
 
 kill_at=$EPOCHREALTIME
 kill -9 "$(cat "$W/primary.pid")"
