@@ -380,6 +380,54 @@ static void primary_overtaken(struct colod *d)
 }
 
 /*
+ * After HANDOVER, the secondary's answer is that it takes over. Messages it
+ * sent before it read HANDOVER may come first: the REPLICA of the freeze
+ * checkpoint's load, a PING. Within ACK_TIMEOUT_MS in all, so a peer that
+ * keeps talking cannot hold the frozen VM here.
+ */
+static int await_takeover(struct colod *d, const char **why)
+{
+	uint64_t deadline = now_ns() + ACK_TIMEOUT_MS * 1000000ULL;
+	struct colo_msg m;
+	int r;
+
+	for (;;) {
+		uint64_t now = now_ns();
+
+		if (now >= deadline) {
+			*why = "no answer to HANDOVER in time";
+			return -ETIMEDOUT;
+		}
+		r = link_recv_msg(d, &m, (deadline - now) / 1000000 + 1, why);
+		if (!r)
+			r = colo_session_accept(&d->session, &m, why);
+		if (r)
+			return r;
+		switch (m.type) {
+		case COLO_MSG_ERROR:
+			if (!strcmp(m.error, COLOD_TAKEOVER_ERROR))
+				return 0;
+			*why = "the secondary gave up instead of taking over";
+			return -ECONNABORTED;
+		case COLO_MSG_REPLICA:
+			d->replica_ckpt_id = m.replica_ckpt_id;
+			break;
+		case COLO_MSG_PING:
+			m.type = COLO_MSG_PONG;
+			r = link_send_msg(d->agent_fd, &m);
+			if (r) {
+				*why = "sending PONG failed";
+				return r;
+			}
+			break;
+		default:
+			*why = "the secondary answered something else than taking over";
+			return -EPROTO;
+		}
+	}
+}
+
+/*
  * coloctl vm failover: move the VM to the secondary without losing
  * anything. A freeze checkpoint leaves both VMs paused in the same state
  * with every output released; HANDOVER tells the secondary to take over
@@ -404,12 +452,9 @@ int primary_handover(struct colod *d, char *err, size_t errlen)
 	}
 	m.handover_ckpt_id = d->ckpt_id;
 	r = link_send_msg(d->agent_fd, &m);
+	why = "sending HANDOVER failed";
 	if (!r)
-		r = link_recv_msg(d, &m, ACK_TIMEOUT_MS, &why);
-	if (!r && (m.type != COLO_MSG_ERROR || strcmp(m.error, COLOD_TAKEOVER_ERROR))) {
-		why = "the secondary answered something else than taking over";
-		r = -EPROTO;
-	}
+		r = await_takeover(d, &why);
 	if (r) {
 		/* still paused and identical to the replica: resume replicating */
 		snprintf(err, errlen, "handing over: %s; the VM stays here, frozen "
