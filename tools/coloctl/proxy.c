@@ -127,7 +127,11 @@ static int cmd_add(struct px *px, int argc, char **argv)
 	struct nl_msg *msg;
 	int role = 0, i;
 
-	if (argc < 1 || dev_index(argv[0], &ifindex))
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (dev_index(argv[0], &ifindex))
 		return 2;
 	msg = px_msg(px, COLO_PROXY_CMD_NEW, 0);
 	nla_put_u32(msg, COLO_PROXY_A_IFINDEX, ifindex);

@@ -71,6 +71,7 @@ t_check "set timeout 0 refused with the kernel's message" \
 t_check "set conn-max refused: fixed at add" \
 	fails_with "only timeout, queue packets and queue bytes can be set" \
 	px set g0 timeout 100 conn-max 64
+t_check "add without a device prints the usage" fails_with "Usage: coloctl proxy add DEV" px add
 t_check "set on an unknown device refused" fails_with "device 'nosuch'" px set nosuch timeout 100
 t_check "set on a device without an instance refused" \
 	fails_with "No such file or directory: no colo_proxy instance on this device" \
