@@ -31,6 +31,8 @@ download_start 41 $((4 << 20))
 t_check "the download is under way (1 MB served)" wait_for 120 streamed_at_least
 
 touch "$W/qemu.hold"
+# a failure before the takeover still lets the held QEMU go, before cleanup
+on_exit "rm -f '$W/qemu.hold'"
 t_check "with the next replica held back, checkpoints go on and supersede its load" \
 	wait_for 300 load_waits
 echo "# secondary: $(vm secondary status | grep -E '^  replica')"
