@@ -9,10 +9,9 @@
 #    checkpoints every COLOD_BENCH_INTERVAL s (and one when a PVM frame
 #    was held COLOD_BENCH_HOLD_MS, default 3000: colod's proxy_timeout and
 #    colo-compare's compare_timeout; and for colod, when one connection
-#    holds COLOD_BENCH_QUEUE_BYTES of unmatched PVM output, default 16K:
-#    its proxy_queue_bytes, set as colod.rst advises for a replica slower
-#    than the primary, as every replica under TCG is), COLOD_BENCH_CHECKPOINTS of
-#    them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
+#    holds COLOD_BENCH_QUEUE_BYTES of unmatched PVM output: its
+#    proxy_queue_bytes, default colod's own, 16M), COLOD_BENCH_CHECKPOINTS
+#    of them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms", by its own
 #    clock, and "QEMU's STOP to RESUME Y ms"; QEMU: the PVM's QMP STOP to
 #    RESUME, pages from query-migrate); the ratios compare like with like,
@@ -23,9 +22,10 @@
 #    colod pair, the guest alone (one QEMU from the snapshot on the
 #    primary's tap0, no colod) and QEMU's COLO, as ratios. Alone and colod
 #    alternate COLOD_BENCH_ROUNDS times, each on a fresh start; cells are
-#    medians. Each round also measures colod at its default
-#    proxy_queue_bytes (16M), unless that is what was asked for. The anchor runs once after them, up to
-#    COLOD_BENCH_ANCHOR_TRIES times when QEMU hangs; a hang is a result.
+#    medians. With COLOD_BENCH_QUEUE_BYTES other than colod's default,
+#    each round also measures colod at its default (16M). The anchor runs
+#    once after them, up to COLOD_BENCH_ANCHOR_TRIES times when QEMU
+#    hangs; a hang is a result.
 # 3. A soak: COLOD_BENCH_SOAK manual checkpoints in a row while the guest
 #    writes memory and disk and a client streams across them; checkpoints
 #    done, whether one hung, client bytes lost.
@@ -43,8 +43,8 @@ read -r -a RATES <<< "${COLOD_BENCH_RATES:-0 200 1000}"
 PER_RATE=${COLOD_BENCH_CHECKPOINTS:-10}
 INTERVAL_S=${COLOD_BENCH_INTERVAL:-2}
 HOLD_MS=${COLOD_BENCH_HOLD_MS:-3000}
-QUEUE_BYTES=${COLOD_BENCH_QUEUE_BYTES:-16K}
 DEFAULT_QUEUE_BYTES=16M
+QUEUE_BYTES=${COLOD_BENCH_QUEUE_BYTES:-$DEFAULT_QUEUE_BYTES}
 ROUNDS=${COLOD_BENCH_ROUNDS:-2}
 ANCHOR_TRIES=${COLOD_BENCH_ANCHOR_TRIES:-2}
 SOAK=${COLOD_BENCH_SOAK:-1000}
