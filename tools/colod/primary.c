@@ -309,6 +309,31 @@ static int send_checkpoint(struct colod *d, uint64_t id, enum colo_ckpt_reason r
 	return r;
 }
 
+/*
+ * What the secondary sends without being asked, taken in while this agent
+ * waits for the answer to a checkpoint or a HANDOVER: a PING is answered
+ * (a failed send shows in the next receive), a REQUEST counted (what is
+ * under way empties the buffer that asked), a REPLICA recorded (what is
+ * under way replaces that replica). False for any other message.
+ */
+static bool take_unasked(struct colod *d, struct colo_msg *m)
+{
+	switch (m->type) {
+	case COLO_MSG_PING:
+		m->type = COLO_MSG_PONG;
+		link_send_msg(d->agent_fd, m);
+		return true;
+	case COLO_MSG_REQUEST:
+		d->disk_requests++;
+		return true;
+	case COLO_MSG_REPLICA:
+		d->replica_ckpt_id = m->replica_ckpt_id;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 {
 	struct colo_msg m;
@@ -327,6 +352,8 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", why);
 			return r;
 		}
+		if (take_unasked(d, &m))
+			continue;
 		switch (m.type) {
 		case COLO_MSG_ACK:
 			if (m.ack.status) {
@@ -336,18 +363,6 @@ static int wait_ack(struct colod *d, uint64_t id, char *err, size_t errlen)
 			}
 			d->last_apply_ns = m.ack.apply_ns;
 			return 0;
-		case COLO_MSG_PING:
-			m.type = COLO_MSG_PONG;
-			link_send_msg(d->agent_fd, &m);
-			break;
-		case COLO_MSG_REQUEST:
-			/* this checkpoint empties the buffer that asked */
-			d->disk_requests++;
-			break;
-		case COLO_MSG_REPLICA:
-			/* a replica this checkpoint replaces */
-			d->replica_ckpt_id = m.replica_ckpt_id;
-			break;
 		case COLO_MSG_ERROR:
 			snprintf(err, errlen, "the secondary gave up: %s", m.error);
 			return strcmp(m.error, COLOD_TAKEOVER_ERROR) ? -ECONNABORTED : -EOWNERDEAD;
@@ -381,9 +396,9 @@ static void primary_overtaken(struct colod *d)
 
 /*
  * After HANDOVER, the secondary's answer is that it takes over. Messages it
- * sent before it read HANDOVER may come first: the REPLICA of the freeze
- * checkpoint's load, a PING. Within ACK_TIMEOUT_MS in all, so a peer that
- * keeps talking cannot hold the frozen VM here.
+ * sent before it read HANDOVER may come first (the REPLICA of the freeze
+ * checkpoint's load, a PING, a REQUEST): within ACK_TIMEOUT_MS in all, so a
+ * peer that keeps talking cannot hold the frozen VM here.
  */
 static int await_takeover(struct colod *d, const char **why)
 {
@@ -403,27 +418,17 @@ static int await_takeover(struct colod *d, const char **why)
 			r = colo_session_accept(&d->session, &m, why);
 		if (r)
 			return r;
-		switch (m.type) {
-		case COLO_MSG_ERROR:
-			if (!strcmp(m.error, COLOD_TAKEOVER_ERROR))
-				return 0;
-			*why = "the secondary gave up instead of taking over";
-			return -ECONNABORTED;
-		case COLO_MSG_REPLICA:
-			d->replica_ckpt_id = m.replica_ckpt_id;
-			break;
-		case COLO_MSG_PING:
-			m.type = COLO_MSG_PONG;
-			r = link_send_msg(d->agent_fd, &m);
-			if (r) {
-				*why = "sending PONG failed";
-				return r;
-			}
-			break;
-		default:
+		if (take_unasked(d, &m))
+			continue;
+		if (m.type != COLO_MSG_ERROR) {
 			*why = "the secondary answered something else than taking over";
 			return -EPROTO;
 		}
+		if (strcmp(m.error, COLOD_TAKEOVER_ERROR)) {
+			*why = "the secondary gave up instead of taking over";
+			return -ECONNABORTED;
+		}
+		return 0;
 	}
 }
 
