@@ -126,14 +126,17 @@ both_replicating() { wait_state primary replicating 600 && wait_state secondary 
 
 # colod_start ROLE NS: colod for ROLE in namespace NS (run by
 # $COLOD_LAUNCH NS ..., default ip netns exec); its log lines in
-# $W/ROLE.log, each after the time it was written ($EPOCHREALTIME).
+# $W/ROLE.log, each after the time it was written ($EPOCHREALTIME), and
+# last the signal that killed it, if one did.
 colod_start()
 {
 	local launch=${COLOD_LAUNCH:-ip netns exec}
 	{
 		$launch "$2" "$COLOD" -c "$W/$1.conf" 2>&1 &
 		echo $! > "$W/$1.pid"
-		wait
+		wait $! 2> /dev/null
+		status=$?
+		[ $status -gt 128 ] && echo "colod was killed by SIG$(kill -l $((status - 128)))"
 	} | while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done \
 		> "$W/$1.log" &
 	wait_for 10 test -s "$W/$1.pid"

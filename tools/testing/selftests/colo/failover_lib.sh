@@ -144,8 +144,11 @@ peers_present() { peer_present primary && peer_present secondary; }
 # corosync, and its links.
 host_down()
 {
-	local side=${1:0:1}
-	kill -9 "$(cat "$W/$2.pid")" "$(cat "$W/corosync-$1.pid")"
+	local side=${1:0:1} corosync_pid
+	corosync_pid=$(cat "$W/corosync-$1.pid")
+	kill -9 "$(cat "$W/$2.pid")" "$corosync_pid"
+	# reaped here, quietly: the shell would print the killed job's line
+	wait "$corosync_pid" 2> /dev/null
 	ip -n "$1" link set "$side-t" down
 	ip -n "$1" link set "$side-up" down
 }
