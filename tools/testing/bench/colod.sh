@@ -14,7 +14,7 @@
 #    of them per rate; pages per checkpoint and the pause's p50/p99 (colod: its
 #    log lines "checkpoint N (...): P pages, ..., paused X ms", by its own
 #    clock, and "QEMU's STOP to RESUME Y ms"; QEMU: the PVM's QMP STOP to
-#    RESUME, pages from query-migrate); the ratios compare like with like,
+#    RESUME, pages from its RAM sync's trace); the ratios compare like with like,
 #    QEMU's events for both; and colod's pause by step (the median of each
 #    step its log line lists).
 # 2. Client throughput (the guest's deterministic stream, port 7001,
