@@ -440,6 +440,8 @@ static void colo_status(struct dm_target *ti, status_type_t type,
 				DMEMIT(" sync_from %u", t->sync_from);
 			if (t->opt_given & CB_OPT_NBD_TIMEOUT)
 				DMEMIT(" nbd_timeout %u", t->nbd_timeout_ms);
+			if (t->opt_given & CB_OPT_NBD_SOURCE)
+				DMEMIT(" nbd_source %s", t->nbd_source);
 			break;
 		}
 		break;
@@ -493,7 +495,7 @@ static void colo_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type colo_target = {
 	.name = "colo",
-	.version = {1, 2, 0},
+	.version = {1, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = colo_ctr,
 	.dtr = colo_dtr,

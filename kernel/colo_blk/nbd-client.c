@@ -337,20 +337,34 @@ static int colo_nbdc_rx(void *data)
  * Connects to the server named on the table line and opens its export:
  * the constructor waits for that (COLO_NBDC_CONNECT_TIMEOUT at most), so
  * that a wrong address or export is refused with the reason in ti->error.
+ * With nbd_source the connection leaves from that address, whatever the
+ * route would pick: the replica lets in its nbd_peer alone.
  */
 int colo_nbdc_open(struct colo_c *cc, struct colo_nbdc **out)
 {
 	struct dm_target *ti = cc->ti;
-	struct sockaddr_storage addr;
+	struct sockaddr_storage addr, source;
 	const char *why = NULL;
 	struct colo_nbdc *c;
 	struct sock *sk;
-	int ret;
+	int addr_len, ret;
 
 	if (colo_nbd_parse_addr(cc->t.nbd_connect, true, &addr)) {
 		ti->error = "Invalid NBD server address (nbd://<IPv4>:<port>/<export> or nbd://[<IPv6>]:<port>/<export>)";
 		return -EINVAL;
 	}
+	if (cc->t.nbd_source[0]) {
+		if (colo_nbd_parse_addr(cc->t.nbd_source, false, &source)) {
+			ti->error = "Invalid nbd_source (an IPv4 or IPv6 address)";
+			return -EINVAL;
+		}
+		if (source.ss_family != addr.ss_family) {
+			ti->error = "nbd_source and the NBD server are not both IPv4 or both IPv6";
+			return -EINVAL;
+		}
+	}
+	addr_len = addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					       sizeof(struct sockaddr_in6);
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c) {
 		ti->error = "Cannot allocate the NBD client";
@@ -374,9 +388,18 @@ int colo_nbdc_open(struct colo_c *cc, struct colo_nbdc **out)
 	sk->sk_sndtimeo = COLO_NBDC_CONNECT_TIMEOUT;
 	sk->sk_rcvtimeo = COLO_NBDC_CONNECT_TIMEOUT;
 	tcp_sock_set_nodelay(sk);
-	ret = kernel_connect(c->sock, (struct sockaddr *)&addr,
-			     addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-							 sizeof(struct sockaddr_in6), 0);
+	if (cc->t.nbd_source[0]) {
+		ret = kernel_bind(c->sock, (struct sockaddr *)&source, addr_len);
+		if (ret) {
+			DMERR("%s: binding the NBD client to %s: error %d", c->dev_name,
+			      cc->t.nbd_source, ret);
+			ti->error = ret == -EADDRNOTAVAIL ?
+				    "nbd_source is not an address of this host" :
+				    "Cannot bind the NBD client to nbd_source";
+			goto bad_connect;
+		}
+	}
+	ret = kernel_connect(c->sock, (struct sockaddr *)&addr, addr_len, 0);
 	if (ret) {
 		DMERR("%s: connecting to NBD server %s: error %d", c->dev_name,
 		      cc->t.nbd_connect, ret);

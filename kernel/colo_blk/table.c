@@ -20,7 +20,7 @@ static const struct cb_arg cb_arg_nr_opt_secondary = {
 	0, 2, "Invalid number of optional secondary arguments"
 };
 static const struct cb_arg cb_arg_nr_opt_primary = {
-	0, 14, "Invalid number of optional primary arguments"
+	0, 16, "Invalid number of optional primary arguments"
 };
 static const struct cb_arg cb_arg_percent = {
 	1, 100, "Invalid event_percent (1..100)"
@@ -340,6 +340,17 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 			*error = "Optional primary argument needs a value";
 			return -EINVAL;
 		}
+		/* the one option that is an address, not a number */
+		if (!strcmp(argv[i], "nbd_source")) {
+			if (t->opt_given & CB_OPT_NBD_SOURCE) {
+				*error = "nbd_source given twice";
+				return -EINVAL;
+			}
+			t->opt_given |= CB_OPT_NBD_SOURCE;
+			if (cb_copy_addr(argv[i + 1], t->nbd_source, error))
+				return -EINVAL;
+			continue;
+		}
 		if (cb_parse_primary_opt(argv[i], argv[i + 1], t, error))
 			return -EINVAL;
 	}
@@ -351,6 +362,10 @@ static int cb_parse_primary(unsigned int argc, char **argv, struct cb_table *t,
 	/* the nbd driver's device has its own timeout (nbd-client -t) */
 	if ((t->opt_given & CB_OPT_NBD_TIMEOUT) && !t->nbd_connect[0]) {
 		*error = "nbd_timeout needs an nbd:// forward";
+		return -EINVAL;
+	}
+	if ((t->opt_given & CB_OPT_NBD_SOURCE) && !t->nbd_connect[0]) {
+		*error = "nbd_source needs an nbd:// forward";
 		return -EINVAL;
 	}
 	return 0;

@@ -8,7 +8,8 @@
  *                                   [<#opt_args> [max_inflight <n>]
  *                                   [queue_bytes <n>] [event_bytes <n>]
  *                                   [region_size <n>] [drain_ms <ms>]
- *                                   [sync_from <n>] [nbd_timeout <ms>]]
+ *                                   [sync_from <n>] [nbd_timeout <ms>]
+ *                                   [nbd_source <addr>]]
  *
  * Messages: "checkpoint", "failover", "written [<from_sector>]",
  * "clear_written [<sector> <nr_sectors>]".
@@ -55,6 +56,7 @@ struct cb_table {
 	u32 drain_ms;			/* primary: checkpoint drain bound, 0 = off */
 	u32 sync_from;			/* primary: writes this large forwarded uncopied, 0 = off */
 	u32 nbd_timeout_ms;		/* primary, nbd://: bound on a send and on silence */
+	char nbd_source[CB_ADDR_MAX];	/* primary, nbd://: the client's own address */
 	char nbd_listen[CB_ADDR_MAX];	/* replica: its NBD server's address */
 	char nbd_peer[CB_ADDR_MAX];	/* replica: the one client address let in */
 	u32 opt_given;			/* CB_OPT_* given on the line (TABLE status) */
@@ -69,6 +71,7 @@ struct cb_table {
 #define CB_OPT_NBD		(1U << 6)
 #define CB_OPT_SYNC_FROM	(1U << 7)
 #define CB_OPT_NBD_TIMEOUT	(1U << 8)
+#define CB_OPT_NBD_SOURCE	(1U << 9)
 
 enum cb_msg {
 	CB_MSG_CHECKPOINT,		/* timeout_ms: how long a primary waits (0: no bound) */

@@ -340,15 +340,18 @@ int host_setup(struct colod *d, char *err, size_t errlen)
  */
 int host_primary_attach(struct colod *d, char *err, size_t errlen)
 {
-	char params[600], peer[INET6_ADDRSTRLEN];
+	char params[600], peer[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN];
 	bool v6 = d->cfg.peer_addr.ss_family == AF_INET6;
 	int attempt, ret;
 
 	addr_string(&d->cfg.peer_addr, peer, sizeof(peer));
+	addr_string(&d->cfg.local_addr, local, sizeof(local));
 	snprintf(d->dm_name, sizeof(d->dm_name), "colo-%s", d->cfg.name);
-	snprintf(params, sizeof(params), "primary %s nbd://%s%s%s:%u/%s 4 nbd_timeout %u sync_from 64k",
+	/* from the link's own address, which the replica lets in as nbd_peer */
+	snprintf(params, sizeof(params),
+		 "primary %s nbd://%s%s%s:%u/%s 6 nbd_timeout %u sync_from 64k nbd_source %s",
 		 d->cfg.disk_device, v6 ? "[" : "", peer, v6 ? "]" : "", d->cfg.nbd_port,
-		 d->cfg.name, d->cfg.nbd_timeout_ms);
+		 d->cfg.name, d->cfg.nbd_timeout_ms, local);
 	/* a secondary agent restarted just now may not serve its export yet */
 	for (attempt = 0;; attempt++) {
 		ret = dm_create(d->dm_name, d->disk_bytes / 512, params, d->dm_path,

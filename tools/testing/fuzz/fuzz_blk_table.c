@@ -53,7 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    t.drain_ms > CB_MAX_DRAIN_MS ||
 			    t.nbd_timeout_ms < CB_MIN_NBD_TIMEOUT_MS ||
 			    t.nbd_timeout_ms > CB_MAX_NBD_TIMEOUT_MS ||
-			    ((t.opt_given & CB_OPT_NBD_TIMEOUT) && !t.nbd_connect[0]))
+			    ((t.opt_given & CB_OPT_NBD_TIMEOUT) && !t.nbd_connect[0]) ||
+			    (!(t.opt_given & CB_OPT_NBD_SOURCE) != !t.nbd_source[0]) ||
+			    ((t.opt_given & CB_OPT_NBD_SOURCE) && !t.nbd_connect[0]) ||
+			    strnlen(t.nbd_source, CB_ADDR_MAX) == CB_ADDR_MAX)
 				abort();
 		} else {
 			size_t len = strnlen(t.name, CB_NAME_MAX);

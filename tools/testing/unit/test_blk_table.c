@@ -180,6 +180,13 @@ int main(void)
 	bad("primary a b 14 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m x y",
 	    "Unrecognised optional primary");
 	bad("primary a nbd://127.0.0.1:1/e 16 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m nbd_timeout 1000 x y",
+	    "Unrecognised optional primary");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e 16 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m nbd_timeout 1000 nbd_source ::1",
+			 &t, &err) && t.opt_given == (CB_OPT_REGION_SIZE | CB_OPT_MAX_INFLIGHT | CB_OPT_EVENT_BYTES |
+						      CB_OPT_QUEUE_BYTES | CB_OPT_DRAIN_MS | CB_OPT_SYNC_FROM |
+						      CB_OPT_NBD_TIMEOUT | CB_OPT_NBD_SOURCE),
+		  "all eight primary options at once");
+	bad("primary a nbd://127.0.0.1:1/e 18 region_size 4k max_inflight 1 event_bytes 1 queue_bytes 1m drain_ms 1 sync_from 1m nbd_timeout 1000 nbd_source ::1 x y",
 	    "Invalid number of optional");
 	tap_check(!parse("primary a nbd://127.0.0.1:1/e", &t, &err) &&
 		  t.nbd_timeout_ms == CB_DEF_NBD_TIMEOUT_MS && !(t.opt_given & CB_OPT_NBD_TIMEOUT),
@@ -197,6 +204,18 @@ int main(void)
 	bad("primary a nbd://127.0.0.1:1/e 4 nbd_timeout 1000 nbd_timeout 2000",
 	    "nbd_timeout given twice");
 	bad("primary a b 2 nbd_timeout 1000", "nbd_timeout needs an nbd:// forward");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e 6 nbd_timeout 1000 nbd_source 127.0.0.2 sync_from 64k",
+			 &t, &err) && !strcmp(t.nbd_source, "127.0.0.2") &&
+		  t.opt_given == (CB_OPT_NBD_TIMEOUT | CB_OPT_NBD_SOURCE | CB_OPT_SYNC_FROM),
+		  "nbd_source among the numeric options");
+	tap_check(!parse("primary a nbd://127.0.0.1:1/e", &t, &err) && !t.nbd_source[0] &&
+		  !(t.opt_given & CB_OPT_NBD_SOURCE), "no nbd_source by default");
+	bad("primary a b 2 nbd_source 127.0.0.2", "nbd_source needs an nbd:// forward");
+	bad("primary a nbd://127.0.0.1:1/e 4 nbd_source 127.0.0.2 nbd_source 127.0.0.3",
+	    "nbd_source given twice");
+	bad("primary a nbd://127.0.0.1:1/e 2 nbd_source 123456789012345678901234567890123456789012345678",
+	    "Invalid address");
+	bad("primary a nbd://127.0.0.1:1/e 1 nbd_source", "needs a value");
 	bad("primary a b 2 sync_from 33m", "Invalid sync_from");
 	bad("primary a b 2 sync_from -1", "Invalid sync_from");
 	bad("primary a b 2 sync_from 1x", "Invalid sync_from");

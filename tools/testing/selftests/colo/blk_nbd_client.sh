@@ -8,7 +8,8 @@
 #
 # Checks that a wrong forward is refused with the reason (bad address, no
 # server, unknown export, an export too small, a server that is not newstyle
-# or takes no flushes), the table line and status, the disk path end to end
+# or takes no flushes, a bad nbd_source), that nbd_source picks the address
+# the replica sees, the table line and status, the disk path end to end
 # (a large write on the replica's face when it completes, small copied
 # writes, discard; both disks equal after a checkpoint), that failover fails
 # what waits on a silent server at once, and that a server breaking the
@@ -169,6 +170,20 @@ t_check "a replica for the client 127.0.0.2 alone" \
 bad_primary "a replica whose nbd_peer is another address" "is this host's address its nbd_peer?" \
 	"nbd://127.0.0.1:$PORT/disk0" "$ES"
 t_check "... the replica counts the refusal" test "$(blk_field rep refused)" = 1
+# nbd_source names the address the connection leaves from (all of 127/8 is
+# this host's, on lo): from 127.0.0.2 the same replica lets the primary in.
+bad_primary "an nbd_source that is not an address" "Invalid nbd_source" \
+	"nbd://127.0.0.1:$PORT/disk0 2 nbd_source 127.0.0.256" "$ES"
+bad_primary "an IPv6 nbd_source for an IPv4 server" "not both IPv4 or both IPv6" \
+	"nbd://127.0.0.1:$PORT/disk0 2 nbd_source ::1" "$ES"
+bad_primary "an nbd_source no interface has" "not an address of this host" \
+	"nbd://127.0.0.1:$PORT/disk0 2 nbd_source 192.0.2.1" "$ES"
+t_check "primary with nbd_source 127.0.0.2: admitted, its table echoes it" eval \
+	"blk_create pri '0 $ES colo primary $LOCAL nbd://127.0.0.1:$PORT/disk0 2 nbd_source 127.0.0.2' &&
+	 [[ \"\$(dmsetup table pri)\" == *' nbd://127.0.0.1:$PORT/disk0 2 nbd_source 127.0.0.2' ]] &&
+	 [ \"\$(blk_field pri nbd)\" = connected ]"
+t_check "... refused no more" test "$(blk_field rep refused)" = 1
+t_check "... removed" dmsetup remove pri
 t_check "the replica again, for 127.0.0.1" eval \
 	"dmsetup remove rep &&
 	 blk_create rep '0 $ES colo replica disk0 /dev/mapper/errbase 4 nbd_listen 127.0.0.1:$PORT nbd_peer 127.0.0.1'"

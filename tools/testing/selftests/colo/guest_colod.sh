@@ -75,8 +75,8 @@ colod_start primary pri
 t_check "the first sync completes and both replicate" both_replicating || { show_logs; t_done; }
 vm primary status | sed 's/^/# /'
 vm secondary status | sed 's/^/# /'
-t_check "the primary's disk forwards to the replica's export over its own NBD client" \
-	sh -c "dmsetup table colo-vm0 | grep -Eq ' nbd://[^ ]+/vm0 4 sync_from 65536 nbd_timeout [0-9]+\$' &&
+t_check "the primary's disk forwards to the replica's export over its own NBD client, from the link's address" \
+	sh -c "dmsetup table colo-vm0 | grep -Eq ' nbd://[^ ]+/vm0 6 sync_from 65536 nbd_timeout [0-9]+ nbd_source 192.168.77.1\$' &&
 	       dmsetup status colo-vm0 | grep -q ' nbd=connected'"
 t_check "the primary's guest answers through the pair" \
 	wait_for 120 ip netns exec cli "$GUEST_CTL" stream 10.0.0.2 1 16 || { show_logs; t_done; }
