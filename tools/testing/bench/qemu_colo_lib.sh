@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # QEMU 7.2's own COLO, set up the way QEMU's COLO documentation describes,
 # on the colod topology (colod_lib.sh) and the end-to-end guest (booted, not
-# from its snapshot: see "RAM size" below): the anchor the colod benchmark (colod.sh) compares against. Sourced after
-# colod_lib.sh, with nothing of colod running.
+# from its snapshot: see "RAM size" below): the anchor the colod benchmark
+# (colod.sh) compares against. Sourced after colod_lib.sh, with nothing of
+# colod running.
 #
 #   pri: PVM QEMU on tap0, booted with the guest's kernel and initramfs
 #        net0 --filter-mirror (frames to the guest)--> 192.168.77.1:9003 ---+
